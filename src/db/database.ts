@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './data-dir-lock.js';
+import pg from 'pg';
+import { applyMigrations, MigrationError } from './migrate.js';
+import { createPGliteAdapterFactory } from './pglite-adapter.js';
+
+export type { PrismaClient };
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'pglite' | 'postgres';
+  /** PGlite instance when embedded (for in-process notifications and tests). */
+  pglite: PGlite | undefined;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Who holds the embedded database, for the "in use by …" message. */
+  holder: string;
+  /** PGlite data directory override; `memory://` for tests. */
+  pgliteDataDir?: string;
+  /** Called with each SQL statement Prisma runs (tests count queries with it). */
+  onQuery?: (sql: string) => void;
+  poolSize?: number;
+}
+
+/**
+ * Opens PostgreSQL when a URL is given, else the embedded PGlite in DATA_DIR, and applies
+ * pending migrations before anything else touches the database.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    await migratePostgres(options.databaseUrl);
+    const factory = new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const prisma = createClient(factory, options.onQuery);
+    return { prisma, kind: 'postgres', pglite: undefined, close: () => prisma.$disconnect() };
+  }
+
+  const inMemory = options.pgliteDataDir?.startsWith('memory://');
+  const unlock = inMemory ? async () => {} : await lockDataDir(options.dataDir, options.holder);
+  let pglite: PGlite | undefined;
+  try {
+    pglite = new PGlite(options.pgliteDataDir ?? path.join(options.dataDir, 'pgdata'));
+    await pglite.waitReady;
+    const factory = createPGliteAdapterFactory(pglite);
+    await applyMigrations(pglite, { advisoryLock: false });
+    const prisma = createClient(factory, options.onQuery);
+    const db = pglite;
+    return {
+      prisma,
+      kind: 'pglite',
+      pglite: db,
+      close: async () => {
+        await prisma.$disconnect();
+        // $disconnect does not close PGlite; without this the process never exits.
+        await db.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await pglite?.close().catch(() => {});
+    await unlock();
+    throw error;
+  }
+}
+
+function createClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (e) => onQuery(e.query));
+  return prisma;
+}
+
+async function migratePostgres(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new MigrationError(`cannot connect to PostgreSQL to apply migrations: ${(error as Error).message}`);
+  }
+  try {
+    await applyMigrations({ exec: (sql) => client.query(sql), query: (sql, params) => client.query(sql, params) }, { advisoryLock: true });
+  } finally {
+    await client.end();
+  }
+}

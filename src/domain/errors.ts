@@ -1,0 +1,71 @@
+// Expected failures, returned as values and exposed as members of each mutation's result
+// union (API.md "Errors"). One class per ErrorCode; only bugs are thrown.
+
+export const errorCodes = [
+  'VALIDATION_FAILED',
+  'INVALID_PHONE_NUMBER',
+  'RATE_LIMITED',
+  'SENSITIVE_CONTENT',
+  'RECIPIENT_OPTED_OUT',
+  'TEMPLATE_NOT_APPROVED',
+  'TEMPLATE_VARIABLES_MISMATCH',
+  'NOT_FOUND',
+  'NOT_CANCELABLE',
+  'IDEMPOTENCY_CONFLICT',
+  'FORBIDDEN',
+  'VERIFICATION_FAILED',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export abstract class HeraldError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export interface ValidationIssue {
+  path: string[];
+  message: string;
+}
+
+export class ValidationError extends HeraldError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
+  }
+}
+
+export class InvalidPhoneNumberError extends HeraldError {
+  readonly code = 'INVALID_PHONE_NUMBER';
+  constructor(readonly input: string, reason = 'is not a valid phone number') {
+    super(`"${input}" ${reason}`);
+  }
+}
+
+export class NotFoundError extends HeraldError {
+  readonly code = 'NOT_FOUND';
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export class NotCancelableError extends HeraldError {
+  readonly code = 'NOT_CANCELABLE';
+}
+
+export class IdempotencyConflictError extends HeraldError {
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+  constructor(readonly idempotencyKey: string) {
+    super(`idempotency key "${idempotencyKey}" was already used with a different input in the last 24 hours`);
+  }
+}
+
+export class ForbiddenError extends HeraldError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class RateLimitedError extends HeraldError {
+  readonly code = 'RATE_LIMITED';
+  constructor(readonly retryAfterSeconds: number, message = `rate limited; retry after ${retryAfterSeconds} s`) {
+    super(message);
+  }
+}
