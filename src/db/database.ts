@@ -85,7 +85,7 @@ async function migratePostgres(databaseUrl: string): Promise<void> {
     throw new MigrationError(`cannot connect to PostgreSQL to apply migrations: ${(error as Error).message}`);
   }
   try {
-    await applyMigrations({ exec: (sql) => client.query(sql), query: (sql, params) => client.query(sql, params) }, { advisoryLock: true });
+    await applyMigrations({ exec: (sql) => client.query(sql), query: async (sql, params) => ({ rows: (await client.query(sql, params)).rows }) }, { advisoryLock: true });
   } finally {
     await client.end();
   }

@@ -20,7 +20,11 @@ function loadBindings(): Promise<Bindings> {
     const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as Bindings;
     const pkgDir = path.dirname(fileURLToPath(import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg')));
     const wasm = await readFile(path.join(pkgDir, 'schema_engine_bg.wasm'));
-    const { instance } = await WebAssembly.instantiate(wasm, { './schema_engine_bg.js': bg as unknown as WebAssembly.ModuleImports });
+    // @types/node 20 does not declare the WebAssembly global, though Node has it.
+    const { WebAssembly: wasmApi } = globalThis as unknown as {
+      WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }> };
+    };
+    const { instance } = await wasmApi.instantiate(wasm, { './schema_engine_bg.js': bg });
     bg.__wbg_set_wasm(instance.exports);
     return bg;
   })();

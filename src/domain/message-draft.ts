@@ -1,0 +1,117 @@
+import type { CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
+import { InvalidPhoneNumberError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
+import { normalizePhoneNumber } from './phone.js';
+import { analyzeBody, type Encoding } from './segments.js';
+import { toValidationIssues } from './validation.js';
+
+export interface SendMessageInput {
+  to: string;
+  body?: string | null;
+  templateId?: string | null;
+  variables?: unknown;
+  from?: string | null;
+  scheduledAt?: Date | null;
+  idempotencyKey?: string | null;
+  metadata?: unknown;
+}
+
+export interface DraftOptions {
+  maxBodyLength: number;
+  defaultCountry?: string | undefined;
+  now: Date;
+}
+
+/** A message ready to be stored: validated, normalised and measured. */
+export interface MessageDraft {
+  to: string;
+  from: string | null;
+  body: string;
+  encoding: Encoding;
+  segments: number;
+  status: 'QUEUED' | 'SCHEDULED';
+  scheduledAt: Date | null;
+  idempotencyKey: string | null;
+  metadata: Record<string, unknown> | null;
+  variables: Record<string, unknown> | null;
+}
+
+// Carriers and providers cap how far ahead a message may be scheduled (Twilio: 35 days).
+const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
+const MAX_METADATA_BYTES = 4096;
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+function inputSchema(options: DraftOptions) {
+  return z
+    .object({
+      to: z.string().trim().min(1, 'is required'),
+      body: z
+        .string()
+        .refine((b) => b.trim().length > 0, 'must not be empty')
+        .refine((b) => [...b].length <= options.maxBodyLength, `must be at most ${options.maxBodyLength} characters`)
+        .nullish(),
+      templateId: z.string().min(1).nullish(),
+      variables: jsonObject.nullish(),
+      from: z
+        .string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(20, 'must be at most 20 characters (a number or an 11-character sender id)')
+        .nullish(),
+      scheduledAt: z
+        .date()
+        .refine((d) => d.getTime() - options.now.getTime() <= MAX_SCHEDULE_AHEAD_MS, 'must be at most 35 days ahead')
+        .nullish(),
+      idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
+      metadata: jsonObject
+        .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+        .nullish(),
+    })
+    .superRefine((input, ctx) => {
+      const hasBody = input.body !== undefined && input.body !== null;
+      const hasTemplate = input.templateId !== undefined && input.templateId !== null;
+      if (hasBody === hasTemplate) {
+        ctx.addIssue({ code: 'custom', path: hasBody ? ['templateId'] : ['body'], message: 'give exactly one of body or templateId' });
+      }
+      if (input.variables && !hasTemplate) {
+        ctx.addIssue({ code: 'custom', path: ['variables'], message: 'variables are only used with templateId' });
+      }
+    });
+}
+
+/**
+ * Validates and normalises a send request. Reports every malformed field at once; a
+ * well-formed request whose only problem is the number gets InvalidPhoneNumberError.
+ */
+export function draftMessage(
+  input: SendMessageInput,
+  options: DraftOptions,
+): MessageDraft | ValidationError | InvalidPhoneNumberError | NotFoundError {
+  const parsed = inputSchema(options).safeParse(input);
+  const phone = normalizePhoneNumber(input.to ?? '', options.defaultCountry as CountryCode | undefined);
+  if (!parsed.success) {
+    const issues: ValidationIssue[] = toValidationIssues(parsed.error, ['input']);
+    if (!phone.ok && !issues.some((i) => i.path[1] === 'to')) issues.push({ path: ['input', 'to'], message: phone.error.message });
+    return new ValidationError(issues);
+  }
+  if (!phone.ok) return phone.error;
+  const data = parsed.data;
+  if (data.templateId) return new NotFoundError(`template ${data.templateId}`);
+
+  const body = data.body!;
+  const analysis = analyzeBody(body);
+  const scheduled = data.scheduledAt && data.scheduledAt.getTime() > options.now.getTime() ? data.scheduledAt : null;
+  return {
+    to: phone.e164,
+    from: data.from ?? null,
+    body,
+    encoding: analysis.encoding,
+    segments: analysis.segments,
+    status: scheduled ? 'SCHEDULED' : 'QUEUED',
+    scheduledAt: scheduled,
+    idempotencyKey: data.idempotencyKey ?? null,
+    metadata: data.metadata ?? null,
+    variables: data.variables ?? null,
+  };
+}

@@ -1,0 +1,47 @@
+// `npm start`: read config, start, print the URL (and the first key), stop on signals.
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startHerald } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  let herald;
+  try {
+    herald = await startHerald({ config, logger });
+  } catch (error) {
+    console.error(`herald: cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (herald.bootstrapKey) {
+    console.log('Created account "default" and its first ADMIN API key. It is shown once; store it now:');
+    console.log(`  ${herald.bootstrapKey.secret}`);
+  }
+  console.log(`Herald listening on ${herald.url}/graphql (GraphiQL in a browser, graphql-ws on ws://${herald.url.slice(7)}/graphql)`);
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    logger.info({ signal }, 'shutting down');
+    herald.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

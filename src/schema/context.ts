@@ -1,0 +1,17 @@
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../db/database.js';
+import type { ApiKeyRole } from '../domain/api-key.js';
+
+/** Who is calling: resolved from the API key before any operation runs. */
+export interface Auth {
+  keyId: string;
+  accountId: string;
+  role: ApiKeyRole;
+}
+
+/** Per-operation context, the same for HTTP, SSE and WebSocket operations. */
+export interface Context {
+  prisma: PrismaClient;
+  config: Config;
+  auth: Auth;
+}

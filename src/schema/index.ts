@@ -1,0 +1,19 @@
+// Registers every domain's types on the builder, then builds the schema.
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './errors.js';
+import './messages.js';
+import './preview.js';
+import './api-keys.js';
+
+let schema: GraphQLSchema | undefined;
+
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: false });
+  return schema;
+}
+
+/** The SDL committed as schema.graphql (sorted, so diffs only show real changes). */
+export function printSchemaSDL(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
+}

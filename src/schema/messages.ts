@@ -1,0 +1,149 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { IdempotencyConflictError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+import { sendMessage } from '../services/messages.js';
+import { builder } from './builder.js';
+import { parseId } from './global-id.js';
+
+export const MessageStatusEnum = builder.enumType('MessageStatus', {
+  description: 'SCHEDULED < QUEUED < SENDING < SENT < a final status. SENT means accepted by the provider or carrier.',
+  values: ['SCHEDULED', 'QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'UNDELIVERED', 'EXPIRED', 'REJECTED', 'FAILED', 'CANCELED'] as const,
+});
+
+export const EncodingEnum = builder.enumType('Encoding', {
+  description: 'GSM7: 160 characters per single message, 153 per segment. UCS2: 70 and 67.',
+  values: ['GSM7', 'UCS2'] as const,
+});
+
+export const MessageEvent = builder.prismaObject('MessageEvent', {
+  description: 'One step of a message\'s timeline.',
+  fields: (t) => ({
+    status: t.expose('status', { type: MessageStatusEnum }),
+    at: t.expose('at', { type: 'DateTime' }),
+    source: t.exposeString('source', { description: 'API, DISPATCHER or PROVIDER (webhook or poll).' }),
+    provider: t.exposeString('provider', { nullable: true }),
+    rawStatus: t.exposeString('rawStatus', { nullable: true, description: "The provider's own status word, verbatim." }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+  }),
+});
+
+export const Message = builder.prismaNode('Message', {
+  id: { field: 'id' },
+  // Every lookup by id, including node(id:), is scoped to the caller's account.
+  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
+  nullable: true,
+  fields: (t) => ({
+    to: t.exposeString('to', { description: 'E.164, normalised (+8613800138000).' }),
+    from: t.exposeString('from', { nullable: true }),
+    body: t.exposeString('body', { description: 'The final text sent.' }),
+    encoding: t.expose('encoding', { type: EncodingEnum }),
+    segments: t.exposeInt('segments'),
+    status: t.expose('status', { type: MessageStatusEnum }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    provider: t.exposeString('provider', { nullable: true }),
+    providerMessageId: t.exposeString('providerMessageId', { nullable: true }),
+    variables: t.expose('variables', { type: 'JSON', nullable: true }),
+    batchId: t.exposeID('batchId', { nullable: true }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
+    scheduledAt: t.expose('scheduledAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    events: t.relation('events', { description: 'Oldest first.', query: { orderBy: { id: 'asc' } } }),
+  }),
+});
+
+const MessageFilter = builder.inputType('MessageFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [MessageStatusEnum], required: false }),
+    to: t.string({ required: false, description: 'A phone number in any format; matched after normalisation.' }),
+    batchId: t.id({ required: false }),
+    templateId: t.id({ required: false }),
+    createdAfter: t.field({ type: 'DateTime', required: false }),
+    createdBefore: t.field({ type: 'DateTime', required: false }),
+    search: t.string({ required: false, description: 'Case-insensitive substring of the body.' }),
+  }),
+});
+
+type MessageFilterShape = typeof MessageFilter.$inferInput;
+
+function messageWhere(accountId: string, filter: MessageFilterShape | null | undefined, defaultCountry?: string): Prisma.MessageWhereInput {
+  const where: Prisma.MessageWhereInput = { accountId };
+  if (!filter) return where;
+  if (filter.status?.length) where.status = { in: filter.status };
+  if (filter.to) {
+    const phone = normalizePhoneNumber(filter.to, defaultCountry as never);
+    where.to = phone.ok ? phone.e164 : filter.to.trim();
+  }
+  if (filter.batchId) where.batchId = parseId(filter.batchId, 'Batch') ?? '00000000-0000-0000-0000-000000000000';
+  if (filter.createdAfter || filter.createdBefore) {
+    where.createdAt = { ...(filter.createdAfter && { gte: filter.createdAfter }), ...(filter.createdBefore && { lt: filter.createdBefore }) };
+  }
+  if (filter.search) where.body = { contains: filter.search, mode: 'insensitive' };
+  return where;
+}
+
+builder.queryFields((t) => ({
+  message: t.prismaField({
+    type: Message,
+    nullable: true,
+    description: "One of the account's messages, by id (global or raw).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = parseId(String(args.id), 'Message');
+      if (!id) return null;
+      return ctx.prisma.message.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } });
+    },
+  }),
+  messages: t.prismaConnection({
+    type: Message,
+    cursor: 'id',
+    description: "The account's messages, newest first.",
+    defaultSize: 20,
+    maxSize: 100,
+    args: { filter: t.arg({ type: MessageFilter, required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.message.findMany({
+        ...query,
+        where: messageWhere(ctx.auth.accountId, args.filter, ctx.config.defaultCountry),
+        orderBy: { id: 'desc' },
+      }),
+  }),
+}));
+
+const SendMessageInput = builder.inputType('SendMessageInput', {
+  fields: (t) => ({
+    to: t.string({ required: true, description: 'Recipient in any common format; stored as E.164.' }),
+    body: t.string({ required: false, description: 'Text to send. Give exactly one of body or templateId.' }),
+    templateId: t.id({ required: false }),
+    variables: t.field({ type: 'JSON', required: false }),
+    from: t.string({ required: false, description: 'Sender number or alphanumeric sender id.' }),
+    scheduledAt: t.field({ type: 'DateTime', required: false, description: 'Send later (up to 35 days ahead).' }),
+    idempotencyKey: t.string({
+      required: false,
+      description: 'Retries with the same key and input within 24 h return the first result and send nothing new.',
+    }),
+    metadata: t.field({ type: 'JSON', required: false, description: 'Your own data, returned with the message.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  sendMessage: t.field({
+    type: Message,
+    description: 'Accepts one message. It is stored durably before this returns.',
+    errors: { types: [ValidationError, InvalidPhoneNumberError, IdempotencyConflictError, NotFoundError] },
+    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const result = await sendMessage(ctx.prisma, ctx.auth.accountId, input, {
+        maxBodyLength: ctx.config.maxBodyLength,
+        defaultCountry: ctx.config.defaultCountry,
+        now: new Date(),
+      });
+      if (result instanceof Error) throw result;
+      return ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } });
+    },
+  }),
+}));

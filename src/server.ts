@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { execute, subscribe } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { authenticate } from './auth.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import { buildSchema } from './schema/index.js';
+import type { Context } from './schema/context.js';
+import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
+
+export interface HeraldOptions {
+  config: Config;
+  logger: Logger;
+  /** An already-open database (tests share one); otherwise opened from the config at start. */
+  database?: Database;
+}
+
+export interface RunningHerald {
+  url: string;
+  port: number;
+  database: Database;
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /** The first ADMIN key, when this start created it on an empty database. */
+  bootstrapKey: CreatedApiKey | undefined;
+  stop(): Promise<void>;
+}
+
+type WsExtra = {
+  request: IncomingMessage;
+  socket: import('ws').WebSocket;
+  auth?: Context['auth'];
+};
+
+/**
+ * Opens the database (applying migrations), then serves GraphQL over HTTP, SSE and
+ * graphql-ws on one port, plus health endpoints. `stop()` closes everything it opened.
+ */
+export async function startHerald(options: HeraldOptions): Promise<RunningHerald> {
+  const { config, logger } = options;
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald server' }));
+  const ownsDatabase = !options.database;
+  const { prisma } = database;
+  const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(prisma) : undefined;
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    // Unexpected errors reach clients as "Unexpected error." in production; never stack or SQL.
+    maskedErrors: config.production ? true : { isDev: true },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
+    },
+    graphiql: {
+      title: 'Herald GraphiQL',
+      headers: JSON.stringify({ Authorization: 'Bearer <your API key>' }),
+    },
+    // The default GraphiQL loads its code from a CDN and is blank offline; this one is inlined.
+    renderGraphiQL,
+    context: async ({ request, connectionParams, auth }: { request: Request; connectionParams?: Record<string, unknown>; auth?: Context['auth'] }) => ({
+      prisma,
+      config,
+      // WebSocket operations were authenticated when the socket connected.
+      auth: auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization'))),
+    }),
+  });
+
+  const openSockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    void route(req, res);
+  });
+  server.on('connection', (socket) => {
+    openSockets.add(socket);
+    socket.once('close', () => openSockets.delete(socket));
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/readyz') {
+        const ready = await prisma.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        );
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+      }
+      if (path === '/graphql') return void (await yoga.handle(req, res));
+      sendJson(res, 404, { error: 'not found' });
+    } catch (error) {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    }
+  }
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  useServer<Record<string, unknown>, WsExtra>(
+    {
+      execute: (args) => (args as unknown as { rootValue: { execute: typeof execute } }).rootValue.execute(args),
+      subscribe: (args) => (args as unknown as { rootValue: { subscribe: typeof subscribe } }).rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          ctx.extra.auth = await authenticate(prisma, authorization);
+          return true;
+        } catch {
+          // 4401 when no key was given, 4403 when the key is wrong or revoked.
+          ctx.extra.socket.close(authorization ? 4403 : 4401, authorization ? 'Forbidden' : 'Unauthorized');
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory({ connectionParams: ctx.connectionParams, auth: ctx.extra.auth }),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Stop accepting, let in-flight requests finish (bounded), then close the database.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      wss.close();
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        for (const socket of openSockets) socket.destroy();
+      }, 5_000);
+      await closed;
+      clearTimeout(deadline);
+      await yoga.dispose?.();
+      if (ownsDatabase) await database.close();
+    })());
+
+  return { url, port, database, yoga, bootstrapKey, stop };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,76 @@
+import type { PrismaClient } from '../db/database.js';
+import type { ApiKey } from '../generated/prisma/client.js';
+import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole } from '../domain/api-key.js';
+import { NotFoundError } from '../domain/errors.js';
+import type { Auth } from '../schema/context.js';
+
+export type CreatedApiKey = ApiKey & {
+  /** The whole key. Returned once; only its hash is stored. */
+  secret: string;
+};
+
+export async function createApiKey(
+  prisma: PrismaClient,
+  input: { accountId: string; name: string; role: ApiKeyRole },
+): Promise<CreatedApiKey> {
+  const generated = generateApiKey();
+  const row = await prisma.apiKey.create({
+    data: {
+      accountId: input.accountId,
+      name: input.name,
+      role: input.role,
+      prefix: generated.prefix,
+      secretHash: new Uint8Array(generated.secretHash),
+    },
+  });
+  return { ...row, secret: generated.key };
+}
+
+/** Finds an account by name, creating it on first use. */
+export async function ensureAccount(prisma: PrismaClient, name: string) {
+  return prisma.account.upsert({ where: { name }, create: { name }, update: {} });
+}
+
+export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyId: string) {
+  const key = await prisma.apiKey.findFirst({ where: { id: keyId, accountId } });
+  if (!key) return new NotFoundError('API key');
+  if (key.revokedAt) return key;
+  return prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+}
+
+// lastUsedAt is informational: write it at most once a minute per key, not on every request.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Resolves a presented key to its account and role, or undefined when it is malformed,
+ * unknown or revoked. Revocation is read from the database on every call, so it takes
+ * effect on the next request.
+ */
+export async function authenticateApiKey(prisma: PrismaClient, key: string | undefined, now = new Date()): Promise<Auth | undefined> {
+  if (!key) return undefined;
+  const prefix = parseApiKeyPrefix(key);
+  if (!prefix) return undefined;
+  const row = await prisma.apiKey.findUnique({ where: { prefix } });
+  if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) return undefined;
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {});
+  }
+  return { keyId: row.id, accountId: row.accountId, role: row.role };
+}
+
+/**
+ * On an empty database, creates the first account and an ADMIN key so a new user can start
+ * without any other tool. Returns the key (to print once), or undefined when accounts exist.
+ */
+export async function bootstrapAdminKey(prisma: PrismaClient): Promise<CreatedApiKey | undefined> {
+  if ((await prisma.account.count()) > 0) return undefined;
+  try {
+    const account = await prisma.account.create({ data: { name: 'default' } });
+    return await createApiKey(prisma, { accountId: account.id, name: 'bootstrap admin', role: 'ADMIN' });
+  } catch (error) {
+    // Two instances starting together on one PostgreSQL: the unique account name lets
+    // exactly one of them bootstrap; the other sees the conflict and does nothing.
+    if ((error as { code?: string }).code === 'P2002') return undefined;
+    throw error;
+  }
+}
