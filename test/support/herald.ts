@@ -1,0 +1,94 @@
+// Starts a real Herald (real port, real database) for a test file, with a seed DSL:
+// every test creates its own account, so tests never see each other's data.
+import { inject } from 'vitest';
+import { makeConfig, type Config } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { startHerald, type RunningHerald } from '../../src/server.js';
+import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
+
+export interface TestHerald {
+  herald: RunningHerald;
+  url: string;
+  database: Database;
+  /** SQL statements run since the last reset (for N+1 checks). */
+  queries: string[];
+  seedAccount(name?: string): Promise<SeededAccount>;
+  stop(): Promise<void>;
+}
+
+export interface SeededAccount {
+  accountId: string;
+  adminKey: string;
+  senderKey: string;
+  /** A GraphQL client bound to the ADMIN key. */
+  admin: GraphQLCaller;
+  /** A GraphQL client bound to the SENDER key. */
+  sender: GraphQLCaller;
+}
+
+export type GraphQLCaller = <T = any>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+let counter = 0;
+
+export function testDatabaseKind(): 'pglite' | 'postgres' {
+  return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+}
+
+export async function startTestHerald(overrides: Partial<Config> = {}): Promise<TestHerald> {
+  const queries: string[] = [];
+  const kind = testDatabaseKind();
+  const database = await openDatabase({
+    databaseUrl: kind === 'postgres' ? inject('postgresUrl') : undefined,
+    dataDir: '/nonexistent',
+    pgliteDataDir: 'memory://',
+    holder: 'test',
+    onQuery: (sql) => queries.push(sql),
+  });
+  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', ...overrides });
+  const herald = await startHerald({ config, logger: createLogger(config), database });
+  const url = `${herald.url}/graphql`;
+
+  return {
+    herald,
+    url,
+    database,
+    queries,
+    async seedAccount(name = `acct-${process.pid}-${Date.now()}-${++counter}`) {
+      const account = await ensureAccount(database.prisma, name);
+      const adminKey = (await createApiKey(database.prisma, { accountId: account.id, name: 'admin', role: 'ADMIN' })).secret;
+      const senderKey = (await createApiKey(database.prisma, { accountId: account.id, name: 'sender', role: 'SENDER' })).secret;
+      return { accountId: account.id, adminKey, senderKey, admin: graphqlCaller(url, adminKey), sender: graphqlCaller(url, senderKey) };
+    },
+    async stop() {
+      await herald.stop();
+      await database.close();
+    },
+  };
+}
+
+export function graphqlCaller(url: string, key: string | undefined): GraphQLCaller {
+  return async (query, variables) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const json = (await response.json()) as { data: any; errors?: GraphQLResponse<unknown>['errors'] };
+    return { status: response.status, data: json.data, errors: json.errors };
+  };
+}
+
+/** Fails with the query and the whole response when a GraphQL call returned errors. */
+export function expectNoErrors<T>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length) {
+    throw new Error(`GraphQL errors (HTTP ${response.status}): ${JSON.stringify(response.errors, null, 2)}`);
+  }
+  return response.data;
+}
