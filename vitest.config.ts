@@ -6,6 +6,12 @@ import { defineConfig } from 'vitest/config';
 //   machine's PostgreSQL (a fresh database per run, created and dropped by the global setup);
 // - e2e: real `herald` processes (start, restart, CLI, signals) on the embedded database.
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no "exports": Node loads its CommonJS build (as yoga, run natively, does)
+    // while Vite would pick the "module" build, giving two GraphQLError classes and masked
+    // errors. Pin the one Node uses.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
