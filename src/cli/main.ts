@@ -1,0 +1,98 @@
+// The `herald` command. Uses the same environment (DATABASE_URL / DATA_DIR) as the server.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { DataDirBusyError } from '../db/data-dir-lock.js';
+import { MigrationError } from '../db/migrate.js';
+import { createApiKey, ensureAccount, revokeApiKey } from '../services/api-keys.js';
+
+async function withDatabase<T>(config: Config, run: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald cli' });
+  try {
+    return await run(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function nonEmpty(value: string): string {
+  if (!value.trim()) throw new InvalidArgumentError('must not be empty');
+  return value.trim();
+}
+
+export function buildCli(config: () => Config): Command {
+  const program = new Command('herald').description('Herald SMS gateway').showHelpAfterError();
+  const keys = program.command('keys').description('manage API keys');
+
+  keys
+    .command('create')
+    .description('create an API key; prints it once, as the last line of output')
+    .requiredOption('--name <name>', 'a label for the key', nonEmpty)
+    .addOption(new Option('--role <role>', 'what the key may do').choices(['ADMIN', 'SENDER']).default('SENDER'))
+    .option('--account <name>', 'account to create the key in (created if missing)', nonEmpty, 'default')
+    .action(async (opts: { name: string; role: 'ADMIN' | 'SENDER'; account: string }) => {
+      const key = await withDatabase(config(), async ({ prisma }) => {
+        const account = await ensureAccount(prisma, opts.account);
+        return createApiKey(prisma, { accountId: account.id, name: opts.name, role: opts.role });
+      });
+      console.log(`Created ${key.role} key "${key.name}" (id ${key.id}) in account "${opts.account}". It is shown once:`);
+      console.log(key.secret);
+    });
+
+  keys
+    .command('list')
+    .description('list the keys of an account (never their secrets)')
+    .option('--account <name>', 'account name', nonEmpty, 'default')
+    .action(async (opts: { account: string }) => {
+      const rows = await withDatabase(config(), ({ prisma }) =>
+        prisma.apiKey.findMany({ where: { account: { name: opts.account } }, orderBy: { createdAt: 'asc' } }),
+      );
+      if (rows.length === 0) return console.log(`no keys in account "${opts.account}"`);
+      console.table(
+        rows.map((k) => ({
+          id: k.id,
+          name: k.name,
+          role: k.role,
+          prefix: k.prefix,
+          created: k.createdAt.toISOString(),
+          lastUsed: k.lastUsedAt?.toISOString() ?? '',
+          revoked: k.revokedAt?.toISOString() ?? '',
+        })),
+      );
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke a key by its id or prefix; effective on its next request')
+    .argument('<key>', 'key id (from `keys list`) or prefix')
+    .action(async (idOrPrefix: string) => {
+      const result = await withDatabase(config(), async ({ prisma }) => {
+        const key = await prisma.apiKey.findFirst({
+          where: /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix },
+        });
+        return key ? revokeApiKey(prisma, key.accountId, key.id) : undefined;
+      });
+      if (!result || result instanceof Error) {
+        console.error(`no key with id or prefix "${idOrPrefix}"`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`revoked key "${result.name}" (${result.prefix})`);
+    });
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildCli(() => loadConfig()).parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DataDirBusyError || error instanceof MigrationError) {
+      console.error(`herald: ${error.message}`);
+      process.exit(error instanceof ConfigError ? 2 : 1);
+    }
+    throw error;
+  }
+}
+
+await main();
