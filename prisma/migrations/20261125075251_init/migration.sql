@@ -96,7 +96,10 @@ CREATE UNIQUE INDEX "ApiKey_prefix_key" ON "ApiKey"("prefix");
 CREATE INDEX "ApiKey_accountId_idx" ON "ApiKey"("accountId");
 
 -- CreateIndex
-CREATE INDEX "Message_accountId_createdAt_id_idx" ON "Message"("accountId", "createdAt" DESC, "id" DESC);
+CREATE INDEX "Message_accountId_id_idx" ON "Message"("accountId", "id" DESC);
+
+-- CreateIndex
+CREATE INDEX "Message_accountId_createdAt_idx" ON "Message"("accountId", "createdAt");
 
 -- CreateIndex
 CREATE INDEX "Message_accountId_to_idx" ON "Message"("accountId", "to");
