@@ -60,10 +60,6 @@ const transitions: Record<MessageStatus, readonly MessageStatus[]> = {
   CANCELED: [],
 };
 
-const sources = Object.fromEntries(
-  messageStatuses.map((to) => [to, messageStatuses.filter((from) => transitions[from].includes(to))]),
-) as Record<MessageStatus, readonly MessageStatus[]>;
-
 export function isMessageStatus(value: string): value is MessageStatus {
   return (messageStatuses as readonly string[]).includes(value);
 }
@@ -83,8 +79,8 @@ export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
 }
 
 /** The statuses a message may be in for a move to `to` (use as `WHERE status IN (...)`). */
-export function transitionSources(to: MessageStatus): readonly MessageStatus[] {
-  return sources[to];
+export function transitionSources(to: MessageStatus): MessageStatus[] {
+  return messageStatuses.filter((from) => transitions[from].includes(to));
 }
 
 /** Whether `cancelMessage` may still cancel (otherwise it returns NOT_CANCELABLE). */

@@ -1,0 +1,301 @@
+// The built-in simulator: a provider that behaves like a remote one. It takes a submission,
+// then calls Herald back over HTTP with a signed delivery report, so the webhook path is
+// exercised even with no real provider (API.md "Simulator provider"). Outcomes by recipient:
+//   …0000 → accepted, then an `undelivered` report (UNDELIVERED, errorCode UNDELIVERABLE)
+//   …0001 → `send()` answers `rejected` (REJECTED at submission, errorCode INVALID_NUMBER)
+//   …0002 → `send()` answers `retryable` TIMEOUT after `timeoutMs` (the dispatcher retries, then FAILED)
+//   other → accepted, then a `delivered` report (DELIVERED)
+// It depends on nothing but Node and the domain types: no database, config or server.
+
+import { randomUUID } from 'node:crypto';
+import {
+  parseSimulatorInbound,
+  parseSimulatorStatusReports,
+  simulatorStatusWords,
+  type SimulatorInboundPayload,
+  type SimulatorReportPayload,
+  type SimulatorStatusWord,
+} from './simulator-payload.js';
+import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
+import type { InboundReport, LookupResult, OutboundMessage, SendResult, SmsProvider, StatusReport, WebhookRequest } from './types.js';
+
+/** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
+export interface SimulatorBehaviour {
+  /** Delay between acceptance and the delivery report. Default 50. */
+  reportDelayMs: number;
+  /** Extra delay before the final report, to make it arrive late. Default 0. */
+  lateByMs: number;
+  /** POST every final report twice, as a provider retrying a callback does. Default false. */
+  duplicateReports: boolean;
+  /** After the final report, also POST the earlier `accepted` report, as if overtaken. Default false. */
+  outOfOrder: boolean;
+}
+
+/** Called when a callback still fails after every attempt (the report is then lost, as with a real provider). */
+export interface CallbackFailure {
+  url: string;
+  attempts: number;
+  error: string;
+}
+
+export interface SimulatorTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
+  /** Per-install HMAC secret shared with the webhook route. */
+  secret: string;
+  /** Herald's public base URL; reports go to `${publicUrl}/webhooks/simulator/status`. */
+  publicUrl: string;
+  fetch?: typeof fetch;
+  /** How long a …0002 submission hangs before answering TIMEOUT. Default 25. */
+  timeoutMs?: number;
+  /** Accepted signature age, either way, in seconds. Default 300. */
+  replayWindowSeconds?: number;
+  now?: () => Date;
+  timers?: SimulatorTimers;
+  /** Callback attempts in all, with exponential backoff from `callbackBackoffMs`. Default 4 and 100. */
+  callbackAttempts?: number;
+  callbackBackoffMs?: number;
+  /** Per-attempt limit on a callback request. Default 5000. */
+  callbackTimeoutMs?: number;
+  onCallbackFailure?: (failure: CallbackFailure) => void;
+  /** Submissions remembered for dedup and `lookup`, oldest forgotten first. Default 100 000. */
+  maxRemembered?: number;
+}
+
+interface Submission {
+  reference: string;
+  providerMessageId: string;
+  rawStatus: SimulatorStatusWord;
+  acceptedAt: Date;
+}
+
+interface PendingWait {
+  handle: unknown;
+  resolve: (elapsed: boolean) => void;
+}
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+// Like real providers, retry what may pass later; any other 4xx is Herald refusing the
+// request itself (bad signature, bad payload), which a retry cannot fix.
+const isRetryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
+
+const defaultTimers: SimulatorTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export class SimulatorProvider implements SmsProvider {
+  readonly name = 'simulator';
+
+  private behaviour: SimulatorBehaviour;
+  private readonly statusUrl: string;
+  private readonly inboundUrl: string;
+  private readonly fetch: typeof fetch;
+  private readonly now: () => Date;
+  private readonly timers: SimulatorTimers;
+  // Memory only. The simulator lives inside the Herald process, so a restart forgets every
+  // submission and every report not yet sent, together: after a crash `lookup` answers
+  // found:false and the dispatcher resubmits, which sends nothing twice because the old
+  // simulator, and its pending report, died with the process. A real provider remembers.
+  private readonly submissions = new Map<string, Submission>();
+  private readonly waits = new Set<PendingWait>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(private readonly options: SimulatorOptions) {
+    if (!options.secret) throw new Error('simulator: a non-empty secret is required');
+    const base = new URL(options.publicUrl).href.replace(/\/+$/, '');
+    this.statusUrl = `${base}/webhooks/simulator/status`;
+    this.inboundUrl = `${base}/webhooks/simulator/inbound`;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? (() => new Date());
+    this.timers = options.timers ?? defaultTimers;
+    this.behaviour = {
+      reportDelayMs: options.reportDelayMs ?? 50,
+      lateByMs: options.lateByMs ?? 0,
+      duplicateReports: options.duplicateReports ?? false,
+      outOfOrder: options.outOfOrder ?? false,
+    };
+  }
+
+  /** Changes test behaviours for submissions accepted from now on. */
+  configure(patch: Partial<SimulatorBehaviour>): void {
+    this.behaviour = { ...this.behaviour, ...patch };
+  }
+
+  async send(message: OutboundMessage): Promise<SendResult> {
+    if (this.closed) return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: 'simulator is closed' };
+    // Our message id is the client reference: a resubmission (after a timeout or a crash) is
+    // the same message, so it gets the same id and no second report.
+    const known = this.submissions.get(message.id);
+    if (known) return { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: known.rawStatus };
+
+    if (!E164.test(message.to)) {
+      return { kind: 'rejected', errorCode: 'INVALID_NUMBER', rawCode: 'invalid_destination', message: `${message.to} is not E.164` };
+    }
+    if (message.to.endsWith('0001')) {
+      return { kind: 'rejected', errorCode: 'INVALID_NUMBER', rawCode: 'destination_rejected', message: 'simulated rejection at submission' };
+    }
+    if (message.to.endsWith('0002')) {
+      await this.delay(this.options.timeoutMs ?? 25);
+      return { kind: 'retryable', errorCode: 'TIMEOUT', rawCode: 'timeout', message: 'simulated provider timeout' };
+    }
+
+    const submission: Submission = {
+      reference: message.id,
+      providerMessageId: `sim_${randomUUID().replaceAll('-', '')}`,
+      rawStatus: 'accepted',
+      acceptedAt: this.now(),
+    };
+    this.remember(submission);
+    const undelivered = message.to.endsWith('0000');
+    this.track(this.report(submission, undelivered ? 'undelivered' : 'delivered', { ...this.behaviour }));
+    return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
+  }
+
+  verifyWebhook(request: WebhookRequest): boolean {
+    return verifySignature({
+      secret: this.options.secret,
+      headers: request.headers,
+      rawBody: request.rawBody,
+      receivedAt: request.receivedAt,
+      replayWindowSeconds: this.options.replayWindowSeconds,
+    });
+  }
+
+  parseStatusReport(request: WebhookRequest): StatusReport[] {
+    return parseSimulatorStatusReports(request.rawBody);
+  }
+
+  parseInbound(request: WebhookRequest): InboundReport[] {
+    return parseSimulatorInbound(request.rawBody);
+  }
+
+  async lookup(reference: string): Promise<LookupResult> {
+    const submission = this.submissions.get(reference);
+    if (!submission) return { found: false };
+    return {
+      found: true,
+      providerMessageId: submission.providerMessageId,
+      status: simulatorStatusWords[submission.rawStatus],
+      rawStatus: submission.rawStatus,
+    };
+  }
+
+  /**
+   * Makes a handset "reply": POSTs a signed inbound message to `/webhooks/simulator/inbound`.
+   * Resolves true once Herald answered 2xx.
+   */
+  async simulateInbound(inbound: { from: string; to: string; body: string }): Promise<boolean> {
+    const payload: SimulatorInboundPayload = { ...inbound, receivedAt: this.now().toISOString() };
+    const delivered = this.post(this.inboundUrl, payload);
+    this.track(delivered.then(() => undefined));
+    return delivered;
+  }
+
+  /** Resolves when no report or callback is pending (tests wait on this instead of sleeping). */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Cancels pending reports, retries and in-flight callbacks; later sends answer retryable. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    for (const wait of this.waits) {
+      this.timers.clearTimeout(wait.handle);
+      wait.resolve(false);
+    }
+    this.waits.clear();
+    await this.idle();
+  }
+
+  private async report(submission: Submission, outcome: SimulatorStatusWord, behaviour: SimulatorBehaviour): Promise<void> {
+    if (!(await this.delay(behaviour.reportDelayMs + behaviour.lateByMs))) return;
+    submission.rawStatus = outcome;
+    const final: SimulatorReportPayload = {
+      reference: submission.reference,
+      providerMessageId: submission.providerMessageId,
+      status: outcome,
+      ...(outcome === 'undelivered' ? { errorCode: 'UNDELIVERABLE' } : {}),
+      timestamp: this.now().toISOString(),
+    };
+    const reports = [final];
+    if (behaviour.duplicateReports) reports.push(final);
+    if (behaviour.outOfOrder) {
+      reports.push({ ...final, status: 'accepted', errorCode: undefined, timestamp: submission.acceptedAt.toISOString() });
+    }
+    // One after the other, so the order Herald sees is the order above.
+    for (const report of reports) {
+      if (!(await this.post(this.statusUrl, report))) return;
+    }
+  }
+
+  /** POSTs signed JSON, retrying with exponential backoff; false when it gave up or was closed. */
+  private async post(url: string, payload: SimulatorReportPayload | SimulatorInboundPayload): Promise<boolean> {
+    const rawBody = Buffer.from(JSON.stringify(payload));
+    const attempts = this.options.callbackAttempts ?? 4;
+    const backoffMs = this.options.callbackBackoffMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) return false;
+      let error: string;
+      let worthRetrying = true;
+      try {
+        // Signed per attempt, so the timestamp says when this request left, as the replay window expects.
+        const response = await this.fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...createSignatureHeaders(this.options.secret, rawBody, this.now()) },
+          body: rawBody,
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.callbackTimeoutMs ?? 5000)]),
+        });
+        await response.arrayBuffer().catch(() => undefined);
+        if (response.ok) return true;
+        error = `HTTP ${response.status}`;
+        worthRetrying = isRetryableStatus(response.status);
+      } catch (cause) {
+        if (this.closed) return false;
+        error = cause instanceof Error ? cause.message : String(cause);
+      }
+      if (!worthRetrying || attempt >= attempts) {
+        this.options.onCallbackFailure?.({ url, attempts: attempt, error });
+        return false;
+      }
+      if (!(await this.delay(backoffMs * 2 ** (attempt - 1)))) return false;
+    }
+  }
+
+  private remember(submission: Submission): void {
+    this.submissions.set(submission.reference, submission);
+    const max = this.options.maxRemembered ?? 100_000;
+    for (const reference of this.submissions.keys()) {
+      if (this.submissions.size <= max) break;
+      this.submissions.delete(reference);
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    // A report task never rejects by design; the catch keeps a bug from crashing the process.
+    const tracked = task.catch((cause: unknown) =>
+      this.options.onCallbackFailure?.({ url: this.statusUrl, attempts: 0, error: String(cause) }),
+    );
+    this.tasks.add(tracked);
+    void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  /** Waits on the injected timers; resolves false instead when closed first. */
+  private delay(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wait: PendingWait = { handle: undefined, resolve };
+      wait.handle = this.timers.setTimeout(() => {
+        this.waits.delete(wait);
+        resolve(true);
+      }, Math.max(0, ms));
+      this.waits.add(wait);
+    });
+  }
+}

@@ -1,0 +1,173 @@
+// The one interface every SMS provider adapter implements (simulator, Twilio, Aliyun, Tencent,
+// SMPP). The dispatcher and the webhook routes only ever see this; vendor names, vendor status
+// words and vendor error codes stay inside the adapter.
+
+import type { Encoding } from '../domain/segments.js';
+import type { MessageStatus } from '../domain/status-machine.js';
+
+/**
+ * Normalised failure reasons, stored as `Message.errorCode`. Adapters map their vendor codes
+ * onto these in one table and keep the vendor's own code as `rawCode`.
+ */
+export const providerErrorCodes = [
+  /** The destination is not a valid or reachable number (bad format, unallocated range). */
+  'INVALID_NUMBER',
+  /** The provider or carrier refuses this recipient or sender (blacklist, STOP, sender id not allowed). */
+  'BLOCKED',
+  /** The content was refused (spam filter, unapproved template or signature). */
+  'CONTENT_REJECTED',
+  /** Credentials were refused or the account cannot send (suspended, out of credit). */
+  'ACCOUNT_ERROR',
+  /** No answer in time; the submission may or may not have been taken. */
+  'TIMEOUT',
+  /** The provider asked us to slow down. */
+  'THROTTLED',
+  /** The provider failed on its side (5xx, malformed answer, connection refused). */
+  'PROVIDER_ERROR',
+  /** The carrier could not deliver to the handset (switched off, unknown subscriber). */
+  'UNDELIVERABLE',
+  /** The validity period ran out before delivery. */
+  'EXPIRED',
+  /** A failure the adapter has no better word for; look at `rawCode`. */
+  'UNKNOWN',
+] as const;
+
+export type ProviderErrorCode = (typeof providerErrorCodes)[number];
+
+/** A message as handed to a provider. */
+export interface OutboundMessage {
+  /** Herald's message id, passed as the provider's client reference so reports and lookups find it. */
+  id: string;
+  /** Recipient in E.164 (`+8613800138000`). */
+  to: string;
+  /** Sender id or number; the provider's default when absent. */
+  from?: string;
+  body: string;
+  segments: number;
+  encoding: Encoding;
+}
+
+/** The outcome of one submission attempt. Exactly one of three kinds. */
+export type SendResult =
+  | {
+      /** The provider took the message: the dispatcher records SENT. */
+      kind: 'accepted';
+      providerMessageId: string;
+      rawStatus?: string;
+    }
+  | {
+      /** Permanent refusal at submission: the dispatcher records REJECTED and never retries. */
+      kind: 'rejected';
+      errorCode: ProviderErrorCode;
+      rawCode: string;
+      message: string;
+    }
+  | {
+      /**
+       * Transient failure before acceptance (timeout, 5xx, throttling): the dispatcher retries
+       * with backoff, then records FAILED. After a TIMEOUT the provider may have taken the
+       * message anyway, so a retry should `lookup()` first where the adapter supports it.
+       */
+      kind: 'retryable';
+      errorCode: ProviderErrorCode;
+      rawCode?: string;
+      message: string;
+      /** When the provider said how long to wait (Retry-After, throttling answers). */
+      retryAfterMs?: number;
+    };
+
+/** An incoming webhook call, as the HTTP route hands it over before anything is parsed. */
+export interface WebhookRequest {
+  /** URL path, e.g. `/webhooks/simulator/status`. */
+  path: string;
+  /** Header names lower-cased; repeated headers joined with `, `. */
+  headers: Record<string, string | undefined>;
+  /** The body bytes exactly as received: signatures are computed over these, never re-serialised JSON. */
+  rawBody: Buffer;
+  /** The full public URL the provider called (some vendors, like Twilio, sign the URL). */
+  url: string;
+  /** When Herald received the call; replay windows are measured against it. */
+  receivedAt: Date;
+}
+
+/** One delivery report from a provider, already mapped onto Herald's vocabulary. */
+export interface StatusReport {
+  /** Herald's message id, when the provider echoes the client reference. */
+  reference?: string;
+  /** The provider's id for the message; at least one of `reference` and this is set. */
+  providerMessageId?: string;
+  /** Mapped status; feed it to `applyReport` from the status machine. */
+  status: MessageStatus;
+  /** The provider's own status word, kept verbatim for the message event. */
+  rawStatus: string;
+  errorCode?: ProviderErrorCode;
+  /** The provider's own error code, verbatim. */
+  rawErrorCode?: string;
+  /** When the provider says the status happened, if it says. */
+  occurredAt?: Date;
+}
+
+/** A reply from a handset, received on `POST /webhooks/:provider/inbound`. */
+export interface InboundReport {
+  /** Sender, E.164. */
+  from: string;
+  /** Herald's number or sender id that received it. */
+  to: string;
+  body: string;
+  providerMessageId?: string;
+  receivedAt?: Date;
+}
+
+/** What a provider knows about a client reference; used after a crash to avoid resubmitting. */
+export type LookupResult =
+  | { found: false }
+  | { found: true; providerMessageId: string; status?: MessageStatus; rawStatus?: string };
+
+/** Thrown by `parseStatusReport`/`parseInbound` when a verified webhook body has the wrong shape. */
+export class WebhookPayloadError extends Error {
+  override readonly name = 'WebhookPayloadError';
+  constructor(
+    readonly provider: string,
+    message: string,
+    /** Where the payload went wrong, for logs (never echoed to the caller). */
+    readonly issues: readonly string[] = [],
+  ) {
+    super(`${provider} webhook payload: ${message}`);
+  }
+}
+
+export interface SmsProvider {
+  /** Stable lower-case name: the `:provider` of the webhook paths and `Message.provider`. */
+  readonly name: string;
+
+  /**
+   * Submits one message. Never throws for a provider answer: every answer, including network
+   * errors and timeouts, is one of the three `SendResult` kinds. Resubmitting the same `id` must
+   * not send twice where the provider can deduplicate by client reference.
+   */
+  send(message: OutboundMessage): Promise<SendResult>;
+
+  /**
+   * Whether a webhook call really comes from this provider (signature, shared token, replay
+   * window). Called before any parsing; a false answer makes the route reply 401 or 403.
+   */
+  verifyWebhook(request: WebhookRequest): boolean | Promise<boolean>;
+
+  /**
+   * Reads the delivery reports in a verified status webhook (one or a batch).
+   * @throws WebhookPayloadError when the body is not a report this provider sends.
+   */
+  parseStatusReport(request: WebhookRequest): StatusReport[];
+
+  /**
+   * Reads the replies in a verified inbound webhook, for providers that receive them.
+   * @throws WebhookPayloadError when the body is not an inbound message this provider sends.
+   */
+  parseInbound?(request: WebhookRequest): InboundReport[];
+
+  /** Asks the provider what it knows about one of our message ids. */
+  lookup?(reference: string): Promise<LookupResult>;
+
+  /** Releases timers, sockets and sessions (SMPP binds); pending work is dropped. */
+  close?(): Promise<void>;
+}
