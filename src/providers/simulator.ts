@@ -33,6 +33,7 @@ export interface SimulatorBehaviour {
 
 /** Called when a callback still fails after every attempt (the report is then lost, as with a real provider). */
 export interface CallbackFailure {
+  /** Empty when no request could be made (e.g. a bad publicUrl). */
   url: string;
   attempts: number;
   error: string;
@@ -46,8 +47,11 @@ export interface SimulatorTimers {
 export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
   /** Per-install HMAC secret shared with the webhook route. */
   secret: string;
-  /** Herald's public base URL; reports go to `${publicUrl}/webhooks/simulator/status`. */
-  publicUrl: string;
+  /**
+   * Herald's public base URL; reports go to `${publicUrl}/webhooks/simulator/status`. A function
+   * is read at each callback, for a server that learns its port only after listening (PORT=0).
+   */
+  publicUrl: string | (() => string);
   fetch?: typeof fetch;
   /** How long a …0002 submission hangs before answering TIMEOUT. Default 25. */
   timeoutMs?: number;
@@ -91,8 +95,6 @@ export class SimulatorProvider implements SmsProvider {
   readonly name = 'simulator';
 
   private behaviour: SimulatorBehaviour;
-  private readonly statusUrl: string;
-  private readonly inboundUrl: string;
   private readonly fetch: typeof fetch;
   private readonly now: () => Date;
   private readonly timers: SimulatorTimers;
@@ -108,9 +110,7 @@ export class SimulatorProvider implements SmsProvider {
 
   constructor(private readonly options: SimulatorOptions) {
     if (!options.secret) throw new Error('simulator: a non-empty secret is required');
-    const base = new URL(options.publicUrl).href.replace(/\/+$/, '');
-    this.statusUrl = `${base}/webhooks/simulator/status`;
-    this.inboundUrl = `${base}/webhooks/simulator/inbound`;
+    if (typeof options.publicUrl === 'string') this.webhookUrl('status'); // fail fast on a bad URL
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? (() => new Date());
     this.timers = options.timers ?? defaultTimers;
@@ -192,7 +192,7 @@ export class SimulatorProvider implements SmsProvider {
    */
   async simulateInbound(inbound: { from: string; to: string; body: string }): Promise<boolean> {
     const payload: SimulatorInboundPayload = { ...inbound, receivedAt: this.now().toISOString() };
-    const delivered = this.post(this.inboundUrl, payload);
+    const delivered = this.post('inbound', payload);
     this.track(delivered.then(() => undefined));
     return delivered;
   }
@@ -231,12 +231,19 @@ export class SimulatorProvider implements SmsProvider {
     }
     // One after the other, so the order Herald sees is the order above.
     for (const report of reports) {
-      if (!(await this.post(this.statusUrl, report))) return;
+      if (!(await this.post('status', report))) return;
     }
   }
 
   /** POSTs signed JSON, retrying with exponential backoff; false when it gave up or was closed. */
-  private async post(url: string, payload: SimulatorReportPayload | SimulatorInboundPayload): Promise<boolean> {
+  private async post(kind: 'status' | 'inbound', payload: SimulatorReportPayload | SimulatorInboundPayload): Promise<boolean> {
+    let url: string;
+    try {
+      url = this.webhookUrl(kind);
+    } catch (cause) {
+      this.reportFailure({ url: '', attempts: 0, error: `bad publicUrl: ${String(cause)}` });
+      return false;
+    }
     const rawBody = Buffer.from(JSON.stringify(payload));
     const attempts = this.options.callbackAttempts ?? 4;
     const backoffMs = this.options.callbackBackoffMs ?? 100;
@@ -261,11 +268,17 @@ export class SimulatorProvider implements SmsProvider {
         error = cause instanceof Error ? cause.message : String(cause);
       }
       if (!worthRetrying || attempt >= attempts) {
-        this.options.onCallbackFailure?.({ url, attempts: attempt, error });
+        this.reportFailure({ url, attempts: attempt, error });
         return false;
       }
       if (!(await this.delay(backoffMs * 2 ** (attempt - 1)))) return false;
     }
+  }
+
+  private webhookUrl(kind: 'status' | 'inbound'): string {
+    const { publicUrl } = this.options;
+    const base = new URL(typeof publicUrl === 'string' ? publicUrl : publicUrl()).href.replace(/\/+$/, '');
+    return `${base}/webhooks/simulator/${kind}`;
   }
 
   private remember(submission: Submission): void {
@@ -278,12 +291,18 @@ export class SimulatorProvider implements SmsProvider {
   }
 
   private track(task: Promise<void>): void {
-    // A report task never rejects by design; the catch keeps a bug from crashing the process.
-    const tracked = task.catch((cause: unknown) =>
-      this.options.onCallbackFailure?.({ url: this.statusUrl, attempts: 0, error: String(cause) }),
-    );
+    // A report task never rejects by design; this keeps a bug from becoming an unhandled rejection.
+    const tracked = task.catch((cause: unknown) => this.reportFailure({ url: '', attempts: 0, error: String(cause) }));
     this.tasks.add(tracked);
     void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  private reportFailure(failure: CallbackFailure): void {
+    try {
+      this.options.onCallbackFailure?.(failure);
+    } catch {
+      // A logging hook must not break the simulator.
+    }
   }
 
   /** Waits on the injected timers; resolves false instead when closed first. */

@@ -226,6 +226,20 @@ describe('simulator provider', () => {
       expect(onCallbackFailure).toHaveBeenCalledWith(expect.objectContaining({ attempts: 1, error: 'HTTP 401' }));
     });
 
+    it('reads a publicUrl function at each callback, for a server that learns its port late', async () => {
+      let publicUrl = 'http://127.0.0.1:1';
+      await create({ publicUrl: () => publicUrl, reportDelayMs: 20 }).send(outbound('+15005550100'));
+      publicUrl = `${receiver.url}/`;
+      expect((await receiver.next()).path).toBe('/webhooks/simulator/status');
+    });
+
+    it('retries when Herald cannot be reached at all, then gives up', async () => {
+      const onCallbackFailure = vi.fn();
+      await create({ publicUrl: 'http://127.0.0.1:1', onCallbackFailure, callbackAttempts: 2 }).send(outbound('+15005550100'));
+      await simulator.idle();
+      expect(onCallbackFailure).toHaveBeenCalledWith(expect.objectContaining({ url: 'http://127.0.0.1:1/webhooks/simulator/status', attempts: 2 }));
+    });
+
     it('drops pending reports on close() and answers later sends as retryable', async () => {
       await create({ reportDelayMs: 60_000 }).send(outbound('+15005550100'));
       await simulator.close();
