@@ -33,6 +33,14 @@ const envSchema = z.object({
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code like US or CN')
     .optional(),
   BOOTSTRAP_ADMIN_KEY: boolean.default(true),
+  DISPATCH: z.enum(['on', 'off']).default('on'),
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  DISPATCH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  DISPATCH_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(500),
+  SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).default(50),
 });
 
 export type Config = Readonly<{
@@ -48,6 +56,16 @@ export type Config = Readonly<{
   maxBodyLength: number;
   defaultCountry: string | undefined;
   bootstrapAdminKey: boolean;
+  dispatch: boolean;
+  dispatcher: {
+    batchSize: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    leaseMs: number;
+    pollMs: number;
+  };
+  simulatorDelayMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -77,6 +95,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyLength: e.MAX_BODY_LENGTH,
     defaultCountry: e.DEFAULT_COUNTRY,
     bootstrapAdminKey: e.BOOTSTRAP_ADMIN_KEY,
+    dispatch: e.DISPATCH === 'on',
+    dispatcher: Object.freeze({
+      batchSize: e.DISPATCH_BATCH_SIZE,
+      maxAttempts: e.DISPATCH_MAX_ATTEMPTS,
+      retryBaseMs: e.DISPATCH_RETRY_BASE_MS,
+      retryMaxMs: e.DISPATCH_RETRY_MAX_MS,
+      leaseMs: e.DISPATCH_LEASE_MS,
+      pollMs: e.DISPATCH_POLL_MS,
+    }),
+    simulatorDelayMs: e.SIMULATOR_DELAY_MS,
   });
 }
 

@@ -11,7 +11,14 @@ import { openDatabase, type Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import type { Context } from './schema/context.js';
+import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
+import { createWakeSignal } from './dispatch/wake.js';
+import { createProviders } from './providers/registry.js';
+import type { SmsProvider } from './providers/types.js';
+import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
 import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
+import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
+import { handleWebhook, isWebhookPath } from './webhooks/router.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -27,6 +34,10 @@ export interface RunningHerald {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** The first ADMIN key, when this start created it on an empty database. */
   bootstrapKey: CreatedApiKey | undefined;
+  providers: readonly SmsProvider[];
+  pubsub: HeraldPubSub;
+  /** Undefined when DISPATCH=off. */
+  dispatcher: Dispatcher | undefined;
   stop(): Promise<void>;
 }
 
@@ -47,6 +58,22 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const ownsDatabase = !options.database;
   const { prisma } = database;
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(prisma) : undefined;
+  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
+  const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
+  const publish = (changes: StatusChange[]) => {
+    for (const change of changes) pubsub.publishStatus(change);
+  };
+  const announce = (changes: StatusChange[]) => {
+    publish(changes);
+    if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
+  };
+  let publicUrl = config.publicUrl ?? '';
+  const providers = createProviders({
+    config,
+    logger,
+    publicUrl: () => publicUrl,
+    simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
+  });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
@@ -69,6 +96,8 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     context: async ({ request, connectionParams, auth }: { request: Request; connectionParams?: Record<string, unknown>; auth?: Context['auth'] }) => ({
       prisma,
       config,
+      pubsub,
+      announce,
       // WebSocket operations were authenticated when the socket connected.
       auth: auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization'))),
     }),
@@ -95,6 +124,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
       }
       if (path === '/graphql') return void (await yoga.handle(req, res));
+      if (isWebhookPath(path)) return await handleWebhook(req, res, path, { prisma, providers: () => providers, publish, logger, publicUrl: () => publicUrl });
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
       logger.error({ err: error }, 'request failed');
@@ -150,6 +180,12 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  publicUrl ||= url;
+
+  const dispatcher = config.dispatch
+    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher })
+    : undefined;
+  dispatcher?.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -162,13 +198,17 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       const deadline = setTimeout(() => {
         for (const socket of openSockets) socket.destroy();
       }, 5_000);
+      await dispatcher?.stop();
       await closed;
       clearTimeout(deadline);
+      await Promise.all(providers.map((p) => p.close?.()));
       await yoga.dispose?.();
+      await wake.close();
+      await pubsub.close();
       if (ownsDatabase) await database.close();
     })());
 
-  return { url, port, database, yoga, bootstrapKey, stop };
+  return { url, port, database, yoga, bootstrapKey, providers, pubsub, dispatcher, stop };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKeyRole } from '../domain/api-key.js';
+import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 
 /** Who is calling: resolved from the API key before any operation runs. */
 export interface Auth {
@@ -14,4 +15,7 @@ export interface Context {
   prisma: PrismaClient;
   config: Config;
   auth: Auth;
+  pubsub: HeraldPubSub;
+  /** Publishes status changes (after their transaction committed) and wakes the dispatcher. */
+  announce: (changes: StatusChange[]) => void;
 }

@@ -5,6 +5,7 @@ import './errors.js';
 import './messages.js';
 import './preview.js';
 import './api-keys.js';
+import './subscriptions.js';
 
 let schema: GraphQLSchema | undefined;
 

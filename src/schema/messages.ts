@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { IdempotencyConflictError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { IdempotencyConflictError, InvalidPhoneNumberError, NotCancelableError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
-import { sendMessage } from '../services/messages.js';
+import { cancelMessage, sendMessage } from '../services/messages.js';
 import { builder } from './builder.js';
 import { parseId } from './global-id.js';
 
@@ -24,6 +24,7 @@ export const MessageEvent = builder.prismaObject('MessageEvent', {
     provider: t.exposeString('provider', { nullable: true }),
     rawStatus: t.exposeString('rawStatus', { nullable: true, description: "The provider's own status word, verbatim." }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
+    applied: t.exposeBoolean('applied', { description: 'False for a report recorded without moving the status (duplicate, late, out of order).' }),
   }),
 });
 
@@ -143,7 +144,22 @@ builder.mutationFields((t) => ({
         now: new Date(),
       });
       if (result instanceof Error) throw result;
+      if (result.created) ctx.announce([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
       return ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } });
+    },
+  }),
+  cancelMessage: t.field({
+    type: Message,
+    description: 'Cancels a SCHEDULED or QUEUED message; NOT_CANCELABLE once it is being sent.',
+    errors: { types: [NotFoundError, NotCancelableError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const id = parseId(String(args.id), 'Message');
+      if (!id) throw new NotFoundError('message');
+      const result = await cancelMessage(ctx.prisma, ctx.auth.accountId, id);
+      if (result instanceof Error) throw result;
+      ctx.announce([result]);
+      return ctx.prisma.message.findUniqueOrThrow({ where: { id } });
     },
   }),
 }));

@@ -1,10 +1,20 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../db/database.js';
-import { HeraldError, IdempotencyConflictError } from '../domain/errors.js';
+import { changeMessage } from '../dispatch/message-store.js';
+import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
+import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
+import type { StatusChange } from '../pubsub.js';
 import { draftMessage, type DraftOptions, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
 import { hashRequest } from '../domain/request-hash.js';
 
 type Tx = Prisma.TransactionClient;
+
+export interface AcceptedMessage {
+  id: string;
+  status: MessageStatus;
+  /** False when an idempotent retry returned an earlier message. */
+  created: boolean;
+}
 
 // API.md: the same key with the same input within 24 h returns the original result.
 const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -20,7 +30,7 @@ export async function sendMessage(
   accountId: string,
   input: SendMessageInput,
   options: DraftOptions,
-): Promise<{ id: string } | HeraldError> {
+): Promise<AcceptedMessage | HeraldError> {
   const draft = draftMessage(input, options);
   if (draft instanceof HeraldError) return draft;
   const key = draft.idempotencyKey;
@@ -48,12 +58,12 @@ export async function sendMessage(
     }
     const record = await tx.idempotencyRecord.findUniqueOrThrow({ where: { accountId_key: { accountId, key } } });
     if (record.requestHash !== requestHash || !record.messageId) return new IdempotencyConflictError(key);
-    return { id: record.messageId };
+    return { id: record.messageId, status: draft.status, created: false };
   });
 }
 
-async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft): Promise<{ id: string }> {
-  return prisma.message.create({
+async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft): Promise<AcceptedMessage> {
+  const row = await prisma.message.create({
     select: { id: true },
     data: {
       accountId,
@@ -64,10 +74,28 @@ async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft
       segments: draft.segments,
       status: draft.status,
       scheduledAt: draft.scheduledAt,
+      dueAt: draft.scheduledAt ?? new Date(),
       idempotencyKey: draft.idempotencyKey,
       metadata: (draft.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
       variables: (draft.variables ?? undefined) as Prisma.InputJsonValue | undefined,
       events: { create: { status: draft.status, source: 'API' } },
     },
   });
+  return { id: row.id, status: draft.status, created: true };
+}
+
+/** Cancels a SCHEDULED or QUEUED message of the account (API.md: CANCELED only before SENDING). */
+export async function cancelMessage(prisma: PrismaClient, accountId: string, id: string): Promise<StatusChange | HeraldError> {
+  const owned = await prisma.message.findFirst({ where: { id, accountId }, select: { id: true } });
+  if (!owned) return new NotFoundError('message');
+  let refusedIn: MessageStatus | undefined;
+  const change = await changeMessage(prisma, id, (m) => {
+    if (!isCancelable(m.status)) {
+      refusedIn = m.status;
+      return { next: null };
+    }
+    return { next: 'CANCELED', data: { leaseUntil: null, dueAt: null }, event: { source: 'API' } };
+  });
+  if (!change) return new NotCancelableError(`the message is ${refusedIn ?? 'gone'}; only SCHEDULED or QUEUED messages can be canceled`);
+  return change;
 }

@@ -17,7 +17,7 @@ const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) {
 
 describe('the herald server process on the embedded database', () => {
   it('prints the first ADMIN key once, keeps every message across a restart, and locks DATA_DIR while running', async () => {
-    const env = { DATA_DIR: dataDir, PORT: '0' };
+    const env = { DATA_DIR: dataDir, PORT: '0', DISPATCH: 'off' };
     const first = spawnHerald(['server'], env);
     const [, key] = await first.waitFor(/^\s+(hk_\S+)$/m);
     const [, url] = await first.waitFor(/listening on (http:\/\/\S+\/graphql)/);

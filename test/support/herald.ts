@@ -51,7 +51,8 @@ export async function startTestHerald(overrides: Partial<Config> = {}): Promise<
     holder: 'test',
     onQuery: (sql) => queries.push(sql),
   });
-  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', ...overrides });
+  // The dispatcher is off unless a test turns it on: foundation tests look at QUEUED messages.
+  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', dispatch: false, ...overrides });
   const herald = await startHerald({ config, logger: createLogger(config), database });
   const url = `${herald.url}/graphql`;
 

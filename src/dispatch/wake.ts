@@ -1,0 +1,64 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+
+const CHANNEL = 'herald_dispatch';
+
+/**
+ * "There is new work": wakes the dispatcher at once instead of at its next poll. In-process
+ * always; with PostgreSQL also through LISTEN/NOTIFY, so a message accepted by one instance
+ * wakes the dispatchers of all of them.
+ */
+export interface WakeSignal {
+  notify(): void;
+  onWake(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function createWakeSignal(options: { databaseUrl: string | undefined; logger: Logger }): Promise<WakeSignal> {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let listener: pg.Client | undefined;
+  let notifier: pg.Client | undefined;
+  let closed = false;
+
+  if (options.databaseUrl) {
+    const url = options.databaseUrl;
+    const connectListener = async (): Promise<void> => {
+      const client = new pg.Client({ connectionString: url });
+      client.on('notification', () => emitter.emit('wake'));
+      client.on('error', (error) => {
+        options.logger.warn({ err: error }, 'dispatch LISTEN connection lost; reconnecting');
+        listener = undefined;
+        if (!closed) setTimeout(() => void connectListener().catch(() => {}), 1_000);
+      });
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      listener = client;
+      emitter.emit('wake'); // anything sent while we were not listening
+    };
+    await connectListener();
+    notifier = new pg.Client({ connectionString: url });
+    notifier.on('error', (error) => {
+      options.logger.warn({ err: error }, 'dispatch NOTIFY connection lost');
+      notifier = undefined;
+    });
+    await notifier.connect();
+  }
+
+  return {
+    notify() {
+      emitter.emit('wake');
+      // Best effort: the poll is the safety net when a NOTIFY is lost.
+      notifier?.query(`NOTIFY ${CHANNEL}`).catch(() => {});
+    },
+    onWake(fn) {
+      emitter.on('wake', fn);
+      return () => emitter.off('wake', fn);
+    },
+    async close() {
+      closed = true;
+      await Promise.all([listener?.end().catch(() => {}), notifier?.end().catch(() => {})]);
+    },
+  };
+}

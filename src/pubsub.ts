@@ -1,0 +1,51 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import type { MessageStatus } from './domain/status-machine.js';
+import type { Logger } from './logger.js';
+
+/** What is published on every status change: small, so each subscriber loads what it selects. */
+export interface StatusChange {
+  id: string;
+  accountId: string;
+  status: MessageStatus;
+  batchId: string | null;
+}
+
+type Channels = {
+  // One channel per account: a subscriber only ever receives its own account's events.
+  'message-status': [accountId: string, change: StatusChange];
+};
+
+export interface HeraldPubSub {
+  publishStatus(change: StatusChange): void;
+  subscribeStatus(accountId: string): AsyncIterable<StatusChange>;
+  close(): Promise<void>;
+}
+
+/**
+ * In-process pub/sub by default; with REDIS_URL, Redis pub/sub so that a subscriber on any
+ * instance sees changes made by every instance.
+ */
+export function createHeraldPubSub(options: { redisUrl: string | undefined; logger: Logger }): HeraldPubSub {
+  let clients: Redis[] = [];
+  let eventTarget;
+  if (options.redisUrl) {
+    const connect = (role: string) => {
+      const client = new Redis(options.redisUrl!, { lazyConnect: false, maxRetriesPerRequest: null });
+      // ioredis reconnects by itself; log transitions instead of crashing on 'error'.
+      client.on('error', (error) => options.logger.warn({ err: error, role }, 'redis connection error'));
+      return client;
+    };
+    clients = [connect('publish'), connect('subscribe')];
+    eventTarget = createRedisEventTarget({ publishClient: clients[0], subscribeClient: clients[1] });
+  }
+  const pubsub = createPubSub<Channels>(eventTarget ? { eventTarget } : undefined);
+  return {
+    publishStatus: (change) => pubsub.publish('message-status', change.accountId, change),
+    subscribeStatus: (accountId) => pubsub.subscribe('message-status', accountId),
+    close: async () => {
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { GraphQLError } from 'graphql';
+import { isFinal, statusRank, type MessageStatus } from '../domain/status-machine.js';
+import type { StatusChange } from '../pubsub.js';
+import { builder } from './builder.js';
+import type { Context } from './context.js';
+import { parseId } from './global-id.js';
+import { Message, MessageStatusEnum } from './messages.js';
+
+builder.subscriptionType({});
+
+const MessageEventFilter = builder.inputType('MessageEventFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [MessageStatusEnum], required: false, description: 'Only transitions into these statuses.' }),
+    batchId: t.id({ required: false }),
+  }),
+});
+
+/** A status change as a subscriber sees it: the message, at the status of that change. */
+interface Transition {
+  id: string;
+  status: MessageStatus;
+}
+
+// Each payload is loaded with the subscriber's own selection (one query), then shows the
+// status of the transition being reported even if the message has moved on since.
+const loadTransition =
+  (ctx: Context, query: object) =>
+  async ({ id, status }: Transition) => {
+    const message = await ctx.prisma.message.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } });
+    return message && { ...message, status };
+  };
+
+builder.subscriptionFields((t) => ({
+  messageStatusChanged: t.prismaField({
+    type: Message,
+    description:
+      "Yields the message's current state first, then each transition in order; completes after a final status. " +
+      "Another account's message id is NOT_FOUND.",
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => followMessage(ctx, String(args.id)),
+    resolve: (query, transition: Transition, _args, ctx) => loadTransition(ctx, query)(transition).then(orThrowGone),
+  }),
+  messageEvents: t.prismaField({
+    type: Message,
+    description: "Every status transition of the account's messages, as it happens.",
+    args: { filter: t.arg({ type: MessageEventFilter, required: false }) },
+    subscribe: (_root, args, ctx) => {
+      const statuses = args.filter?.status?.length ? new Set(args.filter.status) : undefined;
+      const batchId = args.filter?.batchId ? parseId(String(args.filter.batchId), 'Batch') ?? String(args.filter.batchId) : undefined;
+      return filterChanges(ctx.pubsub.subscribeStatus(ctx.auth.accountId), (c) => (!statuses || statuses.has(c.status)) && (!batchId || c.batchId === batchId));
+    },
+    resolve: (query, transition: Transition, _args, ctx) => loadTransition(ctx, query)(transition).then(orThrowGone),
+  }),
+}));
+
+function orThrowGone<T>(value: T | null): T {
+  if (!value) throw new GraphQLError('message not found', { extensions: { code: 'NOT_FOUND' } });
+  return value;
+}
+
+async function* filterChanges(source: AsyncIterable<StatusChange>, keep: (change: StatusChange) => boolean): AsyncGenerator<Transition> {
+  for await (const change of source) if (keep(change)) yield { id: change.id, status: change.status };
+}
+
+/**
+ * The current state, then every transition, read from the message's event log whenever a
+ * change is announced. Reading the log (not the announcements) means nothing is lost or
+ * reordered if an announcement is missed or arrives out of order, e.g. while a Redis
+ * subscription is still being set up.
+ */
+async function* followMessage(ctx: Context, rawId: string): AsyncGenerator<Transition> {
+  const id = parseId(rawId, 'Message');
+  // Listen before reading the current state, so a change in between is not missed.
+  const changes = ctx.pubsub.subscribeStatus(ctx.auth.accountId)[Symbol.asyncIterator]();
+  let nextChange = changes.next();
+  try {
+    const message = id && (await ctx.prisma.message.findFirst({ where: { id, accountId: ctx.auth.accountId }, select: { id: true, status: true } }));
+    if (!message) throw new GraphQLError('message not found', { extensions: { code: 'NOT_FOUND' } });
+    let lastEventId = (await ctx.prisma.messageEvent.aggregate({ where: { messageId: message.id }, _max: { id: true } }))._max.id ?? 0n;
+    let current = message.status as MessageStatus;
+    yield { id: message.id, status: current };
+
+    // Catch up once shortly after subscribing, in case the subscription started late.
+    let catchUp: ReturnType<typeof setTimeout> | undefined;
+    const catchUpDue = new Promise<'catch-up'>((resolve) => (catchUp = setTimeout(() => resolve('catch-up'), 250)));
+    let caughtUp = false;
+    try {
+      while (!isFinal(current)) {
+        const signal = await (caughtUp ? nextChange : Promise.race([nextChange, catchUpDue]));
+        if (signal === 'catch-up') caughtUp = true;
+        else {
+          if (signal.done) return;
+          nextChange = changes.next();
+          if (signal.value.id !== message.id) continue;
+        }
+        const events = await ctx.prisma.messageEvent.findMany({
+          where: { messageId: message.id, id: { gt: lastEventId }, applied: true },
+          orderBy: { id: 'asc' },
+          select: { id: true, status: true },
+        });
+        for (const event of events) {
+          lastEventId = event.id;
+          if (statusRank(event.status) > statusRank(current)) {
+            current = event.status;
+            yield { id: message.id, status: current };
+            if (isFinal(current)) return;
+          }
+        }
+      }
+    } finally {
+      clearTimeout(catchUp);
+    }
+  } finally {
+    await changes.return?.();
+  }
+}

@@ -1,0 +1,87 @@
+// POST /webhooks/:provider/status — delivery reports from providers.
+// Verifies authenticity before parsing anything, answers quickly, is idempotent (a repeated
+// report is recorded and moves nothing). Forged calls get 401, unknown providers 404, and
+// neither changes anything.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PrismaClient } from '../db/database.js';
+import { applyStatusReports } from '../dispatch/reports.js';
+import type { Logger } from '../logger.js';
+import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
+import type { StatusChange } from '../pubsub.js';
+
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+const PATH = /^\/webhooks\/([a-z][a-z0-9-]*)\/(status|inbound)$/;
+
+export interface WebhookDeps {
+  prisma: PrismaClient;
+  providers: () => readonly SmsProvider[];
+  publish: (changes: StatusChange[]) => void;
+  logger: Logger;
+  publicUrl: () => string;
+}
+
+export function isWebhookPath(path: string): boolean {
+  return path.startsWith('/webhooks/');
+}
+
+export async function handleWebhook(req: IncomingMessage, res: ServerResponse, path: string, deps: WebhookDeps): Promise<void> {
+  const match = PATH.exec(path);
+  const provider = match && deps.providers().find((p) => p.name === match[1]);
+  if (!match || !provider) return reply(res, 404, { error: 'unknown webhook' });
+  if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+  if (match[2] === 'inbound') return reply(res, 404, { error: 'inbound messages are not handled yet' });
+
+  const rawBody = await readBody(req, MAX_WEBHOOK_BYTES);
+  if (!rawBody) return reply(res, 413, { error: 'payload too large' });
+  const request: WebhookRequest = {
+    path,
+    headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])),
+    rawBody,
+    url: `${deps.publicUrl()}${req.url ?? path}`,
+    receivedAt: new Date(),
+  };
+  if (!(await provider.verifyWebhook(request))) {
+    deps.logger.warn({ provider: provider.name, path }, 'webhook rejected: bad or missing signature, or outside the replay window');
+    return reply(res, 401, { error: 'invalid signature' });
+  }
+  let reports;
+  try {
+    reports = provider.parseStatusReport(request);
+  } catch (error) {
+    if (error instanceof WebhookPayloadError) {
+      deps.logger.warn({ provider: provider.name, issues: error.issues }, 'webhook payload rejected');
+      return reply(res, 400, { error: 'malformed report' });
+    }
+    throw error;
+  }
+  const outcome = await applyStatusReports(deps.prisma, provider.name, reports);
+  deps.publish(outcome.changes);
+  reply(res, 200, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
+}
+
+/** The body, or undefined when it is larger than `limit` (reading stops there). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      return resolve(undefined);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.destroy();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
