@@ -11,13 +11,11 @@ import { openDatabase, type Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import type { Context } from './schema/context.js';
-import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
-import { createWakeSignal } from './dispatch/wake.js';
-import { createProviders } from './providers/registry.js';
+import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { SmsProvider } from './providers/types.js';
-import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
+import type { HeraldPubSub } from './pubsub.js';
+import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
-import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
 import { handleWebhook, isWebhookPath } from './webhooks/router.js';
 
 export interface HeraldOptions {
@@ -58,22 +56,9 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const ownsDatabase = !options.database;
   const { prisma } = database;
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(prisma) : undefined;
-  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
-  const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
-  const publish = (changes: StatusChange[]) => {
-    for (const change of changes) pubsub.publishStatus(change);
-  };
-  const announce = (changes: StatusChange[]) => {
-    publish(changes);
-    if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
-  };
   let publicUrl = config.publicUrl ?? '';
-  const providers = createProviders({
-    config,
-    logger,
-    publicUrl: () => publicUrl,
-    simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
-  });
+  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch });
+  const { pubsub, providers, publish, announce } = runtime;
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
@@ -182,10 +167,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const url = `http://${host}:${port}`;
   publicUrl ||= url;
 
-  const dispatcher = config.dispatch
-    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher })
-    : undefined;
-  dispatcher?.start();
+  runtime.startDispatcher();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -198,17 +180,15 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       const deadline = setTimeout(() => {
         for (const socket of openSockets) socket.destroy();
       }, 5_000);
-      await dispatcher?.stop();
+      await runtime.dispatcher?.stop();
       await closed;
       clearTimeout(deadline);
-      await Promise.all(providers.map((p) => p.close?.()));
       await yoga.dispose?.();
-      await wake.close();
-      await pubsub.close();
+      await runtime.stop();
       if (ownsDatabase) await database.close();
     })());
 
-  return { url, port, database, yoga, bootstrapKey, providers, pubsub, dispatcher, stop };
+  return { url, port, database, yoga, bootstrapKey, providers, pubsub, dispatcher: runtime.dispatcher, stop };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

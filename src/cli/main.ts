@@ -4,7 +4,10 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
 import { MigrationError } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { createRuntime } from '../runtime.js';
 import { createApiKey, ensureAccount, revokeApiKey } from '../services/api-keys.js';
+import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from '../services/settings.js';
 
 async function withDatabase<T>(config: Config, run: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald cli' });
@@ -78,6 +81,34 @@ export function buildCli(config: () => Config): Command {
         return;
       }
       console.log(`revoked key "${result.name}" (${result.prefix})`);
+    });
+
+  program
+    .command('worker')
+    .description('run only the dispatcher (no HTTP): claims queued messages and hands them to providers')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg);
+      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, holder: 'herald worker' });
+      // Provider callbacks go to the servers' public URL: this process serves no HTTP.
+      const publicUrl = cfg.publicUrl ?? `http://${cfg.host}:${cfg.port}`;
+      const runtime = await createRuntime({ config: cfg, logger, database, publicUrl: () => publicUrl, dispatch: true });
+      runtime.startDispatcher();
+      console.log(`herald worker dispatching (providers: ${runtime.providers.map((p) => p.name).join(', ')}; callbacks to ${publicUrl})`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await runtime.stop();
+      await database.close();
+    });
+
+  program
+    .command('simulator-secret')
+    .description("print the simulator's webhook signing secret (shared by every instance on one database)")
+    .action(async () => {
+      const secret = await withDatabase(config(), ({ prisma }) => getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY));
+      console.log(secret);
     });
 
   return program;

@@ -1,0 +1,67 @@
+// The moving parts shared by `herald` (server) and `herald worker`: pub/sub, the dispatcher's
+// wake-up signal, the providers and the dispatcher itself.
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
+import { createWakeSignal } from './dispatch/wake.js';
+import type { Logger } from './logger.js';
+import { createProviders } from './providers/registry.js';
+import type { SmsProvider } from './providers/types.js';
+import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
+import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
+
+export interface Runtime {
+  pubsub: HeraldPubSub;
+  providers: readonly SmsProvider[];
+  /** Publishes status changes that have been committed. */
+  publish(changes: StatusChange[]): void;
+  /** Publishes and, for new work (QUEUED/SCHEDULED), wakes every dispatcher. */
+  announce(changes: StatusChange[]): void;
+  /** Undefined unless started with `dispatch: true`. */
+  dispatcher: Dispatcher | undefined;
+  startDispatcher(): void;
+  stop(): Promise<void>;
+}
+
+export async function createRuntime(options: {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  publicUrl: () => string;
+  dispatch: boolean;
+}): Promise<Runtime> {
+  const { config, logger, database } = options;
+  const { prisma } = database;
+  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
+  const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
+  const providers = createProviders({
+    config,
+    logger,
+    publicUrl: options.publicUrl,
+    simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
+  });
+  const publish = (changes: StatusChange[]) => {
+    for (const change of changes) pubsub.publishStatus(change);
+  };
+  const dispatcher = options.dispatch
+    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher })
+    : undefined;
+
+  return {
+    pubsub,
+    providers,
+    publish,
+    announce(changes) {
+      publish(changes);
+      if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
+    },
+    dispatcher,
+    startDispatcher: () => dispatcher?.start(),
+    async stop() {
+      await dispatcher?.stop();
+      await Promise.all(providers.map((p) => p.close?.()));
+      await wake.close();
+      await pubsub.close();
+    },
+  };
+}
