@@ -73,10 +73,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let wokenDuringRound = false;
   let lastSweep = 0;
 
-  const unsubscribe = deps.wake.onWake(() => {
+  // Listening only while started: a stopped dispatcher holds no listener, and one started
+  // again (after stop()) hears wake-ups again instead of waiting for its polls.
+  let unsubscribe: (() => void) | undefined;
+  const onWake = () => {
     if (wakeUp) wakeUp();
     else wokenDuringRound = true;
-  });
+  };
 
   async function runOnce(): Promise<number> {
     await promoteScheduled();
@@ -236,12 +239,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     start() {
       if (running) return;
       running = true;
+      unsubscribe = deps.wake.onWake(onWake);
       loop = runLoop();
     },
     async stop() {
       running = false;
       wakeUp?.();
-      unsubscribe();
+      unsubscribe?.();
+      unsubscribe = undefined;
       await loop;
     },
   };
