@@ -8,7 +8,9 @@ import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
 import type { SmsProvider } from './providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
+import { SimulatorProvider } from './providers/simulator.js';
 import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
+import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 
 export interface Runtime {
   pubsub: HeraldPubSub;
@@ -39,7 +41,20 @@ export async function createRuntime(options: {
     logger,
     publicUrl: options.publicUrl,
     simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
+    simulatorStore: createDatabaseSimulatorStore(prisma),
   });
+  // The simulator plays a remote provider: reports accepted by a process that died are sent
+  // by a surviving one. Only processes that dispatch take part.
+  const recovery = options.dispatch
+    ? setInterval(() => {
+        for (const provider of providers) {
+          if (provider instanceof SimulatorProvider) {
+            provider.recoverOverdueReports().catch((error: unknown) => logger.warn({ err: error }, 'simulator report recovery failed'));
+          }
+        }
+      }, 1_000)
+    : undefined;
+  recovery?.unref();
   const publish = (changes: StatusChange[]) => {
     for (const change of changes) pubsub.publishStatus(change);
   };
@@ -58,6 +73,7 @@ export async function createRuntime(options: {
     dispatcher,
     startDispatcher: () => dispatcher?.start(),
     async stop() {
+      clearInterval(recovery);
       await dispatcher?.stop();
       await Promise.all(providers.map((p) => p.close?.()));
       await wake.close();

@@ -17,6 +17,7 @@ import {
   type SimulatorStatusWord,
 } from './simulator-payload.js';
 import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
+import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-store.js';
 import type { InboundReport, LookupResult, OutboundMessage, SendResult, SmsProvider, StatusReport, WebhookRequest } from './types.js';
 
 /** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
@@ -65,15 +66,15 @@ export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
   /** Per-attempt limit on a callback request. Default 5000. */
   callbackTimeoutMs?: number;
   onCallbackFailure?: (failure: CallbackFailure) => void;
-  /** Submissions remembered for dedup and `lookup`, oldest forgotten first. Default 100 000. */
+  /** Submissions remembered for dedup and `lookup` by the default in-memory store. Default 100 000. */
   maxRemembered?: number;
-}
-
-interface Submission {
-  reference: string;
-  providerMessageId: string;
-  rawStatus: SimulatorStatusWord;
-  acceptedAt: Date;
+  /** Where submissions are remembered; in memory by default (see SimulatorStore). */
+  store?: SimulatorStore;
+  /**
+   * How long past its due time an unsent report is taken to be orphaned (its submitting
+   * process died) and sent by `recoverOverdueReports`. Default 5000.
+   */
+  orphanAfterMs?: number;
 }
 
 interface PendingWait {
@@ -98,11 +99,9 @@ export class SimulatorProvider implements SmsProvider {
   private readonly fetch: typeof fetch;
   private readonly now: () => Date;
   private readonly timers: SimulatorTimers;
-  // Memory only. The simulator lives inside the Herald process, so a restart forgets every
-  // submission and every report not yet sent, together: after a crash `lookup` answers
-  // found:false and the dispatcher resubmits, which sends nothing twice because the old
-  // simulator, and its pending report, died with the process. A real provider remembers.
-  private readonly submissions = new Map<string, Submission>();
+  // What was accepted. Reports are sent by a timer in the accepting process (the fast path);
+  // with a durable store, a report whose process died is sent by `recoverOverdueReports`.
+  private readonly store: SimulatorStore;
   private readonly waits = new Set<PendingWait>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -114,6 +113,7 @@ export class SimulatorProvider implements SmsProvider {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? (() => new Date());
     this.timers = options.timers ?? defaultTimers;
+    this.store = options.store ?? new MemorySimulatorStore(options.maxRemembered);
     this.behaviour = {
       reportDelayMs: options.reportDelayMs ?? 50,
       lateByMs: options.lateByMs ?? 0,
@@ -131,8 +131,8 @@ export class SimulatorProvider implements SmsProvider {
     if (this.closed) return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: 'simulator is closed' };
     // Our message id is the client reference: a resubmission (after a timeout or a crash) is
     // the same message, so it gets the same id and no second report.
-    const known = this.submissions.get(message.id);
-    if (known) return { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: known.rawStatus };
+    const known = await this.store.find(message.id);
+    if (known) return { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: 'accepted' };
 
     if (!E164.test(message.to)) {
       return { kind: 'rejected', errorCode: 'INVALID_NUMBER', rawCode: 'invalid_destination', message: `${message.to} is not E.164` };
@@ -145,15 +145,22 @@ export class SimulatorProvider implements SmsProvider {
       return { kind: 'retryable', errorCode: 'TIMEOUT', rawCode: 'timeout', message: 'simulated provider timeout' };
     }
 
-    const submission: Submission = {
+    const behaviour = { ...this.behaviour };
+    const acceptedAt = this.now();
+    const candidate: StoredSubmission = {
       reference: message.id,
       providerMessageId: `sim_${randomUUID().replaceAll('-', '')}`,
-      rawStatus: 'accepted',
-      acceptedAt: this.now(),
+      outcome: message.to.endsWith('0000') ? 'undelivered' : 'delivered',
+      acceptedAt,
+      reportDueAt: new Date(acceptedAt.getTime() + behaviour.reportDelayMs + behaviour.lateByMs),
+      reportedAt: null,
     };
-    this.remember(submission);
-    const undelivered = message.to.endsWith('0000');
-    this.track(this.report(submission, undelivered ? 'undelivered' : 'delivered', { ...this.behaviour }));
+    const submission = await this.store.accept(candidate);
+    // Another process accepted this reference first: same message, same id, no second report.
+    if (submission.providerMessageId !== candidate.providerMessageId) {
+      return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
+    }
+    this.track(this.report(submission, behaviour));
     return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
   }
 
@@ -176,14 +183,23 @@ export class SimulatorProvider implements SmsProvider {
   }
 
   async lookup(reference: string): Promise<LookupResult> {
-    const submission = this.submissions.get(reference);
+    const submission = await this.store.find(reference);
     if (!submission) return { found: false };
-    return {
-      found: true,
-      providerMessageId: submission.providerMessageId,
-      status: simulatorStatusWords[submission.rawStatus],
-      rawStatus: submission.rawStatus,
-    };
+    const rawStatus: SimulatorStatusWord = submission.reportedAt ? submission.outcome : 'accepted';
+    return { found: true, providerMessageId: submission.providerMessageId, status: simulatorStatusWords[rawStatus], rawStatus };
+  }
+
+  /**
+   * Sends the reports that a crashed process accepted but never sent (durable store only), as
+   * a remote provider would after Herald's callback failed. Returns how many it sent.
+   */
+  async recoverOverdueReports(limit = 100): Promise<number> {
+    if (this.closed) return 0;
+    const now = this.now();
+    const orphanAfterMs = this.options.orphanAfterMs ?? 5_000;
+    const claimed = await this.store.claimOverdue(new Date(now.getTime() - orphanAfterMs), new Date(now.getTime() + 30_000), limit);
+    await Promise.all(claimed.map((submission) => this.sendReports(submission, { ...this.behaviour, duplicateReports: false, outOfOrder: false })));
+    return claimed.length;
   }
 
   /**
@@ -214,9 +230,13 @@ export class SimulatorProvider implements SmsProvider {
     await this.idle();
   }
 
-  private async report(submission: Submission, outcome: SimulatorStatusWord, behaviour: SimulatorBehaviour): Promise<void> {
+  private async report(submission: StoredSubmission, behaviour: SimulatorBehaviour): Promise<void> {
     if (!(await this.delay(behaviour.reportDelayMs + behaviour.lateByMs))) return;
-    submission.rawStatus = outcome;
+    await this.sendReports(submission, behaviour);
+  }
+
+  private async sendReports(submission: StoredSubmission, behaviour: SimulatorBehaviour): Promise<void> {
+    const outcome = submission.outcome;
     const final: SimulatorReportPayload = {
       reference: submission.reference,
       providerMessageId: submission.providerMessageId,
@@ -233,6 +253,7 @@ export class SimulatorProvider implements SmsProvider {
     for (const report of reports) {
       if (!(await this.post('status', report))) return;
     }
+    await this.store.markReported(submission.reference, this.now());
   }
 
   /** POSTs signed JSON, retrying with exponential backoff; false when it gave up or was closed. */
@@ -279,15 +300,6 @@ export class SimulatorProvider implements SmsProvider {
     const { publicUrl } = this.options;
     const base = new URL(typeof publicUrl === 'string' ? publicUrl : publicUrl()).href.replace(/\/+$/, '');
     return `${base}/webhooks/simulator/${kind}`;
-  }
-
-  private remember(submission: Submission): void {
-    this.submissions.set(submission.reference, submission);
-    const max = this.options.maxRemembered ?? 100_000;
-    for (const reference of this.submissions.keys()) {
-      if (this.submissions.size <= max) break;
-      this.submissions.delete(reference);
-    }
   }
 
   private track(task: Promise<void>): void {
