@@ -1,5 +1,6 @@
 // Starts a real Herald (real port, real database) for a test file, with a seed DSL:
 // every test creates its own account, so tests never see each other's data.
+import pg from 'pg';
 import { inject } from 'vitest';
 import { makeConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -44,8 +45,12 @@ export function testDatabaseKind(): 'pglite' | 'postgres' {
 export async function startTestHerald(overrides: Partial<Config> = {}): Promise<TestHerald> {
   const queries: string[] = [];
   const kind = testDatabaseKind();
+  // A dispatcher claims every due message in its database, so a dispatching Herald must not
+  // share the run's PostgreSQL database with other test files (running in parallel): it gets
+  // a database of its own, dropped at stop(). PGlite databases are per Herald anyway.
+  const ownDatabase = kind === 'postgres' && overrides.dispatch ? await createOwnDatabase(inject('postgresUrl')) : undefined;
   const database = await openDatabase({
-    databaseUrl: kind === 'postgres' ? inject('postgresUrl') : undefined,
+    databaseUrl: kind === 'postgres' ? (ownDatabase?.url ?? inject('postgresUrl')) : undefined,
     dataDir: '/nonexistent',
     pgliteDataDir: 'memory://',
     holder: 'test',
@@ -70,8 +75,28 @@ export async function startTestHerald(overrides: Partial<Config> = {}): Promise<
     async stop() {
       await herald.stop();
       await database.close();
+      await ownDatabase?.drop();
     },
   };
+}
+
+let ownDatabases = 0;
+
+async function createOwnDatabase(runUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = new URL(runUrl);
+  const name = `${url.pathname.slice(1)}_${process.pid}_${++ownDatabases}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: runUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export function graphqlCaller(url: string, key: string | undefined): GraphQLCaller {
