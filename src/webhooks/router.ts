@@ -59,26 +59,43 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
   reply(res, 200, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
 }
 
-/** The body, or undefined when it is larger than `limit` (reading stops there). */
+/** The body, or undefined when it is larger than `limit` (buffering stops there). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      req.resume();
+      discardRest(req, limit);
       return resolve(undefined);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.destroy();
+        req.off('data', onData);
+        chunks.length = 0;
+        discardRest(req, limit);
         resolve(undefined);
       } else chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Reads and drops the rest of a refused body. Destroying the request at once would reset the
+ * connection, and the client would see ECONNRESET instead of the 413 (the unread bytes make
+ * the kernel send RST). A body that goes on far past the limit is cut off all the same.
+ */
+function discardRest(req: IncomingMessage, limit: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > 8 * limit) req.destroy();
+  });
+  req.resume();
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
