@@ -1,0 +1,104 @@
+// End-to-end delivery throughput: send N messages over HTTP, wait until a graphql-ws
+// subscriber (messageEvents, DELIVERED) has seen every one. The simulator reports through the
+// real webhook path. Usage:
+//   node --import tsx bench/delivery-throughput.ts [--db pglite|postgres] [--count N] [--concurrency C]
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { makeConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { createLogger } from '../src/logger.js';
+import { startHerald } from '../src/server.js';
+import { createApiKey, ensureAccount } from '../src/services/api-keys.js';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'pglite' },
+    count: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '50' },
+    postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const count = Number(values.count);
+const concurrency = Number(values.concurrency);
+
+let databaseUrl: string | undefined;
+let dropDatabase = async () => {};
+if (values.db === 'postgres') {
+  const name = `herald_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: values.postgres });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(values.postgres);
+  url.pathname = `/${name}`;
+  databaseUrl = url.toString();
+  dropDatabase = async () => {
+    const c = new pg.Client({ connectionString: values.postgres });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  };
+}
+
+const database = await openDatabase({ databaseUrl, dataDir: '/nonexistent', pgliteDataDir: 'memory://', holder: 'bench' });
+const config = makeConfig({ port: 0, databaseUrl, bootstrapAdminKey: false, logLevel: 'warn', dispatch: process.env.BENCH_DISPATCH !== 'off', dispatcher: { ...makeConfig().dispatcher, pollMs: 200 } });
+const herald = await startHerald({ config, logger: createLogger(config), database });
+const account = await ensureAccount(database.prisma, 'bench');
+const key = (await createApiKey(database.prisma, { accountId: account.id, name: 'bench', role: 'SENDER' })).secret;
+const url = `${herald.url}/graphql`;
+
+const ws = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
+const sentAt = new Map<string, number>();
+const latencies: number[] = [];
+let resolveAll: () => void;
+const allDelivered = new Promise<void>((r) => (resolveAll = r));
+ws.subscribe(
+  { query: 'subscription { messageEvents(filter: { status: [DELIVERED] }) { id } }' },
+  {
+    next: ({ data }) => {
+      const id = (data as { messageEvents: { id: string } }).messageEvents.id;
+      const start = sentAt.get(id);
+      if (start !== undefined) latencies.push(performance.now() - start);
+      if (latencies.length === count) resolveAll();
+    },
+    error: (e) => console.error(e),
+    complete: () => {},
+  },
+);
+await new Promise((r) => setTimeout(r, 300));
+
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          query: 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { ... on SendMessageSuccess { data { id } } } }',
+          variables: { input: { to: '+14155550100', body: `bench ${i}` } },
+        }),
+      });
+      const json = (await response.json()) as { data: { sendMessage: { data: { id: string } } } };
+      sentAt.set(json.data.sendMessage.data.id, t0);
+    }
+  }),
+);
+const intakeSeconds = (performance.now() - started) / 1000;
+await allDelivered;
+const totalSeconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(0);
+console.log(
+  `${values.db}: ${count} messages, concurrency ${concurrency}: intake ${(count / intakeSeconds).toFixed(0)} msg/s; ` +
+    `send→DELIVERED seen by a subscriber: ${(count / totalSeconds).toFixed(0)} msg/s, latency p50 ${pct(50)} ms, p99 ${pct(99)} ms`,
+);
+await ws.dispose();
+await herald.stop();
+await database.close();
+await dropDatabase();
