@@ -42,12 +42,14 @@ export async function changeMessage(
   id: string,
   decide: (message: LockedMessage) => Decision,
 ): Promise<StatusChange | null | undefined> {
-  return prisma.$transaction(async (tx) => {
-    const message = await lockMessage(tx, id);
-    if (!message) return undefined;
-    const decision = decide(message);
-    return applyDecision(tx, message, decision);
-  });
+  return prisma.$transaction((tx) => changeMessageIn(tx, id, decide));
+}
+
+/** `changeMessage` inside a transaction the caller holds (to commit other writes with it). */
+export async function changeMessageIn(tx: Tx, id: string, decide: (message: LockedMessage) => Decision): Promise<StatusChange | null | undefined> {
+  const message = await lockMessage(tx, id);
+  if (!message) return undefined;
+  return applyDecision(tx, message, decide(message));
 }
 
 export async function lockMessage(tx: Tx, id: string): Promise<LockedMessage | undefined> {

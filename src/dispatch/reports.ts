@@ -5,7 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
 import type { StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
-import { changeMessage } from './message-store.js';
+import { changeMessage, changeMessageIn, type Decision, type LockedMessage } from './message-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,7 +41,12 @@ export async function applyStatusReports(prisma: PrismaClient, provider: string,
 }
 
 export async function applyOneReport(prisma: PrismaClient, messageId: string, provider: string, report: StatusReport, now = new Date()) {
-  const change = await changeMessage(prisma, messageId, (message) => {
+  return (await changeMessage(prisma, messageId, decideReport(provider, report, now))) ?? null;
+}
+
+/** How one report changes a message (the status machine decides), for `changeMessage`. */
+function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
+  return (message) => {
     const { next } = applyReport(message.status, report);
     const data: Prisma.MessageUpdateInput = {};
     if (report.providerMessageId && !message.providerMessageId) {
@@ -68,8 +73,7 @@ export async function applyOneReport(prisma: PrismaClient, messageId: string, pr
         errorCode: report.errorCode ?? report.rawErrorCode ?? null,
       },
     };
-  });
-  return change ?? null;
+  };
 }
 
 async function findMessageId(prisma: PrismaClient, provider: string, report: StatusReport): Promise<string | undefined> {
@@ -92,9 +96,15 @@ export async function applyPendingReports(prisma: PrismaClient, provider: string
   const pending = await prisma.pendingStatusReport.findMany({ where: { provider, providerMessageId }, orderBy: { id: 'asc' } });
   const changes: StatusChange[] = [];
   for (const row of pending) {
-    const change = await applyOneReport(prisma, messageId, provider, deserializeReport(row.report));
+    // Taking the report off the pending list and applying it commit together, so concurrent
+    // appliers (the dispatcher recording a submission, the periodic sweep, other instances)
+    // apply each report exactly once: the second waits on the row, then finds it gone.
+    const change = await prisma.$transaction(async (tx) => {
+      const taken = await tx.pendingStatusReport.deleteMany({ where: { id: row.id } });
+      if (taken.count === 0) return null;
+      return changeMessageIn(tx, messageId, decideReport(provider, deserializeReport(row.report), new Date()));
+    });
     if (change) changes.push(change);
-    await prisma.pendingStatusReport.delete({ where: { id: row.id } });
   }
   return changes;
 }
