@@ -214,4 +214,21 @@ describe('accepted reports', () => {
       ['DELIVERED', false],
     ]);
   });
+
+  it('applies a pending report once when two appliers race (submission recorded while a sweep runs)', async () => {
+    const { sender, message } = await sentMessage();
+    const providerMessageId = `sim_later_${randomUUID().replaceAll('-', '')}`;
+    const body = reportBody({ reference: randomUUID(), providerMessageId, status: 'delivered' });
+    expect((await postWebhook(t, { body, secret })).json).toMatchObject({ deferred: 1 });
+    await t.database.prisma.message.update({ where: { id: rawId(message.id) }, data: { providerMessageId } });
+    const results = await Promise.all([
+      applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id)),
+      sweepPendingReports(t.database.prisma),
+      applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id)),
+    ]);
+    expect(results.flat().filter((c) => c.id === rawId(message.id)).map((c) => c.status)).toEqual(['DELIVERED']);
+    const after = (await getMessage(sender, message.id))!;
+    expect(after.status).toBe('DELIVERED');
+    expect(after.events.filter((e) => e.source === 'PROVIDER').map((e) => [e.status, e.applied])).toEqual([['DELIVERED', true]]);
+  });
 });
