@@ -29,6 +29,7 @@ beforeAll(async () => {
   t = await startDeliveryHerald();
 });
 afterEach(async () => {
+  t.herald.dispatcher!.start(); // if a test paused it
   // Reports of one test must not land in the next: wait for the simulator, then reset it.
   await simulatorOf(t).idle();
   simulatorOf(t).configure(DEFAULT_BEHAVIOUR);
@@ -203,7 +204,7 @@ const CANCEL = /* GraphQL */ `
 `;
 
 describe('cancelMessage', () => {
-  it('cancels a SCHEDULED message: CANCELED with an event, and it is never sent', async () => {
+  it('cancels a SCHEDULED message: CANCELED with an event; canceling again is NOT_CANCELABLE', async () => {
     const { sender } = await t.seedAccount();
     const sent = await send(sender, { to: '+14155550100', scheduledAt: new Date(Date.now() + 3_600_000).toISOString() });
     expect(sent.status).toBe('SCHEDULED');
@@ -236,6 +237,23 @@ describe('cancelMessage', () => {
     const message = (await getMessage(sender, sent.id))!;
     expect(message.status).toBe('CANCELED');
     expect(message.events.map((e) => e.status)).toEqual(['SCHEDULED', 'CANCELED']);
+  });
+
+  it('cancels a QUEUED message before the dispatcher takes it; it is then passed over', async () => {
+    const { sender } = await t.seedAccount();
+    await t.herald.dispatcher!.stop();
+    const sent = await send(sender, { to: '+14155550100' });
+    expect(sent.status).toBe('QUEUED');
+    expect(expectNoErrors(await sender(CANCEL, { id: sent.id })).cancelMessage.data.status).toBe('CANCELED');
+    t.herald.dispatcher!.start();
+    const marker = await send(sender, { to: '+14155550100' });
+    await waitForStatus(sender, marker.id, 'DELIVERED');
+    const message = (await getMessage(sender, sent.id))!;
+    expect(message).toMatchObject({ status: 'CANCELED', sentAt: null, provider: null });
+    expect(message.events.map((e) => [e.status, e.source])).toEqual([
+      ['QUEUED', 'API'],
+      ['CANCELED', 'API'],
+    ]);
   });
 
   it('refuses a DELIVERED message with NotCancelableError and changes nothing', async () => {
