@@ -1,4 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { MessageStatus } from './domain/status-machine.js';
@@ -11,6 +12,8 @@ export interface StatusChange {
   status: MessageStatus;
   batchId: string | null;
 }
+
+const SUBSCRIBER_BUFFER = 10_000;
 
 type Channels = {
   // One channel per account: a subscriber only ever receives its own account's events.
@@ -40,9 +43,20 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
     clients = [connect('publish'), connect('subscribe')];
     eventTarget = createRedisEventTarget({ publishClient: clients[0], subscribeClient: clients[1] });
   }
-  const pubsub = createPubSub<Channels>(eventTarget ? { eventTarget } : undefined);
+  // Each subscriber gets a bounded buffer: without one, a subscriber slower than the publish
+  // rate makes `publish` throw after 1024 pending events (RepeaterOverflowError), which would
+  // take the whole server down. When it is full the oldest event is dropped; subscribers that
+  // must not miss a transition (messageStatusChanged) read the event log, not the buffer.
+  const pubsub = createPubSub<Channels>({ eventTarget, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) });
   return {
-    publishStatus: (change) => pubsub.publish('message-status', change.accountId, change),
+    publishStatus: (change) => {
+      try {
+        pubsub.publish('message-status', change.accountId, change);
+      } catch (error) {
+        // Publishing is best effort after the commit: never let it fail the caller.
+        options.logger.error({ err: error }, 'publishing a status change failed');
+      }
+    },
     subscribeStatus: (accountId) => pubsub.subscribe('message-status', accountId),
     close: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));

@@ -21,6 +21,27 @@ export async function createWakeSignal(options: { databaseUrl: string | undefine
   let listener: pg.Client | undefined;
   let notifier: pg.Client | undefined;
   let closed = false;
+  // One NOTIFY in flight at a time; wake-ups during it coalesce into one more.
+  let notifying = false;
+  let notifyAgain = false;
+  const sendNotify = (): void => {
+    if (!notifier) return;
+    if (notifying) {
+      notifyAgain = true;
+      return;
+    }
+    notifying = true;
+    notifier
+      .query(`NOTIFY ${CHANNEL}`)
+      .catch(() => {})
+      .finally(() => {
+        notifying = false;
+        if (notifyAgain) {
+          notifyAgain = false;
+          sendNotify();
+        }
+      });
+  };
 
   if (options.databaseUrl) {
     const url = options.databaseUrl;
@@ -50,7 +71,7 @@ export async function createWakeSignal(options: { databaseUrl: string | undefine
     notify() {
       emitter.emit('wake');
       // Best effort: the poll is the safety net when a NOTIFY is lost.
-      notifier?.query(`NOTIFY ${CHANNEL}`).catch(() => {});
+      sendNotify();
     },
     onWake(fn) {
       emitter.on('wake', fn);
