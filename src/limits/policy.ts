@@ -1,0 +1,148 @@
+// Frequency limits an account is held to: plain JSON data, so that an account's overrides can
+// be stored in the database and validated with the zod schema below.
+import { z } from 'zod';
+import type { ValidationError } from '../domain/errors.js';
+import { parseOrError } from '../domain/validation.js';
+
+/**
+ * Categories counted separately per recipient. The same words as a template's category; a
+ * message with a plain body (no template) is counted under `LimitPolicy.plainBodyCategory`.
+ */
+export const limitCategories = ['OTP', 'NOTIFICATION', 'MARKETING'] as const;
+export type LimitCategory = (typeof limitCategories)[number];
+
+/**
+ * "At most `max` within `perSeconds`". A window opens at the first message it counts and lasts
+ * `perSeconds` (rate-limiter-flexible's fixed window), like Aliyun's "a day is the 24 hours
+ * after", not a calendar day. Across a window boundary up to twice `max` can pass in a short
+ * span; the shorter windows of the same rule set (per minute, per hour) bound that burst.
+ */
+export interface LimitWindow {
+  max: number;
+  perSeconds: number;
+}
+
+/** Per-API-key request rate: `max` per `perSeconds`, and when that is spent, a `burst` pool. */
+export interface RequestRate extends LimitWindow {
+  /** Extra requests allowed per `burst.perSeconds` once the sustained rate is spent; null = none. */
+  burst: LimitWindow | null;
+}
+
+export interface LimitPolicy {
+  /** Per recipient (E.164) and category; every window of a category must allow a send. [] = no limit. */
+  recipient: Record<LimitCategory, LimitWindow[]>;
+  /** The category a plain-body message (no template) is counted under. */
+  plainBodyCategory: LimitCategory;
+  /** Per API key, every GraphQL request. */
+  requests: RequestRate;
+  /** Messages per account, over all recipients. [] = no quota. */
+  accountQuota: LimitWindow[];
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/**
+ * Defaults: as tight as the strictest common provider default, so that Herald refuses with
+ * RATE_LIMITED before a provider refuses with its own code.
+ *
+ * - OTP 1/min, 5/h, 10/day: Aliyun SMS's default flow control for verification codes (same
+ *   signature, same number; a "day" is the 24 h after). It also keeps under Tencent Cloud SMS's
+ *   default of one identical message per number per 30 s and Huawei Cloud's 2 per 59 s.
+ * - NOTIFICATION 10/min, 40/day: Huawei Cloud allows 15/min and 50/24 h per number, Aliyun 50/day
+ *   per number per template; 40/day is Aliyun's cap on what one number may receive through its
+ *   platform in a day, counted here across every notification template.
+ * - MARKETING 1/day: providers allow up to 50/day per template, but repeated marketing draws
+ *   complaints and complaints get sender channels closed; one a day is deliberately tighter.
+ * - Plain bodies count as NOTIFICATION: providers treat any non-code, non-promotional text as a
+ *   notification, and a separate, looser bucket would be a way around the template limits.
+ * - 50 requests/s per key, plus a burst of 100 per 10 s: Herald's own protection (no provider
+ *   limit to mirror), shaped like rate-limiter-flexible's BurstyRateLimiter.
+ * - 100 000 messages per account per day: a runaway-script guard well above normal use, raised
+ *   per account where needed (Tencent's per-application daily sending limit is the same idea).
+ */
+export const defaultLimitPolicy: LimitPolicy = deepFreeze({
+  recipient: {
+    OTP: [
+      { max: 1, perSeconds: MINUTE },
+      { max: 5, perSeconds: HOUR },
+      { max: 10, perSeconds: DAY },
+    ],
+    NOTIFICATION: [
+      { max: 10, perSeconds: MINUTE },
+      { max: 40, perSeconds: DAY },
+    ],
+    MARKETING: [{ max: 1, perSeconds: DAY }],
+  },
+  plainBodyCategory: 'NOTIFICATION',
+  requests: { max: 50, perSeconds: 1, burst: { max: 100, perSeconds: 10 } },
+  accountQuota: [{ max: 100_000, perSeconds: DAY }],
+});
+
+// The in-memory store deletes a window with setTimeout, whose delay tops out at 2^31 - 1 ms.
+export const MAX_WINDOW_SECONDS = 2_147_483;
+const MAX_WINDOWS = 5;
+
+const limitWindowSchema = z.strictObject({
+  max: z.int().min(1).max(1_000_000_000),
+  perSeconds: z.int().min(1).max(MAX_WINDOW_SECONDS, `must be at most ${MAX_WINDOW_SECONDS} (about 24 days)`),
+});
+
+// Counters are keyed by window length, so two windows of one rule set with the same length
+// would count every message twice.
+const windowListSchema = z
+  .array(limitWindowSchema)
+  .max(MAX_WINDOWS)
+  .superRefine((windows, ctx) => {
+    const seen = new Set<number>();
+    windows.forEach((w, index) => {
+      if (seen.has(w.perSeconds)) {
+        ctx.addIssue({ code: 'custom', path: [index, 'perSeconds'], message: `two windows of ${w.perSeconds} s; give each window its own length` });
+      }
+      seen.add(w.perSeconds);
+    });
+  });
+
+const requestRateSchema = limitWindowSchema.extend({ burst: limitWindowSchema.nullable() });
+
+/**
+ * An account's overrides, as stored: every field optional; a given field replaces the default
+ * wholesale (a category's window list is replaced, not merged). Unknown keys are rejected so
+ * that a typo never silently leaves a default in force.
+ */
+export const limitPolicyOverridesSchema = z.strictObject({
+  recipient: z.strictObject(Object.fromEntries(limitCategories.map((c) => [c, windowListSchema.optional()])) as {
+    [C in LimitCategory]: z.ZodOptional<typeof windowListSchema>;
+  }).optional(),
+  plainBodyCategory: z.enum(limitCategories).optional(),
+  requests: requestRateSchema.optional(),
+  accountQuota: windowListSchema.optional(),
+});
+
+export type LimitPolicyOverrides = z.infer<typeof limitPolicyOverridesSchema>;
+
+/** Validates stored or submitted overrides; issues name the offending path (`recipient.OTP.0.max`). */
+export function parseLimitPolicyOverrides(input: unknown): LimitPolicyOverrides | ValidationError {
+  return parseOrError(limitPolicyOverridesSchema, input);
+}
+
+/** The defaults with an account's (already validated) overrides applied. */
+export function resolveLimitPolicy(overrides: LimitPolicyOverrides = {}, base: LimitPolicy = defaultLimitPolicy): LimitPolicy {
+  const recipient = Object.fromEntries(limitCategories.map((c) => [c, overrides.recipient?.[c] ?? base.recipient[c]]));
+  // A copy, so that freezing the result never freezes the caller's objects.
+  return deepFreeze(structuredClone({
+    recipient: recipient as LimitPolicy['recipient'],
+    plainBodyCategory: overrides.plainBodyCategory ?? base.plainBodyCategory,
+    requests: overrides.requests ?? base.requests,
+    accountQuota: overrides.accountQuota ?? base.accountQuota,
+  }));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
