@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { createSensitiveMatcher, type SensitiveMatcher } from './sensitive-matcher.js';
+import { parseTermList } from './term-list.js';
+
+// The one file of the screen that touches the file system: the built-in lists are data, kept
+// in the repository beside the code (data/sensitive-words), so that they can be reviewed and
+// changed without touching TypeScript. The path is resolved from this module, so it holds for
+// src/ under tsx and for dist/ after a build (both sit two folders below the repository root).
+const LIST_DIRECTORY = new URL('../../../data/sensitive-words/', import.meta.url);
+
+/** The built-in lists, in the order their terms are reported when two spell the same term. */
+export const DEFAULT_SENSITIVE_LIST_FILES = ['zh.txt', 'en.txt'] as const;
+
+let cachedTerms: readonly string[] | undefined;
+let cachedMatcher: SensitiveMatcher | undefined;
+
+/** Terms of the built-in Chinese and English lists; read once, then served from memory. */
+export function loadDefaultSensitiveTerms(): string[] {
+  cachedTerms ??= DEFAULT_SENSITIVE_LIST_FILES.flatMap((file) =>
+    parseTermList(readFileSync(new URL(file, LIST_DIRECTORY), 'utf8')),
+  );
+  return [...cachedTerms];
+}
+
+/** A matcher over the built-in lists, built on first use and shared afterwards. */
+export function loadDefaultSensitiveMatcher(): SensitiveMatcher {
+  cachedMatcher ??= createSensitiveMatcher(loadDefaultSensitiveTerms());
+  return cachedMatcher;
+}
