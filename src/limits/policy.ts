@@ -104,12 +104,13 @@ const windowListSchema = z
     });
   });
 
-const requestRateSchema = limitWindowSchema.extend({ burst: limitWindowSchema.nullable() });
+// An omitted burst means none, in keeping with "a given field replaces the default wholesale".
+const requestRateSchema = limitWindowSchema.extend({ burst: limitWindowSchema.nullable().default(null) });
 
 /**
  * An account's overrides, as stored: every field optional; a given field replaces the default
  * wholesale (a category's window list is replaced, not merged). Unknown keys are rejected so
- * that a typo never silently leaves a default in force.
+ * that a typo never silently leaves a default in force. A whole `LimitPolicy` is valid too.
  */
 export const limitPolicyOverridesSchema = z.strictObject({
   recipient: z.strictObject(Object.fromEntries(limitCategories.map((c) => [c, windowListSchema.optional()])) as {
