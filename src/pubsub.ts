@@ -47,7 +47,11 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
   // rate makes `publish` throw after 1024 pending events (RepeaterOverflowError), which would
   // take the whole server down. When it is full the oldest event is dropped; subscribers that
   // must not miss a transition (messageStatusChanged) read the event log, not the buffer.
-  const pubsub = createPubSub<Channels>({ eventTarget, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) });
+  // The buffer must be the subscriber's own: yoga's pub/sub hands its one `repeaterBuffer` to
+  // every subscription, and a buffer shared by several subscribers gives each event to only
+  // one of them. So each subscription is made by a pub/sub of its own on the shared target.
+  const target = eventTarget ?? new EventTarget();
+  const pubsub = createPubSub<Channels>({ eventTarget: target });
   return {
     publishStatus: (change) => {
       try {
@@ -57,7 +61,8 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
         options.logger.error({ err: error }, 'publishing a status change failed');
       }
     },
-    subscribeStatus: (accountId) => pubsub.subscribe('message-status', accountId),
+    subscribeStatus: (accountId) =>
+      createPubSub<Channels>({ eventTarget: target, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) }).subscribe('message-status', accountId),
     close: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     },
