@@ -151,13 +151,14 @@ describe('messageEvents', () => {
     const finals = track(subscribeWs(clientA, MESSAGE_EVENTS, { filter: { status: ['DELIVERED', 'UNDELIVERED', 'REJECTED'] } }, eventOf));
     const overSse = track(subscribeSse(t.url, a.senderKey, MESSAGE_EVENTS, { filter: { status: ['SENT'] } }, eventOf));
     const ofB = track(subscribeWs(clientB, MESSAGE_EVENTS, {}, eventOf));
+    const twin = track(subscribeSse(t.url, a.senderKey, MESSAGE_EVENTS, {}, eventOf)); // a second subscriber of A
 
     // A subscription is live once it has seen something. Probe messages, followed to their end,
     // prove every subscription listens before the messages under test are sent.
     const probes = new Set<string>();
     const probesOfA: string[] = [];
     const probesOfB: string[] = [];
-    const subscriptions = [all, finals, overSse, ofB];
+    const subscriptions = [all, finals, overSse, ofB, twin];
     const sawProbe = (values: { id: string }[]) => values.some((e) => probes.has(e.id));
     for (let round = 0; round < 5 && !subscriptions.every((s) => sawProbe(s.values)); round++) {
       const probeA = await send(a.sender, { to: '+14155550199' });
@@ -169,7 +170,7 @@ describe('messageEvents', () => {
       await waitForStatus(b.sender, probeB.id, 'DELIVERED');
       await Promise.all(subscriptions.map((s) => s.waitUntil(sawProbe, 2_000).catch(() => {})));
     }
-    expect(subscriptions.map((s) => sawProbe(s.values))).toEqual([true, true, true, true]);
+    expect(subscriptions.map((s) => sawProbe(s.values))).toEqual([true, true, true, true, true]);
 
     const delivered = await send(a.sender, { to: '+14155550100' });
     const undelivered = await send(a.sender, { to: '+8613800000000' });
@@ -180,6 +181,7 @@ describe('messageEvents', () => {
     }
     const tested = (s: Collected<{ id: string; status: string }>, count: number) => s.waitUntil((v) => v.filter((e) => !probes.has(e.id)).length >= count);
     await tested(all, 4 + 4 + 3);
+    await tested(twin, 4 + 4 + 3);
     await tested(finals, 3);
     await tested(overSse, 2);
     await tested(ofB, 4);
@@ -187,6 +189,8 @@ describe('messageEvents', () => {
     expect(timeline(all.values, delivered.id)).toEqual(['QUEUED', 'SENDING', 'SENT', 'DELIVERED']);
     expect(timeline(all.values, undelivered.id)).toEqual(['QUEUED', 'SENDING', 'SENT', 'UNDELIVERED']);
     expect(timeline(all.values, rejected.id)).toEqual(['QUEUED', 'SENDING', 'REJECTED']);
+    // Every subscriber gets every event (none is handed to one subscriber only).
+    for (const id of [delivered.id, undelivered.id, rejected.id]) expect(timeline(twin.values, id)).toEqual(timeline(all.values, id));
     const withoutProbes = (s: Collected<{ id: string; status: string }>) => s.values.filter((e) => !probes.has(e.id));
     expect(withoutProbes(finals).sort((x, y) => x.status.localeCompare(y.status))).toEqual([
       { id: delivered.id, status: 'DELIVERED' },
@@ -203,11 +207,11 @@ describe('messageEvents', () => {
     // Tenancy: nothing of B reached A's subscriptions, nothing of A reached B's.
     const idsOfA = new Set([...probesOfA, delivered.id, undelivered.id, rejected.id]);
     const idsOfB = new Set([...probesOfB, other.id]);
-    for (const s of [all, finals, overSse]) expect(s.values.filter((e) => idsOfB.has(e.id))).toEqual([]);
+    for (const s of [all, finals, overSse, twin]) expect(s.values.filter((e) => idsOfB.has(e.id))).toEqual([]);
     expect(ofB.values.filter((e) => idsOfA.has(e.id))).toEqual([]);
     expect(all.values.every((e) => idsOfA.has(e.id))).toBe(true);
     expect(ofB.values.every((e) => idsOfB.has(e.id))).toBe(true);
-    for (const s of [all, finals, overSse, ofB]) {
+    for (const s of subscriptions) {
       expect(s.errors).toEqual([]);
       expect(s.completed).toBe(false); // messageEvents never completes by itself
     }
