@@ -15,7 +15,8 @@ export function requestKey(accountId: string, apiKeyId: string, pool: 'rate' | '
   return `acct:${part(accountId)}:req:${part(apiKeyId)}:${pool}:${perSeconds}s`;
 }
 
-export function recipientKey(accountId: string, category: LimitCategory, perSeconds: number, recipient: string): string {
+/** `ALL` is the recipient's count over every category (`LimitPolicy.recipientTotal`). */
+export function recipientKey(accountId: string, category: LimitCategory | 'ALL', perSeconds: number, recipient: string): string {
   return `acct:${part(accountId)}:rcpt:${category}:${perSeconds}s:${part(recipient)}`;
 }
 

@@ -107,8 +107,8 @@ export function createLimiter(options: LimiterOptions = {}): Limiter {
       if (refusing.length === 0) return;
       await Promise.all(rules.map((r) => counter.subtract(r.key, points, r.window.perSeconds)));
       const longest = refusing.reduce((a, b) => (b.count.msBeforeNext > a.count.msBeforeNext ? b : a));
-      const { window, category } = longest.rule;
-      results[index] = refuse(longest.count, `at most ${window.max} ${category} messages per ${window.perSeconds} s to one recipient`);
+      const { window, what } = longest.rule;
+      results[index] = refuse(longest.count, `at most ${window.max} ${what} per ${window.perSeconds} s to one recipient`);
     });
 
     const quotaRefused = await countQuota(accountId, policy.accountQuota, sends, results);
@@ -166,18 +166,26 @@ export function createLimiter(options: LimiterOptions = {}): Limiter {
 
 interface RecipientRule {
   key: string;
-  category: LimitCategory;
+  /** How a refusal names the rule: "OTP messages", or "messages" for the total. */
+  what: string;
   window: LimitWindow;
 }
 
 function recipientRules(accountId: string, policy: LimitPolicy, send: SendToCheck): RecipientRule[] {
   if (send.exempt?.recipient) return [];
   const category = send.category ?? policy.plainBodyCategory;
-  return policy.recipient[category].map((window) => ({
-    key: recipientKey(accountId, category, window.perSeconds, send.recipient),
-    category,
-    window,
-  }));
+  return [
+    ...policy.recipient[category].map((window) => ({
+      key: recipientKey(accountId, category, window.perSeconds, send.recipient),
+      what: `${category} messages`,
+      window,
+    })),
+    ...policy.recipientTotal.map((window) => ({
+      key: recipientKey(accountId, 'ALL', window.perSeconds, send.recipient),
+      what: 'messages',
+      window,
+    })),
+  ];
 }
 
 const countOf = (send: SendToCheck) => send.count ?? 1;

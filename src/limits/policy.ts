@@ -31,6 +31,8 @@ export interface RequestRate extends LimitWindow {
 export interface LimitPolicy {
   /** Per recipient (E.164) and category; every window of a category must allow a send. [] = no limit. */
   recipient: Record<LimitCategory, LimitWindow[]>;
+  /** Per recipient over every category together, as providers count a number. [] = no limit. */
+  recipientTotal: LimitWindow[];
   /** The category a plain-body message (no template) is counted under. */
   plainBodyCategory: LimitCategory;
   /** Per API key, every GraphQL request. */
@@ -45,22 +47,27 @@ const DAY = 86_400;
 
 /**
  * Defaults: as tight as the strictest common provider default, so that Herald refuses with
- * RATE_LIMITED before a provider refuses with its own code.
+ * RATE_LIMITED before a provider refuses with its own code. Provider defaults (2024-2026 docs):
+ * - Aliyun SMS: verification codes 1/min, 5/h, 10/day per signature and number; notifications
+ *   and marketing 50/day per template and number; at most 40/day to one number in all. Its "day"
+ *   is the 24 h before now.
+ * - Tencent Cloud SMS: one identical message per number per 30 s; 10 per number per calendar day.
+ * - Huawei Cloud: 15/min and 50/24 h per number; identical content 2 per 59 s, 5 per 59 min.
+ * - Baidu Cloud: verification codes and notifications 3/min, 10/h, 50/day per number.
  *
- * - OTP 1/min, 5/h, 10/day: Aliyun SMS's default flow control for verification codes (same
- *   signature, same number; a "day" is the 24 h after). It also keeps under Tencent Cloud SMS's
- *   default of one identical message per number per 30 s and Huawei Cloud's 2 per 59 s.
- * - NOTIFICATION 10/min, 40/day: Huawei Cloud allows 15/min and 50/24 h per number, Aliyun 50/day
- *   per number per template; 40/day is Aliyun's cap on what one number may receive through its
- *   platform in a day, counted here across every notification template.
+ * Hence:
+ * - OTP 1/min, 5/h, 10/day: Aliyun's verification-code default (also under Tencent's 1 per 30 s).
+ * - NOTIFICATION 3/min, 10/h (Baidu's, the tightest), 40/day (Aliyun's per-number cap).
  * - MARKETING 1/day: providers allow up to 50/day per template, but repeated marketing draws
- *   complaints and complaints get sender channels closed; one a day is deliberately tighter.
+ *   complaints, and complaints get channels closed; one a day is deliberately tighter.
+ * - 10/day per recipient over all categories: Tencent's per-number default, the tightest. It
+ *   is what an account raises first when it only routes through more lenient providers.
  * - Plain bodies count as NOTIFICATION: providers treat any non-code, non-promotional text as a
  *   notification, and a separate, looser bucket would be a way around the template limits.
- * - 50 requests/s per key, plus a burst of 100 per 10 s: Herald's own protection (no provider
- *   limit to mirror), shaped like rate-limiter-flexible's BurstyRateLimiter.
+ * - 50 requests/s per key, plus a burst of 100 per 10 s: Herald's own protection (there is no
+ *   provider limit to mirror), shaped like rate-limiter-flexible's BurstyRateLimiter.
  * - 100 000 messages per account per day: a runaway-script guard well above normal use, raised
- *   per account where needed (Tencent's per-application daily sending limit is the same idea).
+ *   per account where needed (as Tencent's per-application daily sending limit).
  */
 export const defaultLimitPolicy: LimitPolicy = deepFreeze({
   recipient: {
@@ -70,11 +77,13 @@ export const defaultLimitPolicy: LimitPolicy = deepFreeze({
       { max: 10, perSeconds: DAY },
     ],
     NOTIFICATION: [
-      { max: 10, perSeconds: MINUTE },
+      { max: 3, perSeconds: MINUTE },
+      { max: 10, perSeconds: HOUR },
       { max: 40, perSeconds: DAY },
     ],
     MARKETING: [{ max: 1, perSeconds: DAY }],
   },
+  recipientTotal: [{ max: 10, perSeconds: DAY }],
   plainBodyCategory: 'NOTIFICATION',
   requests: { max: 50, perSeconds: 1, burst: { max: 100, perSeconds: 10 } },
   accountQuota: [{ max: 100_000, perSeconds: DAY }],
@@ -116,12 +125,14 @@ export const limitPolicyOverridesSchema = z.strictObject({
   recipient: z.strictObject(Object.fromEntries(limitCategories.map((c) => [c, windowListSchema.optional()])) as {
     [C in LimitCategory]: z.ZodOptional<typeof windowListSchema>;
   }).optional(),
+  recipientTotal: windowListSchema.optional(),
   plainBodyCategory: z.enum(limitCategories).optional(),
   requests: requestRateSchema.optional(),
   accountQuota: windowListSchema.optional(),
 });
 
-export type LimitPolicyOverrides = z.infer<typeof limitPolicyOverridesSchema>;
+/** Overrides as written (a parsed value is one too; `requests.burst` may be left out there). */
+export type LimitPolicyOverrides = z.input<typeof limitPolicyOverridesSchema>;
 
 /** Validates stored or submitted overrides; issues name the offending path (`recipient.OTP.0.max`). */
 export function parseLimitPolicyOverrides(input: unknown): LimitPolicyOverrides | ValidationError {
@@ -134,8 +145,9 @@ export function resolveLimitPolicy(overrides: LimitPolicyOverrides = {}, base: L
   // A copy, so that freezing the result never freezes the caller's objects.
   return deepFreeze(structuredClone({
     recipient: recipient as LimitPolicy['recipient'],
+    recipientTotal: overrides.recipientTotal ?? base.recipientTotal,
     plainBodyCategory: overrides.plainBodyCategory ?? base.plainBodyCategory,
-    requests: overrides.requests ?? base.requests,
+    requests: overrides.requests ? { ...overrides.requests, burst: overrides.requests.burst ?? null } : base.requests,
     accountQuota: overrides.accountQuota ?? base.accountQuota,
   }));
 }

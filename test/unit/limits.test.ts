@@ -43,7 +43,7 @@ function expectRefused(result: RateLimitedError | undefined, retryAfterSeconds: 
   expect(result?.retryAfterSeconds).toBe(retryAfterSeconds);
 }
 
-describe('per recipient and category (OTP defaults: 1/min, 5/h, 10/day)', () => {
+describe('per recipient (OTP defaults: 1/min, 5/h, 10/day; 10/day over all categories)', () => {
   it('refuses a second OTP within the minute, with retryAfterSeconds counting down from 60', async () => {
     const limiter = limiterWith();
     expect(await limiter.checkSend('acct', otp('+8613800138000'))).toBeUndefined();
@@ -102,22 +102,39 @@ describe('per recipient and category (OTP defaults: 1/min, 5/h, 10/day)', () => 
   });
 
   it('counts categories apart, and a plain body as NOTIFICATION', async () => {
-    const limiter = limiterWith();
+    const limiter = limiterWithPolicies({ acct: { recipientTotal: [] } });
     expect(await limiter.checkSend('acct', otp('+15551230004'))).toBeUndefined();
     expect(await limiter.checkSend('acct', note('+15551230004'))).toBeUndefined();
     expect(await limiter.checkSend('acct', { recipient: '+15551230004', category: 'MARKETING' })).toBeUndefined();
     expectRefused(await limiter.checkSend('acct', { recipient: '+15551230004', category: 'MARKETING' }), 86_400);
 
-    // NOTIFICATION: 10 a minute; one is used above, a plain body takes the same counter.
-    for (let i = 0; i < 9; i++) {
-      expect(await limiter.checkSend('acct', { recipient: '+15551230004', category: null })).toBeUndefined();
-    }
-    expectRefused(await limiter.checkSend('acct', { recipient: '+15551230004' }), 60);
+    // NOTIFICATION: 3 a minute; one is used above, and plain bodies take the same counter.
+    expect(await limiter.checkSend('acct', { recipient: '+15551230004', category: null })).toBeUndefined();
+    expect(await limiter.checkSend('acct', { recipient: '+15551230004' })).toBeUndefined();
+    const refused = await limiter.checkSend('acct', { recipient: '+15551230004' });
+    expectRefused(refused, 60);
+    expect(refused?.message).toBe('at most 3 NOTIFICATION messages per 60 s to one recipient; retry after 60 s');
     expectRefused(await limiter.checkSend('acct', note('+15551230004')), 60);
   });
 
-  it('counts a send of several messages as that many, and refuses it whole when they do not all fit', async () => {
+  it('holds a recipient to 10 messages a day over every category together', async () => {
     const limiter = limiterWith();
+    const sends: SendToCheck[] = [otp('+15551230007'), { recipient: '+15551230007', category: 'MARKETING' }];
+    for (let i = 0; i < 4; i++) sends.push(otp('+15551230007'), note('+15551230007'));
+    for (const [i, send] of sends.entries()) {
+      at(i * 3600);
+      expect(await limiter.checkSend('acct', send)).toBeUndefined();
+    }
+    at(10 * 3600);
+    const refused = await limiter.checkSend('acct', note('+15551230007'));
+    expectRefused(refused, 86_400 - 10 * 3600);
+    expect(refused?.message).toBe('at most 10 messages per 86400 s to one recipient; retry after 50400 s');
+    // Another account's messages to the same number are its own business.
+    expect(await limiter.checkSend('other', note('+15551230007'))).toBeUndefined();
+  });
+
+  it('counts a send of several messages as that many, and refuses it whole when they do not all fit', async () => {
+    const limiter = limiterWithPolicies({ acct: { recipient: { NOTIFICATION: [{ max: 10, perSeconds: 60 }] }, recipientTotal: [] } });
     expect(await limiter.checkSend('acct', { ...note('+15551230005'), count: 8 })).toBeUndefined();
     expectRefused(await limiter.checkSend('acct', { ...note('+15551230005'), count: 3 }), 60);
     // The refused 3 were taken back: 2 still fit.
@@ -258,7 +275,7 @@ describe('tenancy and per-account policies', () => {
   it('applies each account\'s own overrides from policyFor', async () => {
     const limiter = limiterWithPolicies({
       strict: { recipient: { OTP: [{ max: 1, perSeconds: 3600 }] } },
-      lenient: { recipient: { OTP: [] }, plainBodyCategory: 'MARKETING' },
+      lenient: { recipient: { OTP: [] }, recipientTotal: [], plainBodyCategory: 'MARKETING' },
     });
     expect(await limiter.checkSend('strict', otp('+15550000061'))).toBeUndefined();
     expectRefused(await limiter.checkSend('strict', otp('+15550000061')), 3600);
