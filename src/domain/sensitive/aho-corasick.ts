@@ -11,7 +11,7 @@
 // nodes childStart[n] .. childStart[n + 1] - 1, sorted by the code unit on their incoming edge
 // (edgeUnit). Finding a child is a linear scan for small fan-outs and a binary search for
 // large ones; the root, which most characters of ordinary text fall back to, also has a direct
-// table for ASCII. Building from sorted keys needs no per-node map at all.
+// table for ASCII.
 
 const ROOT = 0;
 const NONE = -1;
@@ -29,7 +29,7 @@ export class AhoCorasick {
 
   /** `keys` must be distinct and non-empty; matches report indices into it. */
   constructor(keys: readonly string[]) {
-    const trie = buildSortedTrie(keys);
+    const trie = buildTrie(keys);
     const nodeCount = trie.nodeCount;
     this.childStart = new Int32Array(nodeCount + 1);
     this.edgeUnit = new Uint16Array(nodeCount);
@@ -71,7 +71,7 @@ export class AhoCorasick {
     return NONE;
   }
 
-  private renumberBreadthFirst(trie: SortedTrie): void {
+  private renumberBreadthFirst(trie: Trie): void {
     const newId = new Int32Array(trie.nodeCount);
     const queue = new Int32Array(trie.nodeCount);
     let head = 0;
@@ -83,14 +83,46 @@ export class AhoCorasick {
       const id = newId[old];
       this.childStart[id] = tail;
       this.keyAt[id] = trie.keyAt[old];
-      for (let child = trie.firstChild[old]; child !== NONE; child = trie.nextSibling[child]) {
-        newId[child] = tail;
-        this.edgeUnit[tail] = trie.unit[child];
-        queue[tail++] = child;
+      const first = tail;
+      if (old === ROOT) {
+        tail = this.placeRootChildren(trie, queue);
+        for (let slot = first; slot < tail; slot++) newId[queue[slot]] = slot;
+        head++;
+        continue;
       }
+      for (let child = trie.firstChild[old]; child !== NONE; child = trie.nextSibling[child]) {
+        // Insertion sort by edge unit: below the root, nodes have a handful of children at most.
+        const unit = trie.unit[child];
+        let slot = tail++;
+        while (slot > first && this.edgeUnit[slot - 1] > unit) {
+          this.edgeUnit[slot] = this.edgeUnit[slot - 1];
+          queue[slot] = queue[slot - 1];
+          slot--;
+        }
+        this.edgeUnit[slot] = unit;
+        queue[slot] = child;
+      }
+      for (let slot = first; slot < tail; slot++) newId[queue[slot]] = slot;
       head++;
     }
     this.childStart[trie.nodeCount] = tail;
+  }
+
+  /** Puts the root's children, sorted by unit, at 1.., and returns the next free slot. */
+  private placeRootChildren(trie: Trie, queue: Int32Array): number {
+    // The root can have thousands of children (one per first character of a big Chinese list);
+    // a native numeric sort of unit * 2^32 + node is much faster than sorting them by hand.
+    const packed: number[] = [];
+    for (let child = trie.firstChild[ROOT]; child !== NONE; child = trie.nextSibling[child]) {
+      packed.push(trie.unit[child] * 2 ** 32 + child);
+    }
+    const sorted = Float64Array.from(packed).sort();
+    for (let i = 0; i < sorted.length; i++) {
+      const child = sorted[i] % 2 ** 32;
+      this.edgeUnit[1 + i] = trie.unit[child];
+      queue[1 + i] = child;
+    }
+    return 1 + sorted.length;
   }
 
   private linkFailures(nodeCount: number): void {
@@ -116,7 +148,7 @@ export class AhoCorasick {
   }
 }
 
-interface SortedTrie {
+interface Trie {
   nodeCount: number;
   unit: Uint16Array;
   firstChild: Int32Array;
@@ -124,35 +156,34 @@ interface SortedTrie {
   keyAt: Int32Array;
 }
 
-// Inserting keys in code-unit order means the child to follow, if it exists, is always the most
-// recently added child of the current node, so no lookup structure is needed while building.
-function buildSortedTrie(keys: readonly string[]): SortedTrie {
-  const order = keys.map((_, index) => index).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+// Children are kept as unsorted sibling lists while inserting (most nodes have one or two), except
+// the root's, which can number in the thousands with a big Chinese list and get a map. Sorting
+// the keys first would avoid both, but comparing 10 000 CJK strings costs more than this.
+function buildTrie(keys: readonly string[]): Trie {
   let capacity = 1;
   for (const key of keys) capacity += key.length;
-  const trie: SortedTrie = {
+  const trie: Trie = {
     nodeCount: 1,
     unit: new Uint16Array(capacity),
     firstChild: new Int32Array(capacity).fill(NONE),
     nextSibling: new Int32Array(capacity).fill(NONE),
     keyAt: new Int32Array(capacity).fill(NONE),
   };
-  const lastChild = new Int32Array(capacity).fill(NONE);
-  for (const keyIndex of order) {
+  const rootChildren = new Map<number, number>();
+  for (let keyIndex = 0; keyIndex < keys.length; keyIndex++) {
     const key = keys[keyIndex];
     let node = ROOT;
     for (let i = 0; i < key.length; i++) {
       const unit = key.charCodeAt(i);
-      const last = lastChild[node];
-      if (last !== NONE && trie.unit[last] === unit) {
-        node = last;
-        continue;
+      let child = node === ROOT ? (rootChildren.get(unit) ?? NONE) : trie.firstChild[node];
+      if (node !== ROOT) while (child !== NONE && trie.unit[child] !== unit) child = trie.nextSibling[child];
+      if (child === NONE) {
+        child = trie.nodeCount++;
+        trie.unit[child] = unit;
+        trie.nextSibling[child] = trie.firstChild[node];
+        trie.firstChild[node] = child;
+        if (node === ROOT) rootChildren.set(unit, child);
       }
-      const child = trie.nodeCount++;
-      trie.unit[child] = unit;
-      if (last === NONE) trie.firstChild[node] = child;
-      else trie.nextSibling[last] = child;
-      lastChild[node] = child;
       node = child;
     }
     trie.keyAt[node] = keyIndex;

@@ -46,6 +46,32 @@ export function foldCodePoint(codePoint: number): string {
   return computeFold(codePoint);
 }
 
+/** `foldUnit` result: the character folds to nothing. */
+export const FOLDS_TO_NOTHING = -1;
+/** `foldUnit` result: the character folds to several units (or is a surrogate); use foldCodePoint. */
+export const FOLDS_TO_MANY = -2;
+
+/**
+ * The hot path of scanning: folds one BMP code unit to a single folded code unit when it can,
+ * without building a string. Returns FOLDS_TO_NOTHING or FOLDS_TO_MANY otherwise.
+ */
+export function foldUnit(unit: number): number {
+  const cached = unitCache[unit];
+  if (cached !== 0) return cached - UNIT_CACHE_OFFSET;
+  let result: number;
+  if (unit >= 0xd800 && unit <= 0xdfff) result = FOLDS_TO_MANY;
+  else {
+    const folded = foldCodePoint(unit);
+    result = folded.length === 0 ? FOLDS_TO_NOTHING : folded.length === 1 ? folded.charCodeAt(0) : FOLDS_TO_MANY;
+  }
+  unitCache[unit] = result + UNIT_CACHE_OFFSET;
+  return result;
+}
+
+// Stored shifted so that 0 can mean "not computed yet".
+const UNIT_CACHE_OFFSET = 3;
+const unitCache = new Int32Array(0x10000);
+
 /** The folded form of a whole term (or any string): what the matcher indexes and compares. */
 export function foldTerm(term: string): string {
   let folded = '';
@@ -55,11 +81,23 @@ export function foldTerm(term: string): string {
 
 /** Class of one folded character, given as a code point. */
 export function classifyFoldedCodePoint(codePoint: number): CharClass {
+  if (codePoint < 0x10000) {
+    const cached = bmpClassCache[codePoint];
+    if (cached !== 0) return cached as CharClass;
+    return (bmpClassCache[codePoint] = computeClass(codePoint)) as CharClass;
+  }
+  return computeClass(codePoint);
+}
+
+function computeClass(codePoint: number): CharClass {
   const char = String.fromCodePoint(codePoint);
   if (IS_DIGIT.test(char)) return DIGIT;
   if (IS_UNSPACED.test(char)) return UNSPACED;
   return LETTER;
 }
+
+// Zero means not classified yet.
+const bmpClassCache = new Uint8Array(0x10000);
 
 // Indexed by BMP code point. Filled lazily: folding a code point costs a normalize() call once,
 // then one array read, which matters because every character of every message goes through here.

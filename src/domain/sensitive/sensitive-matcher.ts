@@ -1,5 +1,13 @@
 import { AhoCorasick } from './aho-corasick.js';
-import { LETTER, UNSPACED, classifyFoldedCodePoint, foldCodePoint, foldTerm, type CharClass } from './fold-text.js';
+import {
+  FOLDS_TO_NOTHING,
+  LETTER,
+  UNSPACED,
+  classifyFoldedCodePoint,
+  foldCodePoint,
+  foldUnit,
+  type CharClass,
+} from './fold-text.js';
 
 /** One occurrence of a listed term in a text. */
 export interface SensitiveMatch {
@@ -40,41 +48,46 @@ export function createSensitiveMatcher(terms: Iterable<string>): SensitiveMatche
   const seen = new Set<string>();
   for (const raw of terms) {
     const term = raw.trim();
-    const key = foldTerm(term);
-    if (key.length === 0 || seen.has(key)) continue;
-    seen.add(key);
-    keys.push(key);
-    entries.push(describeTerm(term, key));
+    const entry = describeTerm(term);
+    if (entry === null || seen.has(entry.key)) continue;
+    seen.add(entry.key);
+    keys.push(entry.key);
+    entries.push(entry);
   }
   return new AutomatonMatcher(new AhoCorasick(keys), entries);
 }
 
 interface TermEntry {
   term: string;
-  length: number;
+  /** The folded term: what the automaton matches. */
+  key: string;
   leftClass: CharClass;
   rightClass: CharClass;
   /** Folded offsets where a new word starts in a multi-word term ("free money" → 4), else null. */
   wordStarts: Set<number> | null;
 }
 
-function describeTerm(term: string, key: string): TermEntry {
+/** Folds a term and notes what the boundary checks need; null if nothing is left to match. */
+function describeTerm(term: string): TermEntry | null {
+  let key = '';
   let wordStarts: Set<number> | null = null;
-  let folded = 0;
   let gap = false;
-  for (const char of term) {
-    const part = foldCodePoint(char.codePointAt(0)!);
+  for (let i = 0; i < term.length; ) {
+    const codePoint = term.codePointAt(i)!;
+    i += codePoint > 0xffff ? 2 : 1;
+    const part = foldCodePoint(codePoint);
     if (part.length === 0) {
-      gap = folded > 0;
+      gap = key.length > 0;
       continue;
     }
-    if (gap) (wordStarts ??= new Set()).add(folded);
+    if (gap) (wordStarts ??= new Set()).add(key.length);
     gap = false;
-    folded += part.length;
+    key += part;
   }
+  if (key.length === 0) return null;
   return {
     term,
-    length: key.length,
+    key,
     leftClass: classifyFoldedCodePoint(key.codePointAt(0)!),
     rightClass: classifyFoldedCodePoint(codePointEndingAt(key, key.length)),
     wordStarts,
@@ -125,25 +138,46 @@ class AutomatonMatcher implements SensitiveMatcher {
     const { automaton } = this;
     const { keyAt, outputLink } = automaton;
     ensureScratch(text.length * 2);
+    let { unit: units, start: starts, end: ends, gapBefore } = scratch;
     let folded = 0;
     let gap = 1;
     let state = 0;
     for (let i = 0; i < text.length; ) {
+      const single = foldUnit(text.charCodeAt(i));
+      if (single >= 0) {
+        // The common case: one character of text, one folded character.
+        units[folded] = single;
+        starts[folded] = i;
+        ends[folded] = i + 1;
+        gapBefore[folded] = gap;
+        gap = 0;
+        state = automaton.step(state, single);
+        for (let node = keyAt[state] !== -1 ? state : outputLink[state]; node !== -1; node = outputLink[node]) {
+          candidates.push(keyAt[node], folded);
+        }
+        folded++;
+        i++;
+        continue;
+      }
+      if (single === FOLDS_TO_NOTHING) {
+        gap = 1;
+        i++;
+        continue;
+      }
       const codePoint = text.codePointAt(i)!;
       const width = codePoint > 0xffff ? 2 : 1;
       const part = foldCodePoint(codePoint);
-      if (part.length === 0) {
-        gap = 1;
-        i += width;
-        continue;
+      if (part.length === 0) gap = 1;
+      if (folded + part.length > scratch.capacity) {
+        ensureScratch(folded + part.length);
+        ({ unit: units, start: starts, end: ends, gapBefore } = scratch);
       }
-      if (folded + part.length > scratch.capacity) ensureScratch(folded + part.length);
       for (let p = 0; p < part.length; p++) {
         const unit = part.charCodeAt(p);
-        scratch.unit[folded] = unit;
-        scratch.start[folded] = i;
-        scratch.end[folded] = i + width;
-        scratch.gapBefore[folded] = gap;
+        units[folded] = unit;
+        starts[folded] = i;
+        ends[folded] = i + width;
+        gapBefore[folded] = gap;
         gap = 0;
         state = automaton.step(state, unit);
         for (let node = keyAt[state] !== -1 ? state : outputLink[state]; node !== -1; node = outputLink[node]) {
@@ -162,7 +196,7 @@ class AutomatonMatcher implements SensitiveMatcher {
     for (let c = 0; c < candidates.length; c += 2) {
       const entry = this.entries[candidates[c]];
       const last = candidates[c + 1];
-      const first = last - entry.length + 1;
+      const first = last - entry.key.length + 1;
       if (!isWordEdge(entry, first, last, foldedLength)) continue;
       matches.push({ term: entry.term, start: scratch.start[first], end: scratch.end[last] });
     }
