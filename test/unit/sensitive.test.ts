@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDefaultSensitiveMatcher, loadDefaultSensitiveTerms } from '../../src/domain/sensitive/default-terms.js';
 import { foldTerm } from '../../src/domain/sensitive/fold-text.js';
@@ -90,6 +91,20 @@ describe('createSensitiveMatcher', () => {
     expect(matcher.findTerms(text)).toContain(term);
   });
 
+  it('finds a term whatever separators are put between its characters, at the offsets written', () => {
+    const separator = fc.constantFrom(' ', '.', '-', '*', '\u200B', '\u3000', '，', '🎲', '_', '/');
+    const term = fc.constantFrom('赌博', '网络赌博', '代开发票', 'gambling', 'viagra', 'casino');
+    fc.assert(
+      fc.property(term, fc.array(fc.array(separator, { maxLength: 3 }), { minLength: 12, maxLength: 12 }), (listed, gaps) => {
+        const chars = [...listed];
+        const written = chars.map((char, i) => (i === 0 ? char : gaps[i].join('') + char)).join('');
+        const text = `前缀 ${written} suffix`;
+        const match = matcher.findMatches(text).find((m) => m.term === listed);
+        expect(match && text.slice(match.start, match.end)).toBe(written);
+      }),
+    );
+  });
+
   it('reports the term as listed and the offsets of what was written', () => {
     const text = '快来 賭.博 吧';
     expect(matcher.findMatches(text)).toEqual([{ term: '赌博', start: 3, end: 6 }]);
@@ -102,6 +117,24 @@ describe('createSensitiveMatcher', () => {
   it('maps offsets across astral characters', () => {
     const text = '😀😀 viagra';
     expect(matcher.findMatches(text)).toEqual([{ term: 'viagra', start: 5, end: 11 }]);
+  });
+
+  it('handles characters that fold to several letters, however many', () => {
+    const text = `${'㎏'.repeat(5000)} viagra ﬁne`;
+    expect(matcher.findMatches(text)).toEqual([{ term: 'viagra', start: 5001, end: 5007 }]);
+    expect(createSensitiveMatcher(['fine']).findTerms('ﬁne')).toEqual(['fine']);
+  });
+
+  it('matches terms in astral CJK characters', () => {
+    const m = createSensitiveMatcher(['𠮷野家']);
+    expect(m.findMatches('去𠮷 野家吃饭')).toEqual([{ term: '𠮷野家', start: 1, end: 6 }]);
+  });
+
+  it('gives the same answers when one matcher screens many texts in turn', () => {
+    const texts = ['a long message about nothing in particular, twice as long as the next', '赌博', 'class', 'ass'];
+    const first = texts.map((text) => matcher.findMatches(text));
+    const second = [...texts].reverse().map((text) => matcher.findMatches(text)).reverse();
+    expect(second).toEqual(first);
   });
 
   it('reports overlapping terms, longer first when they start together, in order of appearance', () => {

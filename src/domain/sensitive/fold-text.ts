@@ -16,17 +16,21 @@ import { SIMPLIFIED_BY_TRADITIONAL } from './traditional-chinese.js';
 // How a folded character behaves at the edge of a match (see `sensitive-matcher.ts`).
 /** Letter of a script written with spaces between words: a match must not cut a word of these. */
 export const LETTER = 1;
-/** Any decimal digit, after folding. A run of digits is a "word" too. */
+/** A digit or other number character, after folding. A run of digits is a "word" too. */
 export const DIGIT = 2;
 /** Han, kana, Hangul, Thai and other scripts written without spaces: no word boundaries. */
 export const UNSPACED = 3;
 export type CharClass = typeof LETTER | typeof DIGIT | typeof UNSPACED;
 
-// Lower-case Cyrillic and Greek letters whose lower or upper case looks like a Latin letter
-// (text is lower-cased first, so "САSINO" arrives here as "саsino").
+// Lower-case Cyrillic, Greek and IPA letters whose lower or upper case looks like a Latin letter
+// (text is lower-cased first, so "САSINO" arrives here as "саsino"). Only these few: a full
+// confusables table (Unicode TR39) would fold real Russian or Greek words onto English terms.
 const LOOKALIKES = new Map<string, string>(
-  ['аa', 'вb', 'еe', 'іi', 'јj', 'кk', 'мm', 'нh', 'оo', 'рp', 'сc', 'тt', 'уy', 'хx', 'ѕs', 'һh', 'ԁd', 'ԛq', 'ԝw',
-   'αa', 'εe', 'ζz', 'ιi', 'κk', 'οo', 'ρp', 'τt', 'υy', 'χx', 'ɡg', 'ıi'].map((pair) => [pair[0], pair[1]]),
+  [
+    ...['аa', 'вb', 'еe', 'іi', 'јj', 'кk', 'мm', 'нh', 'оo', 'рp', 'сc', 'тt', 'уy', 'хx', 'ѕs', 'һh', 'ԁd', 'ԛq', 'ԝw'],
+    ...['αa', 'εe', 'ζz', 'ιi', 'κk', 'οo', 'ρp', 'τt', 'υy', 'χx'],
+    ...['ɡg', 'ıi'],
+  ].map((pair) => [pair[0], pair[1]]),
 );
 
 const IS_KEPT = /[\p{L}\p{N}]/u;
