@@ -1,15 +1,12 @@
 // Counter keys. Every key starts with the account, so tenants never share a counter (the same
 // API key id or recipient under two accounts counts twice), and so one account's counters can
-// be found with a single SCAN pattern. A window's length is part of its key: a policy change
-// to another length opens a new window instead of inheriting an expiry it doesn't match.
+// be found with one SCAN pattern (`<prefix>:acct:<id>:*`). A window's length is part of its
+// key: a policy change to another length opens a new window instead of inheriting an expiry
+// it doesn't match.
 import type { LimitCategory } from './policy.js';
 
 // Ids come from outside; escaping keeps a ':' in one from forging another key's shape.
 const part = (value: string) => encodeURIComponent(value);
-
-export function accountKeyPattern(accountId: string): string {
-  return `acct:${part(accountId)}:*`;
-}
 
 export function requestKey(accountId: string, apiKeyId: string, pool: 'rate' | 'burst', perSeconds: number): string {
   return `acct:${part(accountId)}:req:${part(apiKeyId)}:${pool}:${perSeconds}s`;
