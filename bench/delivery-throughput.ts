@@ -46,6 +46,10 @@ const database = await openDatabase({ databaseUrl, dataDir: '/nonexistent', pgli
 const config = makeConfig({ port: 0, databaseUrl, bootstrapAdminKey: false, logLevel: 'warn', dispatch: process.env.BENCH_DISPATCH !== 'off', dispatcher: { ...makeConfig().dispatcher, pollMs: 200 } });
 const herald = await startHerald({ config, logger: createLogger(config), database });
 const account = await ensureAccount(database.prisma, 'bench');
+// One number, thousands of messages: lift the frequency limits for this account.
+await database.prisma.accountSettings.create({
+  data: { accountId: account.id, limits: { recipient: { OTP: [], NOTIFICATION: [], MARKETING: [] }, recipientTotal: [], requests: { max: 1_000_000, perSeconds: 1 }, accountQuota: [] } },
+});
 const key = (await createApiKey(database.prisma, { accountId: account.id, name: 'bench', role: 'SENDER' })).secret;
 const url = `${herald.url}/graphql`;
 

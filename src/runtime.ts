@@ -8,12 +8,15 @@ import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
 import type { SmsProvider } from './providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
+import { Redis } from 'ioredis';
 import { SimulatorProvider } from './providers/simulator.js';
+import { createCompliance, type Compliance } from './services/compliance.js';
 import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
 import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 
 export interface Runtime {
   pubsub: HeraldPubSub;
+  compliance: Compliance;
   providers: readonly SmsProvider[];
   /** Publishes status changes that have been committed. */
   publish(changes: StatusChange[]): void;
@@ -35,6 +38,10 @@ export async function createRuntime(options: {
   const { config, logger, database } = options;
   const { prisma } = database;
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
+  // Limits share one Redis connection (pub/sub needs its own two).
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
+  const compliance = createCompliance({ prisma, redis });
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
   const providers = createProviders({
     config,
@@ -64,6 +71,7 @@ export async function createRuntime(options: {
 
   return {
     pubsub,
+    compliance,
     providers,
     publish,
     announce(changes) {
@@ -78,6 +86,8 @@ export async function createRuntime(options: {
       await Promise.all(providers.map((p) => p.close?.()));
       await wake.close();
       await pubsub.close();
+      await compliance.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

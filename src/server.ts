@@ -5,7 +5,7 @@ import { execute, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { authenticate } from './auth.js';
+import { authenticate, rateLimited } from './auth.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { Logger } from './logger.js';
@@ -83,10 +83,18 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       config,
       pubsub,
       announce,
+      compliance: runtime.compliance,
       // WebSocket operations were authenticated when the socket connected.
-      auth: auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization'))),
+      auth: await limitRequests(auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
   });
+
+  /** Per-key request rate (every HTTP request and WebSocket operation counts). */
+  async function limitRequests(auth: Context['auth']): Promise<Context['auth']> {
+    const refused = await runtime.compliance.limiter.consumeRequest(auth.keyId, auth.accountId);
+    if (refused) throw rateLimited(refused);
+    return auth;
+  }
 
   const openSockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {

@@ -14,6 +14,7 @@ export const errorCodes = [
   'IDEMPOTENCY_CONFLICT',
   'FORBIDDEN',
   'VERIFICATION_FAILED',
+  'INVALID_TEMPLATE_STATE',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -66,6 +67,49 @@ export class ForbiddenError extends HeraldError {
 export class RateLimitedError extends HeraldError {
   readonly code = 'RATE_LIMITED';
   constructor(readonly retryAfterSeconds: number, message = `rate limited; retry after ${retryAfterSeconds} s`) {
+    super(message);
+  }
+}
+
+export class SensitiveContentError extends HeraldError {
+  readonly code = 'SENSITIVE_CONTENT';
+  constructor(readonly words: string[]) {
+    super(`the content contains words that are not allowed: ${words.join(', ')}`);
+  }
+}
+
+export class RecipientOptedOutError extends HeraldError {
+  readonly code = 'RECIPIENT_OPTED_OUT';
+  constructor(readonly phone: string) {
+    super(`${phone} has opted out of messages from this account`);
+  }
+}
+
+export class TemplateNotApprovedError extends HeraldError {
+  readonly code = 'TEMPLATE_NOT_APPROVED';
+  constructor(readonly status: string) {
+    super(`the template is ${status}; only APPROVED templates can be sent`);
+  }
+}
+
+export class TemplateVariablesMismatchError extends HeraldError {
+  readonly code = 'TEMPLATE_VARIABLES_MISMATCH';
+  constructor(
+    readonly missing: string[],
+    readonly unknown: string[],
+  ) {
+    const parts = [missing.length ? `missing: ${missing.join(', ')}` : '', unknown.length ? `unknown: ${unknown.join(', ')}` : ''];
+    super(`template variables do not match (${parts.filter(Boolean).join('; ')})`);
+  }
+}
+
+/** A template lifecycle step that its current status does not allow (e.g. editing while in review). */
+export class InvalidTemplateStateError extends HeraldError {
+  readonly code = 'INVALID_TEMPLATE_STATE';
+  constructor(
+    readonly status: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -1,8 +1,9 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { InvalidPhoneNumberError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
+import { InvalidPhoneNumberError, NotFoundError, TemplateVariablesMismatchError, ValidationError, type ValidationIssue } from './errors.js';
 import { normalizePhoneNumber } from './phone.js';
 import { analyzeBody, type Encoding } from './segments.js';
+import { renderTemplate, type TemplateCategory } from './templates.js';
 import { toValidationIssues } from './validation.js';
 
 export interface SendMessageInput {
@@ -22,6 +23,15 @@ export interface DraftOptions {
   now: Date;
 }
 
+/** An approved template version, resolved by the caller. */
+export interface DraftTemplate {
+  id: string;
+  versionId: string;
+  body: string;
+  variables: readonly string[];
+  category: TemplateCategory;
+}
+
 /** A message ready to be stored: validated, normalised and measured. */
 export interface MessageDraft {
   to: string;
@@ -34,6 +44,9 @@ export interface MessageDraft {
   idempotencyKey: string | null;
   metadata: Record<string, unknown> | null;
   variables: Record<string, unknown> | null;
+  templateId: string | null;
+  templateVersionId: string | null;
+  category: TemplateCategory | null;
 }
 
 // Carriers and providers cap how far ahead a message may be scheduled (Twilio: 35 days).
@@ -87,7 +100,8 @@ function inputSchema(options: DraftOptions) {
 export function draftMessage(
   input: SendMessageInput,
   options: DraftOptions,
-): MessageDraft | ValidationError | InvalidPhoneNumberError | NotFoundError {
+  template?: DraftTemplate,
+): MessageDraft | ValidationError | InvalidPhoneNumberError | NotFoundError | TemplateVariablesMismatchError {
   const parsed = inputSchema(options).safeParse(input);
   const phone = normalizePhoneNumber(input.to ?? '', options.defaultCountry as CountryCode | undefined);
   if (!parsed.success) {
@@ -97,9 +111,17 @@ export function draftMessage(
   }
   if (!phone.ok) return phone.error;
   const data = parsed.data;
-  if (data.templateId) return new NotFoundError(`template ${data.templateId}`);
+  let body: string;
+  if (data.templateId) {
+    if (!template || template.id !== data.templateId) return new NotFoundError(`template ${data.templateId}`);
+    const rendered = renderTemplate(template.body, template.variables, data.variables);
+    if (typeof rendered !== 'string') return rendered;
+    if ([...rendered].length > options.maxBodyLength) {
+      return new ValidationError([{ path: ['input', 'variables'], message: `the rendered body must be at most ${options.maxBodyLength} characters` }]);
+    }
+    body = rendered;
+  } else body = data.body!;
 
-  const body = data.body!;
   const analysis = analyzeBody(body);
   const scheduled = data.scheduledAt && data.scheduledAt.getTime() > options.now.getTime() ? data.scheduledAt : null;
   return {
@@ -113,5 +135,8 @@ export function draftMessage(
     idempotencyKey: data.idempotencyKey ?? null,
     metadata: data.metadata ?? null,
     variables: data.variables ?? null,
+    templateId: template?.id ?? null,
+    templateVersionId: template?.versionId ?? null,
+    category: template?.category ?? null,
   };
 }

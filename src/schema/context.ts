@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKeyRole } from '../domain/api-key.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub.js';
+import type { Compliance } from '../services/compliance.js';
 
 /** Who is calling: resolved from the API key before any operation runs. */
 export interface Auth {
@@ -18,4 +19,5 @@ export interface Context {
   pubsub: HeraldPubSub;
   /** Publishes status changes (after their transaction committed) and wakes the dispatcher. */
   announce: (changes: StatusChange[]) => void;
+  compliance: Compliance;
 }

@@ -1,5 +1,10 @@
 import {
   errorCodes,
+  InvalidTemplateStateError,
+  RecipientOptedOutError,
+  SensitiveContentError,
+  TemplateNotApprovedError,
+  TemplateVariablesMismatchError,
   ForbiddenError,
   HeraldError,
   IdempotencyConflictError,
@@ -61,4 +66,37 @@ builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
   interfaces: [ErrorInterface],
   fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+
+builder.objectType(SensitiveContentError, {
+  name: 'SensitiveContentError',
+  description: 'The content contains words the account may not send; `words` names them.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ words: t.exposeStringList('words') }),
+});
+
+builder.objectType(RecipientOptedOutError, {
+  name: 'RecipientOptedOutError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ phone: t.exposeString('phone') }),
+});
+
+builder.objectType(TemplateNotApprovedError, {
+  name: 'TemplateNotApprovedError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ status: t.exposeString('status') }),
+});
+
+builder.objectType(TemplateVariablesMismatchError, {
+  name: 'TemplateVariablesMismatchError',
+  description: 'Variables the template needs that were not given, and given ones it does not have.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ missing: t.exposeStringList('missing'), unknown: t.exposeStringList('unknown') }),
+});
+
+builder.objectType(InvalidTemplateStateError, {
+  name: 'InvalidTemplateStateError',
+  description: "The template's status does not allow this step (e.g. editing while in review).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ status: t.exposeString('status') }),
 });

@@ -2,7 +2,9 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
+import './templates.js';
 import './messages.js';
+import './compliance.js';
 import './preview.js';
 import './api-keys.js';
 import './subscriptions.js';

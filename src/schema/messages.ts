@@ -1,8 +1,20 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { IdempotencyConflictError, InvalidPhoneNumberError, NotCancelableError, NotFoundError, ValidationError } from '../domain/errors.js';
+import {
+  IdempotencyConflictError,
+  InvalidPhoneNumberError,
+  NotCancelableError,
+  NotFoundError,
+  RateLimitedError,
+  RecipientOptedOutError,
+  SensitiveContentError,
+  TemplateNotApprovedError,
+  TemplateVariablesMismatchError,
+  ValidationError,
+} from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { cancelMessage, sendMessage } from '../services/messages.js';
 import { builder } from './builder.js';
+import { TemplateCategoryEnum } from './templates.js';
 import { parseId } from './global-id.js';
 
 export const MessageStatusEnum = builder.enumType('MessageStatus', {
@@ -53,6 +65,9 @@ export const Message = builder.prismaNode('Message', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    template: t.relation('template', { nullable: true, description: 'The template it was sent with (even if since deleted).' }),
+    templateVersion: t.relation('templateVersion', { nullable: true, description: 'The exact template version used.' }),
+    category: t.expose('category', { type: TemplateCategoryEnum, nullable: true }),
     events: t.relation('events', { description: 'Oldest first.', query: { orderBy: { id: 'asc' } } }),
   }),
 });
@@ -80,6 +95,7 @@ function messageWhere(accountId: string, filter: MessageFilterShape | null | und
     where.to = phone.ok ? phone.e164 : filter.to.trim();
   }
   if (filter.batchId) where.batchId = parseId(filter.batchId, 'Batch') ?? '00000000-0000-0000-0000-000000000000';
+  if (filter.templateId) where.templateId = parseId(filter.templateId, 'Template') ?? '00000000-0000-0000-0000-000000000000';
   if (filter.createdAfter || filter.createdBefore) {
     where.createdAt = { ...(filter.createdAfter && { gte: filter.createdAfter }), ...(filter.createdBefore && { lt: filter.createdBefore }) };
   }
@@ -131,21 +147,37 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
   }),
 });
 
+/** Every way a send can be refused, as union members of sendMessage's result. */
+export const sendErrors = [
+  ValidationError,
+  InvalidPhoneNumberError,
+  IdempotencyConflictError,
+  NotFoundError,
+  TemplateNotApprovedError,
+  TemplateVariablesMismatchError,
+  SensitiveContentError,
+  RecipientOptedOutError,
+  RateLimitedError,
+];
+
 builder.mutationFields((t) => ({
   sendMessage: t.field({
     type: Message,
     description: 'Accepts one message. It is stored durably before this returns.',
-    errors: { types: [ValidationError, InvalidPhoneNumberError, IdempotencyConflictError, NotFoundError] },
+    errors: { types: sendErrors },
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const result = await sendMessage(ctx.prisma, ctx.auth.accountId, input, {
+      const templateId = input.templateId ? parseId(String(input.templateId), 'Template') ?? String(input.templateId) : input.templateId;
+      const result = await sendMessage(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
         maxBodyLength: ctx.config.maxBodyLength,
         defaultCountry: ctx.config.defaultCountry,
         now: new Date(),
       });
       if (result instanceof Error) throw result;
+      // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).
+      const message = await ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } });
       if (result.created) ctx.announce([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
-      return ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } });
+      return message;
     },
   }),
   cancelMessage: t.field({

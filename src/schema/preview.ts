@@ -1,4 +1,7 @@
+import { GraphQLError } from 'graphql';
 import { analyzeBody, describeBodyWarnings } from '../domain/segments.js';
+import { renderTemplate } from '../domain/templates.js';
+import { parseId } from './global-id.js';
 import { builder } from './builder.js';
 import { EncodingEnum } from './messages.js';
 
@@ -38,13 +41,30 @@ builder.queryField('previewMessage', (t) =>
   t.field({
     type: MessagePreview,
     args: { input: t.arg({ type: PreviewInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const body = input.body ?? '';
+    resolve: async (_root, { input }, ctx) => {
+      let body = input.body ?? '';
+      const warnings: string[] = [];
+      if (input.templateId) {
+        const id = parseId(String(input.templateId), 'Template');
+        const template = !id ? undefined : (await ctx.prisma.template.findFirst({ where: { id, accountId: ctx.auth.accountId, deletedAt: null }, include: { currentVersion: true } }));
+        if (!template?.currentVersion) throw new GraphQLError('template not found', { extensions: { code: 'NOT_FOUND' } });
+        const version = template.currentVersion;
+        if (version.status !== 'APPROVED') warnings.push(`the template is ${version.status}: sending would be refused until it is APPROVED`);
+        const rendered = renderTemplate(version.body, version.variables, input.variables ?? {});
+        if (typeof rendered === 'string') body = rendered;
+        else {
+          // Show the template with its placeholders, and say what is wrong with the variables.
+          body = version.body;
+          warnings.push(rendered.message);
+        }
+      }
       const analysis = analyzeBody(body);
-      const warnings = describeBodyWarnings(analysis);
+      warnings.push(...describeBodyWarnings(analysis));
+      const sensitiveWords = await ctx.compliance.screen(ctx.auth.accountId, body);
+      if (sensitiveWords.length) warnings.push(`contains words that are not allowed: ${sensitiveWords.join(', ')}: sending would be refused`);
       if ([...body].length > ctx.config.maxBodyLength) warnings.push(`longer than the ${ctx.config.maxBodyLength}-character limit: sending would be refused`);
       if (body.trim() === '') warnings.push('the body is empty: sending would be refused');
-      return { body, ...analysis, sensitiveWords: [], warnings };
+      return { body, ...analysis, sensitiveWords, warnings };
     },
   }),
 );

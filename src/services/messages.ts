@@ -4,7 +4,9 @@ import { changeMessage } from '../dispatch/message-store.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
 import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
-import { draftMessage, type DraftOptions, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
+import type { DraftOptions, MessageDraft, SendMessageInput } from '../domain/message-draft.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
 import { hashRequest } from '../domain/request-hash.js';
 
 type Tx = Prisma.TransactionClient;
@@ -20,31 +22,30 @@ export interface AcceptedMessage {
 const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /**
- * Accepts a message: validates it, then writes it and its first event in one transaction
- * before returning, so an accepted message is durable. With an idempotency key, the key's
- * row is inserted in the same transaction: a concurrent duplicate blocks on the primary key
- * until the first commits, then finds its result, so racing requests produce one message.
+ * Accepts a message: validates and screens it, then writes it and its first event in one
+ * transaction before returning, so an accepted message is durable. With an idempotency key,
+ * an earlier result is returned before any check (a retry must not be refused for limits its
+ * first attempt consumed), and the key's row is inserted in the same transaction as the
+ * message: a concurrent duplicate blocks on the primary key until the first commits, then
+ * finds its result, so racing requests produce one message.
  */
 export async function sendMessage(
   prisma: PrismaClient,
+  compliance: ComplianceDeps,
   accountId: string,
   input: SendMessageInput,
   options: DraftOptions,
 ): Promise<AcceptedMessage | HeraldError> {
-  const draft = draftMessage(input, options);
+  const key = input.idempotencyKey || null;
+  const requestHash = key ? hashRequest(idempotencyFingerprint(input, options)) : '';
+  if (key) {
+    const earlier = await findIdempotentResult(prisma, accountId, key, requestHash);
+    if (earlier) return earlier;
+  }
+  const [draft] = await prepareSends(prisma, compliance, accountId, [input], options);
   if (draft instanceof HeraldError) return draft;
-  const key = draft.idempotencyKey;
   if (!key) return insertMessage(prisma, accountId, draft);
 
-  const requestHash = hashRequest({
-    to: draft.to,
-    from: draft.from,
-    body: input.body,
-    templateId: input.templateId,
-    variables: input.variables,
-    scheduledAt: input.scheduledAt,
-    metadata: input.metadata,
-  });
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`DELETE FROM "IdempotencyRecord"
       WHERE "accountId" = ${accountId}::uuid AND "key" = ${key}
@@ -56,10 +57,35 @@ export async function sendMessage(
       await tx.idempotencyRecord.update({ where: { accountId_key: { accountId, key } }, data: { messageId: message.id } });
       return message;
     }
-    const record = await tx.idempotencyRecord.findUniqueOrThrow({ where: { accountId_key: { accountId, key } } });
-    if (record.requestHash !== requestHash || !record.messageId) return new IdempotencyConflictError(key);
-    return { id: record.messageId, status: draft.status, created: false };
+    return (await findIdempotentResult(tx, accountId, key, requestHash)) ?? new IdempotencyConflictError(key);
   });
+}
+
+/** What makes two requests "the same input": the number compared after normalisation. */
+function idempotencyFingerprint(input: SendMessageInput, options: DraftOptions) {
+  const phone = normalizePhoneNumber(input.to ?? '', options.defaultCountry as never);
+  return {
+    to: phone.ok ? phone.e164 : input.to,
+    from: input.from,
+    body: input.body,
+    templateId: input.templateId,
+    variables: input.variables,
+    scheduledAt: input.scheduledAt,
+    metadata: input.metadata,
+  };
+}
+
+async function findIdempotentResult(
+  prisma: PrismaClient | Tx,
+  accountId: string,
+  key: string,
+  requestHash: string,
+): Promise<AcceptedMessage | IdempotencyConflictError | undefined> {
+  const record = await prisma.idempotencyRecord.findUnique({ where: { accountId_key: { accountId, key } } });
+  if (!record || record.createdAt.getTime() < Date.now() - IDEMPOTENCY_WINDOW_HOURS * 3600_000) return undefined;
+  if (record.requestHash !== requestHash || !record.messageId) return new IdempotencyConflictError(key);
+  const message = await prisma.message.findUnique({ where: { id: record.messageId }, select: { status: true } });
+  return { id: record.messageId, status: message?.status ?? 'QUEUED', created: false };
 }
 
 async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft): Promise<AcceptedMessage> {
@@ -78,6 +104,9 @@ async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft
       idempotencyKey: draft.idempotencyKey,
       metadata: (draft.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
       variables: (draft.variables ?? undefined) as Prisma.InputJsonValue | undefined,
+      templateId: draft.templateId,
+      templateVersionId: draft.templateVersionId,
+      category: draft.category,
       events: { create: { status: draft.status, source: 'API' } },
     },
   });

@@ -14,7 +14,11 @@ export interface TestHerald {
   database: Database;
   /** SQL statements run since the last reset (for N+1 checks). */
   queries: string[];
-  seedAccount(name?: string): Promise<SeededAccount>;
+  /**
+   * A fresh account with an ADMIN and a SENDER key. Its frequency limits are lifted (tests send
+   * many messages to one number) unless `limits: 'default'` is asked for.
+   */
+  seedAccount(name?: string, options?: { limits?: 'default' | 'none' }): Promise<SeededAccount>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +41,14 @@ export interface GraphQLResponse<T> {
 }
 
 let counter = 0;
+
+/** Limit overrides that lift every limit: for tests that are not about limits. */
+export const NO_LIMITS = {
+  recipient: { OTP: [], NOTIFICATION: [], MARKETING: [] },
+  recipientTotal: [],
+  requests: { max: 1_000_000, perSeconds: 1 },
+  accountQuota: [],
+};
 
 export function testDatabaseKind(): 'pglite' | 'postgres' {
   return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
@@ -66,8 +78,11 @@ export async function startTestHerald(overrides: Partial<Config> = {}): Promise<
     url,
     database,
     queries,
-    async seedAccount(name = `acct-${process.pid}-${Date.now()}-${++counter}`) {
+    async seedAccount(name = `acct-${process.pid}-${Date.now()}-${++counter}`, options = {}) {
       const account = await ensureAccount(database.prisma, name);
+      if (options.limits !== 'default') {
+        await database.prisma.accountSettings.create({ data: { accountId: account.id, limits: NO_LIMITS } });
+      }
       const adminKey = (await createApiKey(database.prisma, { accountId: account.id, name: 'admin', role: 'ADMIN' })).secret;
       const senderKey = (await createApiKey(database.prisma, { accountId: account.id, name: 'sender', role: 'SENDER' })).secret;
       return { accountId: account.id, adminKey, senderKey, admin: graphqlCaller(url, adminKey), sender: graphqlCaller(url, senderKey) };

@@ -1,0 +1,159 @@
+// Opt-outs, the account's sensitive-word rules and its frequency-limit settings.
+import { ForbiddenError, HeraldError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { foldTerm } from '../domain/sensitive/fold-text.js';
+import { parseLimitPolicyOverrides, resolveLimitPolicy } from '../limits/policy.js';
+import { addOptOut, removeOptOut } from '../services/opt-outs.js';
+import { builder } from './builder.js';
+import type { Context } from './context.js';
+
+const OptOut = builder.prismaObject('OptOut', {
+  description: 'A number that asked not to be messaged by this account (on every provider).',
+  fields: (t) => ({
+    phone: t.exposeString('phone'),
+    source: t.exposeString('source', { description: 'API, or KEYWORD when the recipient replied STOP.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const SensitiveRuleKindEnum = builder.enumType('SensitiveRuleKind', {
+  description: 'BLOCK adds a word to the built-in list for this account; ALLOW exempts one.',
+  values: ['BLOCK', 'ALLOW'] as const,
+});
+
+const SensitiveWordRule = builder.prismaObject('SensitiveWordRule', {
+  fields: (t) => ({
+    word: t.exposeString('word'),
+    kind: t.expose('kind', { type: SensitiveRuleKindEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+interface SettingsShape {
+  limits: unknown;
+  effectiveLimits: unknown;
+  otpBypassesOptOut: boolean;
+}
+
+const AccountSettings = builder.objectRef<SettingsShape>('AccountSettings').implement({
+  fields: (t) => ({
+    limits: t.field({ type: 'JSON', description: "The account's overrides of the default limits, as stored.", resolve: (s) => s.limits }),
+    effectiveLimits: t.field({ type: 'JSON', description: 'The limits in force: defaults with the overrides applied.', resolve: (s) => s.effectiveLimits }),
+    otpBypassesOptOut: t.exposeBoolean('otpBypassesOptOut', { description: 'Whether OTP messages reach opted-out numbers.' }),
+  }),
+});
+
+async function loadSettings(ctx: Context): Promise<SettingsShape> {
+  const row = await ctx.prisma.accountSettings.findUnique({ where: { accountId: ctx.auth.accountId } });
+  const overrides = parseLimitPolicyOverrides(row?.limits ?? {});
+  return {
+    limits: row?.limits ?? {},
+    effectiveLimits: resolveLimitPolicy(overrides instanceof ValidationError ? {} : overrides),
+    otpBypassesOptOut: row?.otpBypassesOptOut ?? true,
+  };
+}
+
+function requireAdmin(ctx: Context, what: string): void {
+  if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError(`only an ADMIN key can ${what}`);
+}
+
+function unwrap<T>(result: T | HeraldError): Exclude<T, HeraldError> {
+  if (result instanceof HeraldError) throw result;
+  return result as Exclude<T, HeraldError>;
+}
+
+builder.queryFields((t) => ({
+  optOuts: t.prismaConnection({
+    type: OptOut,
+    cursor: 'accountId_phone',
+    description: "The account's opt-out list, newest first.",
+    maxSize: 500,
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.optOut.findMany({ ...query, where: { accountId: ctx.auth.accountId }, orderBy: [{ createdAt: 'desc' }, { phone: 'asc' }] }),
+  }),
+  sensitiveWordRules: t.prismaField({
+    type: [SensitiveWordRule],
+    description: "The account's additions to and exemptions from the built-in sensitive-word list.",
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.sensitiveWordRule.findMany({ ...query, where: { accountId: ctx.auth.accountId }, orderBy: [{ kind: 'asc' }, { word: 'asc' }] }),
+  }),
+  accountSettings: t.field({ type: AccountSettings, resolve: (_root, _args, ctx) => loadSettings(ctx) }),
+}));
+
+const AccountSettingsInput = builder.inputType('AccountSettingsInput', {
+  fields: (t) => ({
+    limits: t.field({
+      type: 'JSON',
+      required: false,
+      description: 'Overrides of the default frequency limits (see `effectiveLimits` for the shape); `{}` restores the defaults.',
+    }),
+    otpBypassesOptOut: t.boolean({ required: false }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  addOptOut: t.prismaField({
+    type: OptOut,
+    description: 'Stops every message of this account to the number (idempotent).',
+    errors: { types: [InvalidPhoneNumberError] },
+    args: { phone: t.arg.string({ required: true }) },
+    resolve: async (_query, _root, args, ctx) => unwrap(await addOptOut(ctx.prisma, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })),
+  }),
+  removeOptOut: t.field({
+    type: 'String',
+    description: 'Allows messages to the number again; returns it in E.164.',
+    errors: { types: [InvalidPhoneNumberError, NotFoundError] },
+    args: { phone: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => unwrap(await removeOptOut(ctx.prisma, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })).phone,
+  }),
+  addSensitiveWordRule: t.prismaField({
+    type: SensitiveWordRule,
+    description: 'ADMIN only. BLOCK a word for this account, or ALLOW (exempt) one from the built-in list.',
+    errors: { types: [ValidationError, ForbiddenError] },
+    args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      requireAdmin(ctx, 'change sensitive-word rules');
+      const word = args.word.trim();
+      if (!word || !foldTerm(word) || [...word].length > 100) {
+        throw new ValidationError([{ path: ['word'], message: 'must be 1 to 100 characters with at least one letter or digit' }]);
+      }
+      const key = { accountId: ctx.auth.accountId, kind: args.kind, word };
+      const rule = await ctx.prisma.sensitiveWordRule.upsert({ ...query, where: { accountId_kind_word: key }, create: key, update: {} });
+      ctx.compliance.invalidate(ctx.auth.accountId);
+      return rule;
+    },
+  }),
+  removeSensitiveWordRule: t.field({
+    type: 'String',
+    description: 'ADMIN only. Removes a BLOCK or ALLOW rule; returns the word.',
+    errors: { types: [NotFoundError, ForbiddenError] },
+    args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireAdmin(ctx, 'change sensitive-word rules');
+      const removed = await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind: args.kind, word: args.word.trim() } });
+      if (!removed.count) throw new NotFoundError(`${args.kind} rule for "${args.word}"`);
+      ctx.compliance.invalidate(ctx.auth.accountId);
+      return args.word.trim();
+    },
+  }),
+  updateAccountSettings: t.field({
+    type: AccountSettings,
+    description: 'ADMIN only. Frequency-limit overrides and the OTP opt-out exemption.',
+    errors: { types: [ValidationError, ForbiddenError] },
+    args: { input: t.arg({ type: AccountSettingsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx, 'change account settings');
+      let limits: object | undefined;
+      if (input.limits !== undefined && input.limits !== null) {
+        const parsed = parseLimitPolicyOverrides(input.limits);
+        if (parsed instanceof ValidationError) {
+          throw new ValidationError(parsed.issues.map((i) => ({ ...i, path: ['input', 'limits', ...i.path] })));
+        }
+        limits = parsed;
+      }
+      const data = { ...(limits !== undefined && { limits }), ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }) };
+      await ctx.prisma.accountSettings.upsert({ where: { accountId: ctx.auth.accountId }, create: { accountId: ctx.auth.accountId, ...data }, update: data });
+      ctx.compliance.invalidate(ctx.auth.accountId);
+      return loadSettings(ctx);
+    },
+  }),
+}));

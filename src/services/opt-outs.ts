@@ -1,0 +1,31 @@
+import type { PrismaClient } from '../db/database.js';
+import type { HeraldError } from '../domain/errors.js';
+import { NotFoundError } from '../domain/errors.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+
+type CountryCode = Parameters<typeof normalizePhoneNumber>[1];
+
+/** Adds a number to the account's opt-out list (idempotent). */
+export async function addOptOut(prisma: PrismaClient, accountId: string, phone: string, options: { defaultCountry?: string; source?: string } = {}) {
+  const parsed = normalizePhoneNumber(phone, options.defaultCountry as CountryCode);
+  if (!parsed.ok) return parsed.error;
+  return prisma.optOut.upsert({
+    where: { accountId_phone: { accountId, phone: parsed.e164 } },
+    create: { accountId, phone: parsed.e164, source: options.source ?? 'API' },
+    update: {},
+  });
+}
+
+export async function removeOptOut(prisma: PrismaClient, accountId: string, phone: string, options: { defaultCountry?: string } = {}): Promise<{ phone: string } | HeraldError> {
+  const parsed = normalizePhoneNumber(phone, options.defaultCountry as CountryCode);
+  if (!parsed.ok) return parsed.error;
+  const removed = await prisma.optOut.deleteMany({ where: { accountId, phone: parsed.e164 } });
+  return removed.count ? { phone: parsed.e164 } : new NotFoundError(`opt-out for ${parsed.e164}`);
+}
+
+/** Which of these E.164 numbers opted out of the account (one query for a whole batch). */
+export async function findOptedOut(prisma: PrismaClient, accountId: string, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const rows = await prisma.optOut.findMany({ where: { accountId, phone: { in: [...new Set(phones)] } }, select: { phone: true } });
+  return new Set(rows.map((r) => r.phone));
+}

@@ -1,0 +1,66 @@
+// Everything between "a caller asked to send" and "a row to insert", for one message or ten
+// thousand: validation, template rendering, content screening, opt-outs and frequency limits.
+// Shared work (the template, the opt-out lookup, the limit checks) is done once per batch.
+import type { PrismaClient } from '../db/database.js';
+import { HeraldError, RateLimitedError, RecipientOptedOutError, SensitiveContentError } from '../domain/errors.js';
+import { draftMessage, type DraftOptions, type DraftTemplate, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
+import type { TemplateCategory } from '../domain/templates.js';
+import { findOptedOut } from './opt-outs.js';
+import { findSendableTemplate } from './templates.js';
+
+export interface ComplianceDeps {
+  /** Sensitive words in `text` for this account (its additions and exemptions applied). */
+  screen(accountId: string, text: string): Promise<string[]>;
+  /** Consumes frequency-limit points for each send; an error for each refused one. */
+  checkSendLimits(accountId: string, items: { recipient: string; category: TemplateCategory | null }[]): Promise<(RateLimitedError | undefined)[]>;
+  /** Whether OTP messages may reach opted-out numbers for this account. */
+  otpBypassesOptOut(accountId: string): Promise<boolean>;
+}
+
+export type PreparedSend = MessageDraft | HeraldError;
+
+/**
+ * Prepares sends that share one template (or none). Returns, in input order, a draft to store
+ * or the reason that input is refused. Limits are consumed last, only by sends that passed
+ * every other check, so a refused message never uses up quota.
+ */
+export async function prepareSends(
+  prisma: PrismaClient,
+  deps: ComplianceDeps,
+  accountId: string,
+  inputs: SendMessageInput[],
+  options: DraftOptions,
+): Promise<PreparedSend[]> {
+  const templates = new Map<string, DraftTemplate | HeraldError>();
+  for (const id of new Set(inputs.map((i) => i.templateId).filter((id): id is string => !!id))) {
+    templates.set(id, await findSendableTemplate(prisma, accountId, id));
+  }
+
+  const results: PreparedSend[] = await Promise.all(
+    inputs.map(async (input) => {
+      const template = input.templateId ? templates.get(input.templateId) : undefined;
+      if (template instanceof HeraldError) return template;
+      const draft = draftMessage(input, options, template);
+      if (draft instanceof HeraldError) return draft;
+      const words = await deps.screen(accountId, draft.body);
+      return words.length ? new SensitiveContentError(words) : draft;
+    }),
+  );
+
+  const drafts = () => results.map((r, index) => ({ r, index })).filter((x): x is { r: MessageDraft; index: number } => !(x.r instanceof HeraldError));
+  const optedOut = await findOptedOut(prisma, accountId, drafts().map((d) => d.r.to));
+  if (optedOut.size > 0) {
+    const otpBypass = await deps.otpBypassesOptOut(accountId);
+    for (const { r, index } of drafts()) {
+      if (optedOut.has(r.to) && !(otpBypass && r.category === 'OTP')) results[index] = new RecipientOptedOutError(r.to);
+    }
+  }
+
+  const pending = drafts();
+  const verdicts = await deps.checkSendLimits(accountId, pending.map(({ r }) => ({ recipient: r.to, category: r.category })));
+  pending.forEach(({ index }, i) => {
+    const refused = verdicts[i];
+    if (refused) results[index] = refused;
+  });
+  return results;
+}

@@ -1,0 +1,159 @@
+import type { PrismaClient } from '../db/database.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { HeraldError, NotFoundError, SensitiveContentError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
+import { checkCanReview, checkCanSubmit, parseTemplateVariables, planTemplateEdit, type TemplateCategory } from '../domain/templates.js';
+import { parseOrError } from '../domain/validation.js';
+import { z } from 'zod';
+
+const nameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const bodySchema = (maxBodyLength: number) =>
+  z
+    .string()
+    .refine((b) => b.trim().length > 0, 'must not be empty')
+    .refine((b) => [...b].length <= maxBodyLength, `must be at most ${maxBodyLength} characters`);
+
+const withCurrent = { currentVersion: true } satisfies Prisma.TemplateInclude;
+export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof withCurrent }>;
+
+/** A template of the account that is not deleted, with its current version. */
+async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string) {
+  const template = await prisma.template.findFirst({ where: { id, accountId, deletedAt: null }, include: withCurrent });
+  return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
+}
+
+async function nameTaken(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, name: string, exceptId?: string) {
+  const other = await prisma.template.findFirst({ where: { accountId, name, deletedAt: null, ...(exceptId && { id: { not: exceptId } }) }, select: { id: true } });
+  return other ? new ValidationError([{ path: ['input', 'name'], message: `a template named "${name}" already exists` }]) : undefined;
+}
+
+export async function createTemplate(
+  prisma: PrismaClient,
+  accountId: string,
+  input: { name: string; body: string; category: TemplateCategory },
+  options: { maxBodyLength: number },
+): Promise<{ id: string } | HeraldError> {
+  const name = parseOrError(nameSchema, input.name, ['input', 'name']);
+  if (name instanceof ValidationError) return name;
+  const body = parseOrError(bodySchema(options.maxBodyLength), input.body, ['input', 'body']);
+  if (body instanceof ValidationError) return body;
+  const variables = parseTemplateVariables(body);
+  if (variables instanceof ValidationError) return variables;
+  return prisma.$transaction(async (tx) => {
+    const taken = await nameTaken(tx, accountId, name);
+    if (taken) return taken;
+    const template = await tx.template.create({ data: { accountId, name, category: input.category } });
+    const version = await tx.templateVersion.create({ data: { templateId: template.id, version: 1, body, variables, status: 'DRAFT' } });
+    await tx.template.update({ where: { id: template.id }, data: { currentVersionId: version.id } });
+    return { id: template.id };
+  });
+}
+
+/**
+ * Edits a template: a DRAFT changes in place; an APPROVED or REJECTED one gets a new DRAFT
+ * version (the approved version stays what earlier messages used); one in review cannot change.
+ */
+export async function updateTemplate(
+  prisma: PrismaClient,
+  accountId: string,
+  id: string,
+  input: { name?: string | null; body?: string | null; category?: TemplateCategory | null },
+  options: { maxBodyLength: number },
+): Promise<{ id: string } | HeraldError> {
+  const name = input.name == null ? undefined : parseOrError(nameSchema, input.name, ['input', 'name']);
+  if (name instanceof ValidationError) return name;
+  const body = input.body == null ? undefined : parseOrError(bodySchema(options.maxBodyLength), input.body, ['input', 'body']);
+  if (body instanceof ValidationError) return body;
+  const variables = body === undefined ? undefined : parseTemplateVariables(body);
+  if (variables instanceof ValidationError) return variables;
+
+  return prisma.$transaction(async (tx) => {
+    const template = await findTemplate(tx, accountId, id);
+    if (!template) return new NotFoundError('template');
+    const current = template.currentVersion;
+    const plan = planTemplateEdit(current.status);
+    if (plan instanceof HeraldError) return plan;
+    if (name !== undefined) {
+      const taken = await nameTaken(tx, accountId, name, id);
+      if (taken) return taken;
+    }
+    await tx.template.update({ where: { id }, data: { ...(name !== undefined && { name }), ...(input.category && { category: input.category }) } });
+    const content = { body: body ?? current.body, variables: variables ?? current.variables };
+    if (plan === 'edit-in-place') {
+      await tx.templateVersion.update({ where: { id: current.id }, data: content });
+    } else if (body !== undefined || input.category) {
+      const version = await tx.templateVersion.create({
+        data: { templateId: id, version: current.version + 1, ...content, status: 'DRAFT' },
+      });
+      await tx.template.update({ where: { id }, data: { currentVersionId: version.id } });
+    }
+    return { id };
+  });
+}
+
+/** DRAFT → PENDING_REVIEW, after screening the body for sensitive words. */
+export async function submitTemplate(
+  prisma: PrismaClient,
+  accountId: string,
+  id: string,
+  screen: (text: string) => Promise<string[]>,
+): Promise<{ id: string } | HeraldError> {
+  const template = await findTemplate(prisma, accountId, id);
+  if (!template) return new NotFoundError('template');
+  const refused = checkCanSubmit(template.currentVersion.status);
+  if (refused) return refused;
+  const words = await screen(template.currentVersion.body);
+  if (words.length) return new SensitiveContentError(words);
+  const moved = await prisma.templateVersion.updateMany({
+    where: { id: template.currentVersion.id, status: 'DRAFT' },
+    data: { status: 'PENDING_REVIEW', submittedAt: new Date(), rejectionReason: null },
+  });
+  return moved.count ? { id } : (checkCanSubmit('PENDING_REVIEW') as HeraldError);
+}
+
+/** PENDING_REVIEW → APPROVED, or REJECTED with a reason (ADMIN only; checked by the caller). */
+export async function reviewTemplate(
+  prisma: PrismaClient,
+  accountId: string,
+  id: string,
+  decision: { approve: boolean; reason?: string | null; reviewerKeyId: string },
+): Promise<{ id: string } | HeraldError> {
+  const reason = decision.reason?.trim() || null;
+  if (!decision.approve && !reason) return new ValidationError([{ path: ['reason'], message: 'a rejection needs a reason the author can act on' }]);
+  const template = await findTemplate(prisma, accountId, id);
+  if (!template) return new NotFoundError('template');
+  const refused = checkCanReview(template.currentVersion.status);
+  if (refused) return refused;
+  const moved = await prisma.templateVersion.updateMany({
+    where: { id: template.currentVersion.id, status: 'PENDING_REVIEW' },
+    data: {
+      status: decision.approve ? 'APPROVED' : 'REJECTED',
+      rejectionReason: decision.approve ? null : reason,
+      reviewedAt: new Date(),
+      reviewedByKeyId: decision.reviewerKeyId,
+    },
+  });
+  return moved.count ? { id } : (checkCanReview('APPROVED') as HeraldError);
+}
+
+/** Hides the template; messages sent with it keep showing the version they used. */
+export async function deleteTemplate(prisma: PrismaClient, accountId: string, id: string): Promise<{ id: string } | HeraldError> {
+  const deleted = await prisma.template.updateMany({ where: { id, accountId, deletedAt: null }, data: { deletedAt: new Date() } });
+  return deleted.count ? { id } : new NotFoundError('template');
+}
+
+export interface SendableTemplate {
+  id: string;
+  versionId: string;
+  body: string;
+  variables: string[];
+  category: TemplateCategory;
+}
+
+/** The template a message would be sent with: it must exist in the account and be APPROVED. */
+export async function findSendableTemplate(prisma: PrismaClient, accountId: string, id: string): Promise<SendableTemplate | HeraldError> {
+  const template = await findTemplate(prisma, accountId, id);
+  if (!template) return new NotFoundError(`template ${id}`);
+  const version = template.currentVersion;
+  if (version.status !== 'APPROVED') return new TemplateNotApprovedError(version.status);
+  return { id: template.id, versionId: version.id, body: version.body, variables: version.variables, category: template.category };
+}
