@@ -5,6 +5,7 @@ import './errors.js';
 import './templates.js';
 import './messages.js';
 import './compliance.js';
+import './batches.js';
 import './preview.js';
 import './api-keys.js';
 import './subscriptions.js';

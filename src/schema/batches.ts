@@ -1,0 +1,115 @@
+import { ForbiddenError, HeraldError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
+import { sendMessages, type RecipientRejection as Rejection } from '../services/bulk.js';
+import { builder } from './builder.js';
+import { ErrorCodeEnum } from './errors.js';
+import { parseId } from './global-id.js';
+import { Message, MessageStatusEnum } from './messages.js';
+
+const RecipientRejection = builder.objectRef<Rejection>('RecipientRejection').implement({
+  description: 'A recipient of a sendMessages call that was refused, and why. The others were accepted.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: 'Position in the input recipients list (from 0).' }),
+    to: t.exposeString('to', { description: 'The number as given.' }),
+    code: t.field({ type: ErrorCodeEnum, resolve: (r) => r.code as (typeof ErrorCodeEnum)['$inferType'] }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const StatusCount = builder.objectRef<{ status: string; count: number }>('StatusCount').implement({
+  fields: (t) => ({
+    status: t.field({ type: MessageStatusEnum, resolve: (c) => c.status as (typeof MessageStatusEnum)['$inferType'] }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+export const Batch = builder.prismaNode('Batch', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
+  nullable: true,
+  description: 'The messages of one sendMessages call.',
+  fields: (t) => ({
+    total: t.exposeInt('total', { description: 'Recipients given.' }),
+    acceptedCount: t.exposeInt('accepted', { description: 'Messages created.' }),
+    rejectedCount: t.exposeInt('rejected', { description: 'Recipients refused.' }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    rejected: t.field({ type: [RecipientRejection], resolve: (b) => b.rejections as unknown as Rejection[] }),
+    statusCounts: t.field({
+      type: [StatusCount],
+      description: "How many of the batch's messages are in each status now.",
+      resolve: async (batch, _args, ctx) => {
+        const groups = await ctx.prisma.message.groupBy({ by: ['status'], where: { accountId: batch.accountId, batchId: batch.id }, _count: { _all: true } });
+        return groups.map((g) => ({ status: g.status, count: g._count._all })).sort((a, b) => a.status.localeCompare(b.status));
+      },
+    }),
+  }),
+});
+
+interface SendMessagesPayload {
+  batchId: string;
+  rejected: Rejection[];
+}
+
+const SendMessagesSuccess = builder.objectRef<SendMessagesPayload>('SendMessagesSuccess').implement({
+  description: 'Partial success is explicit: `accepted` were stored durably, `rejected` were refused.',
+  fields: (t) => ({
+    batchId: t.id({ resolve: (p) => p.batchId, description: 'Filter with messages(filter: {batchId}) or messageEvents(filter: {batchId}).' }),
+    data: t.prismaField({ type: Batch, resolve: (query, p, _args, ctx) => ctx.prisma.batch.findUniqueOrThrow({ ...query, where: { id: p.batchId } }) }),
+    accepted: t.prismaField({
+      type: [Message],
+      resolve: (query, p, _args, ctx) => ctx.prisma.message.findMany({ ...query, where: { batchId: p.batchId, accountId: ctx.auth.accountId }, orderBy: { id: 'asc' } }),
+    }),
+    rejected: t.field({ type: [RecipientRejection], resolve: (p) => p.rejected }),
+  }),
+});
+
+const BulkRecipientInput = builder.inputType('BulkRecipientInput', {
+  fields: (t) => ({
+    to: t.string({ required: true }),
+    variables: t.field({ type: 'JSON', required: false, description: "This recipient's template variables." }),
+  }),
+});
+
+const SendMessagesInput = builder.inputType('SendMessagesInput', {
+  fields: (t) => ({
+    recipients: t.field({ type: [BulkRecipientInput], required: true, description: 'Up to 10 000.' }),
+    body: t.string({ required: false }),
+    templateId: t.id({ required: false }),
+    from: t.string({ required: false }),
+    scheduledAt: t.field({ type: 'DateTime', required: false }),
+    idempotencyKey: t.string({ required: false, description: 'A retry with the same key and input returns the first batch.' }),
+    metadata: t.field({ type: 'JSON', required: false }),
+  }),
+});
+
+builder.queryField('batch', (t) =>
+  t.prismaField({
+    type: Batch,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = parseId(String(args.id), 'Batch');
+      return id ? ctx.prisma.batch.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } }) : null;
+    },
+  }),
+);
+
+builder.mutationField('sendMessages', (t) =>
+  t.field({
+    type: SendMessagesSuccess,
+    description: 'Sends one body or template to up to 10 000 recipients. Each recipient is checked on its own.',
+    errors: { types: [ValidationError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ForbiddenError], directResult: true },
+    args: { input: t.arg({ type: SendMessagesInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const templateId = input.templateId ? (parseId(String(input.templateId), 'Template') ?? String(input.templateId)) : input.templateId;
+      const result = await sendMessages(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+        maxBodyLength: ctx.config.maxBodyLength,
+        defaultCountry: ctx.config.defaultCountry,
+        now: new Date(),
+      });
+      if (result instanceof HeraldError) throw result;
+      ctx.announce(result.changes);
+      return { batchId: result.batchId, rejected: result.rejected };
+    },
+  }),
+);
