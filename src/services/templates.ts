@@ -21,8 +21,15 @@ async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, acc
   return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
 }
 
-async function nameTaken(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, name: string, exceptId?: string) {
-  const other = await prisma.template.findFirst({ where: { accountId, name, deletedAt: null, ...(exceptId && { id: { not: exceptId } }) }, select: { id: true } });
+/**
+ * Whether another live template of the account has this name. Call it in the transaction that
+ * then writes the name: it holds a lock on (account, name) until that transaction ends, so that
+ * concurrent creates or renames to one name are checked one after the other (there is no unique
+ * index, as deleted templates keep their names).
+ */
+async function nameTaken(tx: Prisma.TransactionClient, accountId: string, name: string, exceptId?: string) {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:template-name:${accountId}:${name}`}, 0))`;
+  const other = await tx.template.findFirst({ where: { accountId, name, deletedAt: null, ...(exceptId && { id: { not: exceptId } }) }, select: { id: true } });
   return other ? new ValidationError([{ path: ['input', 'name'], message: `a template named "${name}" already exists` }]) : undefined;
 }
 
