@@ -55,14 +55,23 @@ const MAX_METADATA_BYTES = 4096;
 
 const jsonObject = z.record(z.string(), z.unknown());
 
-function inputSchema(options: DraftOptions) {
+// Built once per body limit: building a zod schema costs more than using it, and bulk sends
+// validate thousands of inputs per call.
+const schemas = new Map<number, ReturnType<typeof buildInputSchema>>();
+function inputSchema(maxBodyLength: number) {
+  let schema = schemas.get(maxBodyLength);
+  if (!schema) schemas.set(maxBodyLength, (schema = buildInputSchema(maxBodyLength)));
+  return schema;
+}
+
+function buildInputSchema(maxBodyLength: number) {
   return z
     .object({
       to: z.string().trim().min(1, 'is required'),
       body: z
         .string()
         .refine((b) => b.trim().length > 0, 'must not be empty')
-        .refine((b) => [...b].length <= options.maxBodyLength, `must be at most ${options.maxBodyLength} characters`)
+        .refine((b) => [...b].length <= maxBodyLength, `must be at most ${maxBodyLength} characters`)
         .nullish(),
       templateId: z.string().min(1).nullish(),
       variables: jsonObject.nullish(),
@@ -72,10 +81,7 @@ function inputSchema(options: DraftOptions) {
         .min(1, 'must not be empty')
         .max(20, 'must be at most 20 characters (a number or an 11-character sender id)')
         .nullish(),
-      scheduledAt: z
-        .date()
-        .refine((d) => d.getTime() - options.now.getTime() <= MAX_SCHEDULE_AHEAD_MS, 'must be at most 35 days ahead')
-        .nullish(),
+      scheduledAt: z.date().nullish(),
       idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
       metadata: jsonObject
         .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
@@ -102,10 +108,12 @@ export function draftMessage(
   options: DraftOptions,
   template?: DraftTemplate,
 ): MessageDraft | ValidationError | InvalidPhoneNumberError | NotFoundError | TemplateVariablesMismatchError {
-  const parsed = inputSchema(options).safeParse(input);
+  const parsed = inputSchema(options.maxBodyLength).safeParse(input);
   const phone = normalizePhoneNumber(input.to ?? '', options.defaultCountry as CountryCode | undefined);
-  if (!parsed.success) {
-    const issues: ValidationIssue[] = toValidationIssues(parsed.error, ['input']);
+  const tooFarAhead = input.scheduledAt instanceof Date && input.scheduledAt.getTime() - options.now.getTime() > MAX_SCHEDULE_AHEAD_MS;
+  if (!parsed.success || tooFarAhead) {
+    const issues: ValidationIssue[] = parsed.success ? [] : toValidationIssues(parsed.error, ['input']);
+    if (tooFarAhead) issues.push({ path: ['input', 'scheduledAt'], message: 'must be at most 35 days ahead' });
     if (!phone.ok && !issues.some((i) => i.path[1] === 'to')) issues.push({ path: ['input', 'to'], message: phone.error.message });
     return new ValidationError(issues);
   }

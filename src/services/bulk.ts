@@ -117,32 +117,31 @@ export async function sendMessages(
   };
 }
 
-/** Multi-row inserts of the messages and their first events (Prisma chunks by parameter count). */
+/**
+ * Two statements for any number of messages: each column is sent as one array parameter and
+ * expanded with unnest(). Prisma's createMany compiles a query per call whose cost grows with
+ * the row count (seconds for 10 000 rows); this is the multi-row insert the database sees.
+ */
 async function insertDrafts(tx: Prisma.TransactionClient, accountId: string, batchId: string, ids: string[], drafts: MessageDraft[]): Promise<void> {
   if (drafts.length === 0) return;
   const now = new Date();
-  await tx.message.createMany({
-    data: drafts.map((d, i) => ({
-      id: ids[i],
-      accountId,
-      batchId,
-      to: d.to,
-      from: d.from,
-      body: d.body,
-      encoding: d.encoding,
-      segments: d.segments,
-      status: d.status,
-      scheduledAt: d.scheduledAt,
-      dueAt: d.scheduledAt ?? now,
-      metadata: (d.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
-      variables: (d.variables ?? undefined) as Prisma.InputJsonValue | undefined,
-      templateId: d.templateId,
-      templateVersionId: d.templateVersionId,
-      category: d.category,
-      createdAt: now,
-    })),
-  });
-  await tx.messageEvent.createMany({ data: drafts.map((d, i) => ({ messageId: ids[i], status: d.status, source: 'API', at: now })) });
+  const column = <T>(pick: (d: MessageDraft) => T) => drafts.map(pick);
+  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+  await tx.$executeRaw`
+    INSERT INTO "Message" (id, "accountId", "batchId", "to", "from", body, encoding, segments, status, "scheduledAt", "dueAt",
+                           metadata, variables, "templateId", "templateVersionId", category, "createdAt", "updatedAt")
+    SELECT u.id, ${accountId}::uuid, ${batchId}::uuid, u."to", u."from", u.body, u.encoding::"Encoding", u.segments,
+           u.status::"MessageStatus", u."scheduledAt", COALESCE(u."scheduledAt", ${now}), u.metadata, u.variables,
+           u."templateId", u."templateVersionId", u.category::"TemplateCategory", ${now}, ${now}
+    FROM unnest(${ids}::uuid[], ${column((d) => d.to)}::text[], ${column((d) => d.from)}::text[], ${column((d) => d.body)}::text[],
+                ${column((d) => d.encoding)}::text[], ${column((d) => d.segments)}::int[], ${column((d) => d.status)}::text[],
+                ${column((d) => d.scheduledAt)}::timestamptz[], ${column((d) => json(d.metadata))}::jsonb[], ${column((d) => json(d.variables))}::jsonb[],
+                ${column((d) => d.templateId)}::uuid[], ${column((d) => d.templateVersionId)}::uuid[], ${column((d) => d.category)}::text[])
+      AS u(id, "to", "from", body, encoding, segments, status, "scheduledAt", metadata, variables, "templateId", "templateVersionId", category)`;
+  await tx.$executeRaw`
+    INSERT INTO "MessageEvent" ("messageId", status, source, at, applied)
+    SELECT u.id, u.status::"MessageStatus", 'API', ${now}, true
+    FROM unnest(${ids}::uuid[], ${column((d) => d.status)}::text[]) AS u(id, status)`;
 }
 
 async function findEarlierBatch(prisma: PrismaClient, accountId: string, key: string, requestHash: string): Promise<BatchOutcome | IdempotencyConflictError | undefined> {

@@ -108,3 +108,17 @@ describe('draftMessage', () => {
     expect(draftMessage({ to: '+14155550100', body: '😀'.repeat(11) }, { ...options, maxBodyLength: 10 })).toBeInstanceOf(ValidationError);
   });
 });
+
+describe('analyzeBody fast path', () => {
+  it('agrees with sms-segments-calculator on random texts of the GSM basic set', async () => {
+    const { SegmentedMessage } = await import('sms-segments-calculator');
+    const basic = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+    for (let i = 0; i < 2000; i++) {
+      const length = 1 + ((i * 7919) % 480);
+      let text = '';
+      for (let j = 0; j < length; j++) text += basic[(i * 31 + j * 17) % basic.length];
+      const reference = new SegmentedMessage(text, 'auto', false);
+      expect(analyzeBody(text)).toMatchObject({ encoding: 'GSM7', segments: reference.segmentsCount, characters: reference.numberOfUnicodeScalars });
+    }
+  });
+});
