@@ -15,8 +15,12 @@ const bodySchema = (maxBodyLength: number) =>
 const withCurrent = { currentVersion: true } satisfies Prisma.TemplateInclude;
 export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof withCurrent }>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A template of the account that is not deleted, with its current version. */
 async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string) {
+  // Callers may pass a client's id as given (sendMessage does): not a uuid is not found, not a database error.
+  if (!UUID.test(id)) return undefined;
   const template = await prisma.template.findFirst({ where: { id, accountId, deletedAt: null }, include: withCurrent });
   return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
 }
