@@ -37,7 +37,8 @@ export const TemplateVersion = builder.prismaObject('TemplateVersion', {
 
 export const Template = builder.prismaNode('Template', {
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
+  // node(id:) hides a deleted template as template(id:) does; message.template still shows it.
+  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId, deletedAt: null }),
   nullable: true,
   // The current version's fields are the template's own: always load it with the template.
   include: { currentVersion: true },
