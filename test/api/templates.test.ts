@@ -118,6 +118,14 @@ describe('template lifecycle', () => {
     });
   });
 
+  it('answers NotFoundError for a malformed, unknown or non-template templateId', async () => {
+    const { sender } = await t.seedAccount();
+    const messageId = (await send(sender, { to: TO, body: 'plain' })).data.id;
+    for (const templateId of ['nope', Buffer.from('Template:nope').toString('base64'), '00000000-0000-0000-0000-000000000000', messageId]) {
+      expect(await send(sender, { to: TO, templateId, variables: { x: 1 } }), templateId).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    }
+  });
+
   it('names missing and unknown variables in TemplateVariablesMismatchError', async () => {
     const account = await t.seedAccount();
     const id = await approvedTemplate(account, '{{greeting}} {{name}}, code {{code}}');
@@ -172,6 +180,7 @@ describe('template lifecycle', () => {
     expect(deleted.data.deletedAt).toBeTruthy();
 
     expect(expectNoErrors(await account.sender(GET_TEMPLATE, { id })).template).toBeNull();
+    expect(expectNoErrors(await account.sender(`query($id: ID!) { node(id: $id) { id } }`, { id })).node).toBeNull();
     const listed = expectNoErrors(await account.sender(LIST_TEMPLATES, {})).templates.edges.map((e: any) => e.node.id);
     expect(listed).toEqual([keep]);
     expect(await send(account.sender, { to: TO, templateId: id, variables: { name: 'Bo' } })).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
