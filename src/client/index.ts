@@ -1,21 +1,33 @@
 // Herald's typed client SDK. Operations live in operations.graphql; their types are generated
 // from the committed schema.graphql by `npm run generate` (codegen.ts).
 import {
+  GetBatchDocument,
   GetMessageDocument,
+  GetTemplateDocument,
   ListMessagesDocument,
   PreviewMessageDocument,
+  SendBulkDocument,
   SendMessageDocument,
+  type BulkRecipientInput,
+  type ErrorCode,
+  type GetTemplateQuery,
   type MessageFieldsFragment,
   type MessageFilter,
+  type MessageStatus,
   type PreviewInput,
   type PreviewMessageQuery,
   type SendMessageInput,
+  type SendMessagesInput,
   type TypedDocumentString,
 } from './generated/graphql.js';
 
 export type Message = MessageFieldsFragment;
-export type { MessageFilter, PreviewInput, SendMessageInput };
+export type { BulkRecipientInput, ErrorCode, MessageFilter, MessageStatus, PreviewInput, SendMessageInput, SendMessagesInput };
 export type MessagePreview = PreviewMessageQuery['previewMessage'];
+export type Template = NonNullable<GetTemplateQuery['template']>;
+
+/** Most recipients one sendBulk call takes (the server's limit). */
+export const MAX_BULK_RECIPIENTS = 10_000;
 
 export interface SMSClientOptions {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
@@ -48,6 +60,47 @@ export interface SendSMSOptions extends Omit<SendMessageInput, 'body'> {
   message?: string | null;
 }
 
+export interface SendBulkOptions extends Omit<SendMessagesInput, 'body'> {
+  /** The text to send to every recipient (SendMessagesInput.body); or give `templateId`. */
+  message?: string | null;
+  /** Same as `message`. */
+  body?: string | null;
+}
+
+/** A recipient refused by the server; `index` is its position in `recipients` (from 0). */
+export interface RecipientRejection {
+  index: number;
+  to: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface BulkResult {
+  /** Filter with `listMessages({ batchId })`, or follow with `getBatch(batchId)`. */
+  batchId: string;
+  /** Recipients given. */
+  total: number;
+  /** Messages stored (QUEUED or SCHEDULED). */
+  acceptedCount: number;
+  rejected: RecipientRejection[];
+  /**
+   * When the batch was created. A retry with the same `idempotencyKey` and input returns the
+   * original batch (sending nothing new): then this is the first call's time.
+   */
+  createdAt: string;
+}
+
+export interface BatchSummary {
+  id: string;
+  total: number;
+  acceptedCount: number;
+  rejectedCount: number;
+  idempotencyKey: string | null;
+  createdAt: string;
+  /** How many of the batch's messages are in each status now (statuses with none are absent). */
+  counts: Partial<Record<MessageStatus, number>>;
+}
+
 export interface MessagePage {
   messages: Message[];
   hasNextPage: boolean;
@@ -74,6 +127,39 @@ export class SMSClient {
     if (sendMessage.__typename === 'SendMessageSuccess') return sendMessage.data;
     const { __typename, code, message: text, ...details } = sendMessage;
     throw new HeraldApiError(code, text, { type: __typename, ...details });
+  }
+
+  /**
+   * Sends one body or approved template to up to 10 000 recipients in one batch. Each recipient
+   * is checked on its own: the refused ones come back in `rejected` (with their index and code),
+   * the others are stored. Rejects with a HeraldApiError when the whole call is refused (e.g.
+   * TEMPLATE_NOT_APPROVED, IDEMPOTENCY_CONFLICT, VALIDATION_FAILED for more than 10 000).
+   * Selects counts only, never the accepted messages: use `listMessages({ batchId })` for those.
+   */
+  async sendBulk({ message, body, ...input }: SendBulkOptions): Promise<BulkResult> {
+    if (message != null && body != null && message !== body) {
+      throw new HeraldApiError('VALIDATION_FAILED', 'give the text as `message` or `body`, not both', { type: 'ValidationError' });
+    }
+    const { sendMessages } = await this.request(SendBulkDocument, { input: { ...input, body: message ?? body } });
+    if (sendMessages.__typename === 'SendMessagesSuccess') {
+      const { batchId, rejected, data } = sendMessages;
+      return { batchId, total: data.total, acceptedCount: data.acceptedCount, rejected, createdAt: data.createdAt };
+    }
+    const { __typename, code, message: text, ...details } = sendMessages;
+    throw new HeraldApiError(code, text, { type: __typename, ...details });
+  }
+
+  /** A sendBulk batch with its messages counted by status now, or null when not in your account. */
+  async getBatch(id: string): Promise<BatchSummary | null> {
+    const { batch } = await this.request(GetBatchDocument, { id });
+    if (!batch) return null;
+    const { statusCounts, ...rest } = batch;
+    return { ...rest, counts: Object.fromEntries(statusCounts.map((c) => [c.status, c.count])) };
+  }
+
+  /** One template (its current version) by id, or null when it does not exist in your account. */
+  async getTemplate(id: string): Promise<Template | null> {
+    return (await this.request(GetTemplateDocument, { id })).template ?? null;
   }
 
   /** One message by id, or null when it does not exist in your account. */
