@@ -110,14 +110,16 @@ builder.mutationFields((t) => ({
     description: 'ADMIN only. BLOCK a word for this account, or ALLOW (exempt) one from the built-in list.',
     errors: { types: [ValidationError, ForbiddenError] },
     args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
+    // No `...query` here: when a client selects no field of `data`, Pothos gives an empty
+    // `select`, which Prisma rejects. The whole row is small.
+    resolve: async (_query, _root, args, ctx) => {
       requireAdmin(ctx, 'change sensitive-word rules');
       const word = args.word.trim();
       if (!word || !foldTerm(word) || [...word].length > 100) {
         throw new ValidationError([{ path: ['word'], message: 'must be 1 to 100 characters with at least one letter or digit' }]);
       }
       const key = { accountId: ctx.auth.accountId, kind: args.kind, word };
-      const rule = await ctx.prisma.sensitiveWordRule.upsert({ ...query, where: { accountId_kind_word: key }, create: key, update: {} });
+      const rule = await ctx.prisma.sensitiveWordRule.upsert({ where: { accountId_kind_word: key }, create: key, update: {} });
       ctx.compliance.invalidate(ctx.auth.accountId);
       return rule;
     },
