@@ -41,7 +41,10 @@ export function renderTemplate(body: string, variables: readonly string[], value
   if (badValues.length) {
     return new ValidationError(badValues.map((name) => ({ path: ['input', 'variables', name], message: 'must be a string, number or boolean' })));
   }
-  return body.replace(PLACEHOLDER, (_, name: string) => String(provided[name]));
+  const rendered = body.replace(PLACEHOLDER, (_, name: string) => String(provided[name]));
+  // A plain body must not be blank; neither may a template's once filled ("{{x}}" with x = " ").
+  if (rendered.trim() === '') return new ValidationError([{ path: ['input', 'variables'], message: 'the rendered body must not be empty' }]);
+  return rendered;
 }
 
 /** What an edit does: change the draft in place, or start a new version that needs review. */
