@@ -112,6 +112,10 @@ describe('per-account sensitive-word rules', () => {
       expect(await mutate(admin, ADD_RULE, { word, kind: 'BLOCK' }), word).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['word'] }] });
     }
     expect(expectNoErrors(await admin(RULES)).sensitiveWordRules).toEqual([]);
+    // A client may select only __typename.
+    const bare = await admin(`mutation { addSensitiveWordRule(word: "Initech", kind: BLOCK) { __typename } }`);
+    expect(expectNoErrors(bare).addSensitiveWordRule).toEqual({ __typename: 'AddSensitiveWordRuleSuccess' });
+    expect(expectNoErrors(await admin(RULES)).sensitiveWordRules).toEqual([{ word: 'Initech', kind: 'BLOCK' }]);
     expect(await mutate(admin, REMOVE_RULE, { word: 'never-added', kind: 'ALLOW' })).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
   });
 

@@ -139,6 +139,11 @@ describe('template lifecycle', () => {
     expect(nulls).toMatchObject({ missing: ['name'], unknown: [] });
     const bodyAndTemplate = await send(account.sender, { to: TO, templateId: id, body: 'x', variables: { greeting: 'Hi', name: 'A', code: '1' } });
     expect(bodyAndTemplate.__typename).toBe('ValidationError');
+    const blank = await approvedTemplate(account, '{{text}}');
+    for (const text of ['', '   ']) {
+      expect(await send(account.sender, { to: TO, templateId: blank, variables: { text } })).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'variables'] }] });
+    }
+    expect(expectNoErrors(await account.sender(`{ messages { edges { node { id } } } }`)).messages.edges).toEqual([]);
     const badValue = await send(account.sender, { to: TO, templateId: id, variables: { greeting: 'Hi', name: { first: 'A' }, code: '1' } });
     expect(badValue).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'variables', 'name'] }] });
   });
