@@ -56,6 +56,14 @@ function requireAdmin(ctx: Context, what: string): void {
   if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError(`only an ADMIN key can ${what}`);
 }
 
+/** The account's rules of a kind that screen the same as `word` (equal after folding), oldest first. */
+async function findRulesLike(ctx: Context, kind: 'BLOCK' | 'ALLOW', word: string) {
+  const key = foldTerm(word);
+  if (!key) return [];
+  const rules = await ctx.prisma.sensitiveWordRule.findMany({ where: { accountId: ctx.auth.accountId, kind }, orderBy: { createdAt: 'asc' } });
+  return rules.filter((r) => foldTerm(r.word) === key);
+}
+
 function unwrap<T>(result: T | HeraldError): Exclude<T, HeraldError> {
   if (result instanceof HeraldError) throw result;
   return result as Exclude<T, HeraldError>;
@@ -118,6 +126,9 @@ builder.mutationFields((t) => ({
       if (!word || !foldTerm(word) || [...word].length > 100) {
         throw new ValidationError([{ path: ['word'], message: 'must be 1 to 100 characters with at least one letter or digit' }]);
       }
+      // Screening folds case and width, so "Globex" and "ＧＬＯＢＥＸ" are one rule: the first spelling stays.
+      const same = await findRulesLike(ctx, args.kind, word);
+      if (same.length) return same[0];
       const key = { accountId: ctx.auth.accountId, kind: args.kind, word };
       const rule = await ctx.prisma.sensitiveWordRule.upsert({ where: { accountId_kind_word: key }, create: key, update: {} });
       ctx.compliance.invalidate(ctx.auth.accountId);
@@ -126,15 +137,18 @@ builder.mutationFields((t) => ({
   }),
   removeSensitiveWordRule: t.field({
     type: 'String',
-    description: 'ADMIN only. Removes a BLOCK or ALLOW rule; returns the word.',
+    description: 'ADMIN only. Removes a BLOCK or ALLOW rule (in any spelling that screens the same); returns the word as it was added.',
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
     resolve: async (_root, args, ctx) => {
       requireAdmin(ctx, 'change sensitive-word rules');
-      const removed = await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind: args.kind, word: args.word.trim() } });
+      const rules = await findRulesLike(ctx, args.kind, args.word.trim());
+      const removed = rules.length
+        ? await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind: args.kind, word: { in: rules.map((r) => r.word) } } })
+        : { count: 0 };
       if (!removed.count) throw new NotFoundError(`${args.kind} rule for "${args.word}"`);
       ctx.compliance.invalidate(ctx.auth.accountId);
-      return args.word.trim();
+      return rules[0].word;
     },
   }),
   updateAccountSettings: t.field({
