@@ -8,6 +8,8 @@ import { createLogger } from '../logger.js';
 import { createRuntime } from '../runtime.js';
 import { createApiKey, ensureAccount, revokeApiKey } from '../services/api-keys.js';
 import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from '../services/settings.js';
+import { bulkCommand } from './bulk.js';
+import { sendCommand } from './send.js';
 
 async function withDatabase<T>(config: Config, run: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald cli' });
@@ -110,6 +112,10 @@ export function buildCli(config: () => Config): Command {
       const secret = await withDatabase(config(), ({ prisma }) => getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY));
       console.log(secret);
     });
+
+  // Clients of a running Herald (HTTP and an API key): they never open the database.
+  program.addCommand(sendCommand());
+  program.addCommand(bulkCommand());
 
   return program;
 }
