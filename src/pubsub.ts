@@ -13,16 +13,25 @@ export interface StatusChange {
   batchId: string | null;
 }
 
+/** What is published when an inbound message was stored: subscribers load it by id. */
+export interface InboundReceived {
+  id: string;
+  accountId: string;
+}
+
 const SUBSCRIBER_BUFFER = 10_000;
 
 type Channels = {
   // One channel per account: a subscriber only ever receives its own account's events.
   'message-status': [accountId: string, change: StatusChange];
+  'inbound-message': [accountId: string, event: InboundReceived];
 };
 
 export interface HeraldPubSub {
   publishStatus(change: StatusChange): void;
   subscribeStatus(accountId: string): AsyncIterable<StatusChange>;
+  publishInbound(event: InboundReceived): void;
+  subscribeInbound(accountId: string): AsyncIterable<InboundReceived>;
   close(): Promise<void>;
 }
 
@@ -52,6 +61,7 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
   // one of them. So each subscription is made by a pub/sub of its own on the shared target.
   const target = eventTarget ?? new EventTarget();
   const pubsub = createPubSub<Channels>({ eventTarget: target });
+  const ownPubSub = () => createPubSub<Channels>({ eventTarget: target, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) });
   return {
     publishStatus: (change) => {
       try {
@@ -61,8 +71,15 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
         options.logger.error({ err: error }, 'publishing a status change failed');
       }
     },
-    subscribeStatus: (accountId) =>
-      createPubSub<Channels>({ eventTarget: target, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) }).subscribe('message-status', accountId),
+    subscribeStatus: (accountId) => ownPubSub().subscribe('message-status', accountId),
+    publishInbound: (event) => {
+      try {
+        pubsub.publish('inbound-message', event.accountId, event);
+      } catch (error) {
+        options.logger.error({ err: error }, 'publishing an inbound message failed');
+      }
+    },
+    subscribeInbound: (accountId) => ownPubSub().subscribe('inbound-message', accountId),
     close: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -16,7 +16,7 @@ import type { SmsProvider } from './providers/types.js';
 import type { HeraldPubSub } from './pubsub.js';
 import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
-import { handleWebhook, isWebhookPath } from './webhooks/router.js';
+import { handleWebhook, isWebhookPath, type WebhookDeps } from './webhooks/router.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -84,6 +84,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       pubsub,
       announce,
       compliance: runtime.compliance,
+      providers,
       // WebSocket operations were authenticated when the socket connected.
       auth: await limitRequests(auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
@@ -95,6 +96,20 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     if (refused) throw rateLimited(refused);
     return auth;
   }
+
+  const webhookDeps: WebhookDeps = {
+    prisma,
+    providers: () => providers,
+    publish,
+    logger,
+    publicUrl: () => publicUrl,
+    inbound: {
+      compliance: runtime.compliance,
+      publishInbound: (event) => pubsub.publishInbound(event),
+      announce,
+      sendOptions: { maxBodyLength: config.maxBodyLength, defaultCountry: config.defaultCountry },
+    },
+  };
 
   const openSockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -117,7 +132,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
       }
       if (path === '/graphql') return void (await yoga.handle(req, res));
-      if (isWebhookPath(path)) return await handleWebhook(req, res, path, { prisma, providers: () => providers, publish, logger, publicUrl: () => publicUrl });
+      if (isWebhookPath(path)) return await handleWebhook(req, res, path, webhookDeps);
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
       logger.error({ err: error }, 'request failed');

@@ -60,7 +60,13 @@ export function describeFailure(error: unknown, url: string): string {
   }
   if (error instanceof TypeError && error.message === 'fetch failed') {
     const cause = error.cause as { code?: string; message?: string } | undefined;
-    return `cannot reach Herald at ${url}: ${cause?.code ?? cause?.message ?? 'network error'}`;
+    let target = url;
+    try {
+      target = endpoint(url);
+    } catch {
+      // shown as given
+    }
+    return `cannot reach Herald at ${target}: ${cause?.code ?? cause?.message ?? 'network error'}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,9 @@
 //     "status": "accepted" | "delivered" | "undelivered" | "expired" | "rejected" | "failed",
 //     "errorCode"?: "UNDELIVERABLE" | …, "timestamp": "<ISO 8601>" }
 // Inbound reply (`POST /webhooks/simulator/inbound`), one object or an array:
-//   { "from": "+15550100", "to": "+15550199", "body": "STOP", "receivedAt"?: "<ISO 8601>" }
+//   { "from": "+15550100", "to": "+15550199", "body": "STOP", "receivedAt"?: "<ISO 8601>",
+//     "providerMessageId"?: "sim_in_…" }
+// Without providerMessageId, Herald derives one from the signed body (see services/inbound.ts).
 
 import { z } from 'zod';
 import type { MessageStatus } from '../domain/status-machine.js';
@@ -48,6 +50,7 @@ const inboundSchema = z.object({
   to: z.string().min(1).max(32),
   body: z.string().max(10_000),
   receivedAt: timestampSchema.optional(),
+  providerMessageId: z.string().min(1).max(200).optional(),
 });
 
 export type SimulatorInboundPayload = z.infer<typeof inboundSchema>;
@@ -94,5 +97,6 @@ export function parseSimulatorInbound(rawBody: Buffer): InboundReport[] {
     to: inbound.to,
     body: inbound.body,
     ...(inbound.receivedAt ? { receivedAt: new Date(inbound.receivedAt) } : {}),
+    ...(inbound.providerMessageId ? { providerMessageId: inbound.providerMessageId } : {}),
   }));
 }

@@ -204,9 +204,10 @@ export class SimulatorProvider implements SmsProvider {
 
   /**
    * Makes a handset "reply": POSTs a signed inbound message to `/webhooks/simulator/inbound`.
-   * Resolves true once Herald answered 2xx.
+   * Resolves true once Herald answered 2xx. With `providerMessageId`, the caller can find the
+   * stored message afterwards (as a real provider's message id would).
    */
-  async simulateInbound(inbound: { from: string; to: string; body: string }): Promise<boolean> {
+  async simulateInbound(inbound: { from: string; to: string; body: string; providerMessageId?: string }): Promise<boolean> {
     const payload: SimulatorInboundPayload = { ...inbound, receivedAt: this.now().toISOString() };
     const delivered = this.post('inbound', payload);
     this.track(delivered.then(() => undefined));

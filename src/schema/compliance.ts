@@ -32,6 +32,9 @@ interface SettingsShape {
   limits: unknown;
   effectiveLimits: unknown;
   otpBypassesOptOut: boolean;
+  helpText: string | null;
+  stopReply: string | null;
+  startReply: string | null;
 }
 
 const AccountSettings = builder.objectRef<SettingsShape>('AccountSettings').implement({
@@ -39,6 +42,9 @@ const AccountSettings = builder.objectRef<SettingsShape>('AccountSettings').impl
     limits: t.field({ type: 'JSON', description: "The account's overrides of the default limits, as stored.", resolve: (s) => s.limits }),
     effectiveLimits: t.field({ type: 'JSON', description: 'The limits in force: defaults with the overrides applied.', resolve: (s) => s.effectiveLimits }),
     otpBypassesOptOut: t.exposeBoolean('otpBypassesOptOut', { description: 'Whether OTP messages reach opted-out numbers.' }),
+    helpText: t.exposeString('helpText', { nullable: true, description: 'The answer to a HELP reply; null = no answer.' }),
+    stopReply: t.exposeString('stopReply', { nullable: true, description: 'The confirmation of a STOP (opt-out) reply; null = none.' }),
+    startReply: t.exposeString('startReply', { nullable: true, description: 'The confirmation of a START (opt-in) reply; null = none.' }),
   }),
 });
 
@@ -49,6 +55,9 @@ async function loadSettings(ctx: Context): Promise<SettingsShape> {
     limits: row?.limits ?? {},
     effectiveLimits: resolveLimitPolicy(overrides instanceof ValidationError ? {} : overrides),
     otpBypassesOptOut: row?.otpBypassesOptOut ?? true,
+    helpText: row?.helpText ?? null,
+    stopReply: row?.stopReply ?? null,
+    startReply: row?.startReply ?? null,
   };
 }
 
@@ -95,6 +104,9 @@ const AccountSettingsInput = builder.inputType('AccountSettingsInput', {
       description: 'Overrides of the default frequency limits (see `effectiveLimits` for the shape); `{}` restores the defaults.',
     }),
     otpBypassesOptOut: t.boolean({ required: false }),
+    helpText: t.string({ required: false, description: 'Answer to HELP, sent from the number that received it; null or "" = no answer.' }),
+    stopReply: t.string({ required: false, description: 'Confirmation of STOP (reaches the number although it just opted out); null or "" = none.' }),
+    startReply: t.string({ required: false, description: 'Confirmation of START; null or "" = none.' }),
   }),
 });
 
@@ -167,9 +179,30 @@ builder.mutationFields((t) => ({
         limits = parsed;
       }
       const data = { ...(limits !== undefined && { limits }), ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }) };
-      await ctx.prisma.accountSettings.upsert({ where: { accountId: ctx.auth.accountId }, create: { accountId: ctx.auth.accountId, ...data }, update: data });
+      const replies = parseReplySettings(input, ctx.config.maxBodyLength);
+      if (replies instanceof ValidationError) throw replies;
+      await ctx.prisma.accountSettings.upsert({
+        where: { accountId: ctx.auth.accountId },
+        create: { accountId: ctx.auth.accountId, ...data, ...replies },
+        update: { ...data, ...replies },
+      });
       ctx.compliance.invalidate(ctx.auth.accountId);
       return loadSettings(ctx);
     },
   }),
 }));
+
+type ReplySettings = { helpText?: string | null; stopReply?: string | null; startReply?: string | null };
+
+/** The keyword replies of an AccountSettingsInput: a text sets one, null or "" removes it (no reply), absent keeps it. */
+function parseReplySettings(input: ReplySettings, maxLength: number): ReplySettings | ValidationError {
+  const data: ReplySettings = {};
+  const issues: { path: string[]; message: string }[] = [];
+  for (const field of ['helpText', 'stopReply', 'startReply'] as const) {
+    if (input[field] === undefined) continue;
+    const text = input[field]?.trim() || null;
+    if (text && [...text].length > maxLength) issues.push({ path: ['input', field], message: `must be at most ${maxLength} characters` });
+    else data[field] = text;
+  }
+  return issues.length ? new ValidationError(issues) : data;
+}

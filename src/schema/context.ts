@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKeyRole } from '../domain/api-key.js';
+import type { SmsProvider } from '../providers/types.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 
@@ -20,4 +21,6 @@ export interface Context {
   /** Publishes status changes (after their transaction committed) and wakes the dispatcher. */
   announce: (changes: StatusChange[]) => void;
   compliance: Compliance;
+  /** The configured providers, in routing order (simulateInboundMessage needs the simulator). */
+  providers: readonly SmsProvider[];
 }

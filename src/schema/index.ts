@@ -8,6 +8,9 @@ import './compliance.js';
 import './batches.js';
 import './preview.js';
 import './api-keys.js';
+import './sender-identities.js';
+import './inbound.js';
+import './inbound-conversation.js';
 import './subscriptions.js';
 
 let schema: GraphQLSchema | undefined;

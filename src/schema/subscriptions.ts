@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { isFinal, statusRank, type MessageStatus } from '../domain/status-machine.js';
-import type { StatusChange } from '../pubsub.js';
+import type { InboundReceived, StatusChange } from '../pubsub.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { parseId } from './global-id.js';
+import { InboundMessage } from './inbound.js';
 import { Message, MessageStatusEnum } from './messages.js';
 
 builder.subscriptionType({});
@@ -50,6 +51,13 @@ builder.subscriptionFields((t) => ({
       return filterChanges(ctx.pubsub.subscribeStatus(ctx.auth.accountId), (c) => (!statuses || statuses.has(c.status)) && (!batchId || c.batchId === batchId));
     },
     resolve: (query, transition: Transition, _args, ctx) => loadTransition(ctx, query)(transition).then(orThrowGone),
+  }),
+  inboundMessageReceived: t.prismaField({
+    type: InboundMessage,
+    description: "Every message received on the account's numbers, as it is stored.",
+    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribeInbound(ctx.auth.accountId),
+    resolve: (query, event: InboundReceived, _args, ctx) =>
+      ctx.prisma.inboundMessage.findFirst({ ...query, where: { id: event.id, accountId: ctx.auth.accountId } }).then(orThrowGone),
   }),
 }));
 

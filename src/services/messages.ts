@@ -6,7 +6,7 @@ import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
 import type { DraftOptions, MessageDraft, SendMessageInput } from '../domain/message-draft.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
-import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
+import { prepareSends, type ComplianceDeps, type SendOptions } from './send-pipeline.js';
 import { hashRequest } from '../domain/request-hash.js';
 
 type Tx = Prisma.TransactionClient;
@@ -34,7 +34,7 @@ export async function sendMessage(
   compliance: ComplianceDeps,
   accountId: string,
   input: SendMessageInput,
-  options: DraftOptions,
+  options: SendOptions,
 ): Promise<AcceptedMessage | HeraldError> {
   const key = input.idempotencyKey || null;
   const requestHash = key ? hashRequest(idempotencyFingerprint(input, options)) : '';

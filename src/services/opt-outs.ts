@@ -1,12 +1,15 @@
 import type { PrismaClient } from '../db/database.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { HeraldError } from '../domain/errors.js';
 import { NotFoundError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 
 type CountryCode = Parameters<typeof normalizePhoneNumber>[1];
+// Inside a transaction too: an inbound STOP is stored and applied atomically (services/inbound.ts).
+type Db = PrismaClient | Prisma.TransactionClient;
 
 /** Adds a number to the account's opt-out list (idempotent). */
-export async function addOptOut(prisma: PrismaClient, accountId: string, phone: string, options: { defaultCountry?: string; source?: string } = {}) {
+export async function addOptOut(prisma: Db, accountId: string, phone: string, options: { defaultCountry?: string; source?: string } = {}) {
   const parsed = normalizePhoneNumber(phone, options.defaultCountry as CountryCode);
   if (!parsed.ok) return parsed.error;
   return prisma.optOut.upsert({
@@ -16,7 +19,7 @@ export async function addOptOut(prisma: PrismaClient, accountId: string, phone: 
   });
 }
 
-export async function removeOptOut(prisma: PrismaClient, accountId: string, phone: string, options: { defaultCountry?: string } = {}): Promise<{ phone: string } | HeraldError> {
+export async function removeOptOut(prisma: Db, accountId: string, phone: string, options: { defaultCountry?: string } = {}): Promise<{ phone: string } | HeraldError> {
   const parsed = normalizePhoneNumber(phone, options.defaultCountry as CountryCode);
   if (!parsed.ok) return parsed.error;
   const removed = await prisma.optOut.deleteMany({ where: { accountId, phone: parsed.e164 } });

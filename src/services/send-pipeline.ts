@@ -19,6 +19,17 @@ export interface ComplianceDeps {
 
 export type PreparedSend = MessageDraft | HeraldError;
 
+/** Send options set by Herald itself; no API input reaches them. */
+export interface SendOptions extends DraftOptions {
+  /**
+   * The message answers a STOP, START or HELP keyword from this very number, so the opt-out
+   * list does not stop it: carriers require one confirmation to a number that has just opted
+   * out (CTIA: "You have been unsubscribed…"), and HELP is answered whatever the opt-in state.
+   * Only the inbound keyword handler (services/inbound.ts) sets it.
+   */
+  keywordReply?: boolean;
+}
+
 /**
  * Prepares sends that share one template (or none). Returns, in input order, a draft to store
  * or the reason that input is refused. Limits are consumed last, only by sends that passed
@@ -29,7 +40,7 @@ export async function prepareSends(
   deps: ComplianceDeps,
   accountId: string,
   inputs: SendMessageInput[],
-  options: DraftOptions,
+  options: SendOptions,
 ): Promise<PreparedSend[]> {
   const templates = new Map<string, DraftTemplate | HeraldError>();
   for (const id of new Set(inputs.map((i) => i.templateId).filter((id): id is string => !!id))) {
@@ -48,7 +59,7 @@ export async function prepareSends(
   );
 
   const drafts = () => results.map((r, index) => ({ r, index })).filter((x): x is { r: MessageDraft; index: number } => !(x.r instanceof HeraldError));
-  const optedOut = await findOptedOut(prisma, accountId, drafts().map((d) => d.r.to));
+  const optedOut = options.keywordReply ? new Set<string>() : await findOptedOut(prisma, accountId, drafts().map((d) => d.r.to));
   if (optedOut.size > 0) {
     const otpBypass = await deps.otpBypassesOptOut(accountId);
     for (const { r, index } of drafts()) {

@@ -1,13 +1,15 @@
-// POST /webhooks/:provider/status — delivery reports from providers.
+// POST /webhooks/:provider/status — delivery reports from providers — and
+// POST /webhooks/:provider/inbound — replies from handsets.
 // Verifies authenticity before parsing anything, answers quickly, is idempotent (a repeated
-// report is recorded and moves nothing). Forged calls get 401, unknown providers 404, and
-// neither changes anything.
+// report is recorded and moves nothing; a repeated reply is stored once). Forged calls get 401,
+// unknown providers 404, and neither changes anything.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '../db/database.js';
 import { applyStatusReports } from '../dispatch/reports.js';
 import type { Logger } from '../logger.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
+import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const PATH = /^\/webhooks\/([a-z][a-z0-9-]*)\/(status|inbound)$/;
@@ -18,6 +20,8 @@ export interface WebhookDeps {
   publish: (changes: StatusChange[]) => void;
   logger: Logger;
   publicUrl: () => string;
+  /** What storing replies and answering their keywords needs (services/inbound.ts). */
+  inbound: Omit<InboundDeps, 'prisma' | 'logger'>;
 }
 
 export function isWebhookPath(path: string): boolean {
@@ -29,7 +33,8 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
   const provider = match && deps.providers().find((p) => p.name === match[1]);
   if (!match || !provider) return reply(res, 404, { error: 'unknown webhook' });
   if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
-  if (match[2] === 'inbound') return reply(res, 404, { error: 'inbound messages are not handled yet' });
+  const kind = match[2] as 'status' | 'inbound';
+  if (kind === 'inbound' && !provider.parseInbound) return reply(res, 404, { error: 'this provider does not receive messages' });
 
   const rawBody = await readBody(req, MAX_WEBHOOK_BYTES);
   if (!rawBody) return reply(res, 413, { error: 'payload too large' });
@@ -44,19 +49,25 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
     deps.logger.warn({ provider: provider.name, path }, 'webhook rejected: bad or missing signature, or outside the replay window');
     return reply(res, 401, { error: 'invalid signature' });
   }
-  let reports;
   try {
-    reports = provider.parseStatusReport(request);
+    if (kind === 'inbound') {
+      const inbound = provider.parseInbound!(request);
+      // 200 even when some went to a number no account owns: a provider retries anything
+      // else, forever, and the number will not start belonging to anyone because it did.
+      const outcome = await receiveInbound({ ...deps.inbound, prisma: deps.prisma, logger: deps.logger }, provider.name, inbound, rawBody);
+      return reply(res, 200, outcome);
+    }
+    const reports = provider.parseStatusReport(request);
+    const outcome = await applyStatusReports(deps.prisma, provider.name, reports);
+    deps.publish(outcome.changes);
+    reply(res, 200, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
   } catch (error) {
     if (error instanceof WebhookPayloadError) {
-      deps.logger.warn({ provider: provider.name, issues: error.issues }, 'webhook payload rejected');
-      return reply(res, 400, { error: 'malformed report' });
+      deps.logger.warn({ provider: provider.name, path, issues: error.issues }, 'webhook payload rejected');
+      return reply(res, 400, { error: kind === 'inbound' ? 'malformed message' : 'malformed report' });
     }
     throw error;
   }
-  const outcome = await applyStatusReports(deps.prisma, provider.name, reports);
-  deps.publish(outcome.changes);
-  reply(res, 200, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
 }
 
 /** The body, or undefined when it is larger than `limit` (buffering stops there). */

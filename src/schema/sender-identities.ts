@@ -1,0 +1,78 @@
+// The numbers and sender ids an account sends from (ADMIN only): inbound messages are routed
+// by them.
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { addSenderIdentity, removeSenderIdentity } from '../services/sender-identities.js';
+import { builder } from './builder.js';
+import type { Context } from './context.js';
+import { parseId } from './global-id.js';
+
+const SenderIdentityKindEnum = builder.enumType('SenderIdentityKind', {
+  description: 'NUMBER: a phone number in E.164. ALPHANUMERIC: a sender id such as HERALD (cannot receive replies).',
+  values: ['NUMBER', 'ALPHANUMERIC'] as const,
+});
+
+export const SenderIdentity = builder.prismaNode('SenderIdentity', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
+  nullable: true,
+  description: 'A number or alphanumeric sender id this account sends from. A value belongs to one account only.',
+  fields: (t) => ({
+    value: t.exposeString('value', { description: 'E.164 number (+14155550100) or sender id (HERALD).' }),
+    kind: t.field({ type: SenderIdentityKindEnum, resolve: (i) => (i.kind === 'NUMBER' ? 'NUMBER' : 'ALPHANUMERIC') }),
+    provider: t.exposeString('provider', { nullable: true, description: 'The provider it is provisioned on; null = any.' }),
+    isDefault: t.exposeBoolean('isDefault'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+function requireAdmin(ctx: Context): void {
+  if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can manage sender identities');
+}
+
+builder.queryFields((t) => ({
+  senderIdentities: t.prismaField({
+    type: [SenderIdentity],
+    description: "ADMIN only. The account's sender identities, oldest first.",
+    authScopes: { admin: true },
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.senderIdentity.findMany({ ...query, where: { accountId: ctx.auth.accountId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  addSenderIdentity: t.prismaField({
+    type: SenderIdentity,
+    description:
+      'ADMIN only. Adds a number (normalised to E.164) or an alphanumeric sender id (3–11 letters, digits or spaces, one letter at least). ' +
+      'Adding one the account has returns it, updated. A value another account has is a ValidationError on `value`.',
+    errors: { types: [ValidationError, ForbiddenError] },
+    args: {
+      value: t.arg.string({ required: true }),
+      provider: t.arg.string({ required: false, description: 'A configured provider name; omitted = any provider.' }),
+      isDefault: t.arg.boolean({ required: false, description: 'Make it the default (the previous default stops being one).' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      requireAdmin(ctx);
+      const result = await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, {
+        defaultCountry: ctx.config.defaultCountry,
+        providers: ctx.config.providers,
+      });
+      if (result instanceof Error) throw result;
+      return ctx.prisma.senderIdentity.findUniqueOrThrow({ ...query, where: { id: result.id } });
+    },
+  }),
+  removeSenderIdentity: t.field({
+    type: 'ID',
+    description: 'ADMIN only. Removes a sender identity; returns its id. Messages and replies already stored keep their numbers.',
+    errors: { types: [NotFoundError, ForbiddenError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireAdmin(ctx);
+      const id = parseId(String(args.id), 'SenderIdentity');
+      if (!id) throw new NotFoundError('sender identity');
+      const result = await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, id);
+      if (result instanceof Error) throw result;
+      return String(args.id);
+    },
+  }),
+}));
