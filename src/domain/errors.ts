@@ -15,6 +15,7 @@ export const errorCodes = [
   'FORBIDDEN',
   'VERIFICATION_FAILED',
   'INVALID_TEMPLATE_STATE',
+  'VERIFICATION_BLOCKED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -108,6 +109,47 @@ export class InvalidTemplateStateError extends HeraldError {
   readonly code = 'INVALID_TEMPLATE_STATE';
   constructor(
     readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a checkVerification did not approve. */
+export type VerificationFailureReason = 'INCORRECT_CODE' | 'EXPIRED' | 'MAX_ATTEMPTS_REACHED' | 'NOT_FOUND';
+
+const failureMessages: Record<VerificationFailureReason, string> = {
+  INCORRECT_CODE: 'the code is not correct',
+  EXPIRED: 'the verification has expired; start a new one',
+  MAX_ATTEMPTS_REACHED: 'too many wrong codes; start a new verification',
+  NOT_FOUND: 'there is no pending verification for this number',
+};
+
+/** A code check that did not approve; `attemptsLeft` is what remains for the same verification. */
+export class VerificationFailedError extends HeraldError {
+  readonly code = 'VERIFICATION_FAILED';
+  constructor(
+    readonly reason: VerificationFailureReason,
+    readonly attemptsLeft: number,
+  ) {
+    super(reason === 'INCORRECT_CODE' ? `${failureMessages[reason]}; ${attemptsLeft} attempts left` : failureMessages[reason]);
+  }
+}
+
+/** Anti-pumping refusals of a verification start (SMS pumping / toll fraud protection). */
+export type VerificationBlockReason = 'COUNTRY_NOT_ALLOWED' | 'PREFIX_VELOCITY';
+
+/**
+ * A verification start refused by the account's anti-pumping rules: a country outside its OTP
+ * allow-list, or too many codes to one number range. `country`, `prefix` and
+ * `blockedForSeconds` say which rule and for how long, so an operator can tell fraud from
+ * a misconfigured allow-list.
+ */
+export class VerificationBlockedError extends HeraldError {
+  readonly code = 'VERIFICATION_BLOCKED';
+  constructor(
+    readonly reason: VerificationBlockReason,
+    readonly details: { country?: string | null; prefix?: string | null; blockedForSeconds?: number | null },
     message: string,
   ) {
     super(message);

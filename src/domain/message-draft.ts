@@ -21,6 +21,11 @@ export interface DraftOptions {
   maxBodyLength: number;
   defaultCountry?: string | undefined;
   now: Date;
+  /**
+   * Internal (not in the API): the category of a plain-body message, for frequency limits and
+   * the OTP opt-out rule. Verification codes are OTP in Herald's own text. Default: none.
+   */
+  plainBodyCategory?: TemplateCategory;
 }
 
 /** An approved template version, resolved by the caller. */
@@ -145,6 +150,6 @@ export function draftMessage(
     variables: data.variables ?? null,
     templateId: template?.id ?? null,
     templateVersionId: template?.versionId ?? null,
-    category: template?.category ?? null,
+    category: template?.category ?? options.plainBodyCategory ?? null,
   };
 }

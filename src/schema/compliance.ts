@@ -2,7 +2,9 @@
 import { ForbiddenError, HeraldError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { foldTerm } from '../domain/sensitive/fold-text.js';
 import { parseLimitPolicyOverrides, resolveLimitPolicy } from '../limits/policy.js';
+import { parseAllowedCountries, parsePrefixVelocity, resolvePrefixVelocity, type PrefixVelocity } from '../domain/verification-limits.js';
 import { addOptOut, removeOptOut } from '../services/opt-outs.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 
@@ -35,7 +37,26 @@ interface SettingsShape {
   helpText: string | null;
   stopReply: string | null;
   startReply: string | null;
+  otpAllowedCountries: string[];
+  otpPrefixVelocity: PrefixVelocity;
 }
+
+const OtpPrefixVelocity = builder.objectRef<PrefixVelocity>('OtpPrefixVelocity').implement({
+  description: 'At most `max` verification codes per `perSeconds` to numbers sharing their first `prefixDigits` digits (anti-pumping).',
+  fields: (t) => ({
+    prefixDigits: t.exposeInt('prefixDigits', { description: "Digits of the E.164 number after the '+', country code included." }),
+    max: t.exposeInt('max'),
+    perSeconds: t.exposeInt('perSeconds'),
+  }),
+});
+
+const OtpPrefixVelocityInput = builder.inputType('OtpPrefixVelocityInput', {
+  fields: (t) => ({
+    prefixDigits: t.int({ required: true, description: '1 to 15.' }),
+    max: t.int({ required: true }),
+    perSeconds: t.int({ required: true, description: '60 to 2592000 (30 days).' }),
+  }),
+});
 
 const AccountSettings = builder.objectRef<SettingsShape>('AccountSettings').implement({
   fields: (t) => ({
@@ -45,6 +66,14 @@ const AccountSettings = builder.objectRef<SettingsShape>('AccountSettings').impl
     helpText: t.exposeString('helpText', { nullable: true, description: 'The answer to a HELP reply; null = no answer.' }),
     stopReply: t.exposeString('stopReply', { nullable: true, description: 'The confirmation of a STOP (opt-out) reply; null = none.' }),
     startReply: t.exposeString('startReply', { nullable: true, description: 'The confirmation of a START (opt-in) reply; null = none.' }),
+    otpAllowedCountries: t.exposeStringList('otpAllowedCountries', {
+      description: 'ISO country codes verification codes may be sent to; empty = every country.',
+    }),
+    otpPrefixVelocity: t.field({
+      type: OtpPrefixVelocity,
+      description: 'The anti-pumping velocity limit per number range in force (the default unless set).',
+      resolve: (s) => s.otpPrefixVelocity,
+    }),
   }),
 });
 
@@ -58,6 +87,8 @@ async function loadSettings(ctx: Context): Promise<SettingsShape> {
     helpText: row?.helpText ?? null,
     stopReply: row?.stopReply ?? null,
     startReply: row?.startReply ?? null,
+    otpAllowedCountries: row?.otpAllowedCountries ?? [],
+    otpPrefixVelocity: resolvePrefixVelocity(row?.otpPrefixVelocity),
   };
 }
 
@@ -107,6 +138,8 @@ const AccountSettingsInput = builder.inputType('AccountSettingsInput', {
     helpText: t.string({ required: false, description: 'Answer to HELP, sent from the number that received it; null or "" = no answer.' }),
     stopReply: t.string({ required: false, description: 'Confirmation of STOP (reaches the number although it just opted out); null or "" = none.' }),
     startReply: t.string({ required: false, description: 'Confirmation of START; null or "" = none.' }),
+    otpAllowedCountries: t.stringList({ required: false, description: 'Countries verification codes may go to (ISO codes); [] = every country.' }),
+    otpPrefixVelocity: t.field({ type: OtpPrefixVelocityInput, required: false, description: 'null restores the default.' }),
   }),
 });
 
@@ -178,7 +211,13 @@ builder.mutationFields((t) => ({
         }
         limits = parsed;
       }
-      const data = { ...(limits !== undefined && { limits }), ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }) };
+      const otp = parseOtpSettings(input);
+      if (otp instanceof ValidationError) throw otp;
+      const data = {
+        ...(limits !== undefined && { limits }),
+        ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }),
+        ...otp,
+      };
       const replies = parseReplySettings(input, ctx.config.maxBodyLength);
       if (replies instanceof ValidationError) throw replies;
       await ctx.prisma.accountSettings.upsert({
@@ -191,6 +230,24 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** The OTP anti-pumping fields of an AccountSettingsInput, validated, as columns to write. */
+function parseOtpSettings(input: { otpAllowedCountries?: string[] | null; otpPrefixVelocity?: PrefixVelocity | null }) {
+  const data: { otpAllowedCountries?: string[]; otpPrefixVelocity?: Prisma.InputJsonObject | typeof Prisma.DbNull } = {};
+  const issues = [];
+  if (input.otpAllowedCountries != null) {
+    const countries = parseAllowedCountries(input.otpAllowedCountries, ['input', 'otpAllowedCountries']);
+    if (countries instanceof ValidationError) issues.push(...countries.issues);
+    else data.otpAllowedCountries = countries;
+  }
+  if (input.otpPrefixVelocity === null) data.otpPrefixVelocity = Prisma.DbNull;
+  else if (input.otpPrefixVelocity !== undefined) {
+    const velocity = parsePrefixVelocity(input.otpPrefixVelocity, ['input', 'otpPrefixVelocity']);
+    if (velocity instanceof ValidationError) issues.push(...velocity.issues);
+    else data.otpPrefixVelocity = { ...velocity };
+  }
+  return issues.length ? new ValidationError(issues) : data;
+}
 
 type ReplySettings = { helpText?: string | null; stopReply?: string | null; startReply?: string | null };
 

@@ -13,6 +13,8 @@ import {
   NotFoundError,
   RateLimitedError,
   ValidationError,
+  VerificationBlockedError,
+  VerificationFailedError,
   type ValidationIssue,
 } from '../domain/errors.js';
 import { builder } from './builder.js';
@@ -99,4 +101,42 @@ builder.objectType(InvalidTemplateStateError, {
   description: "The template's status does not allow this step (e.g. editing while in review).",
   interfaces: [ErrorInterface],
   fields: (t) => ({ status: t.exposeString('status') }),
+});
+
+const VerificationFailureReasonEnum = builder.enumType('VerificationFailureReason', {
+  description: 'INCORRECT_CODE counts an attempt; NOT_FOUND: no pending verification (none, or already approved or replaced).',
+  values: ['INCORRECT_CODE', 'EXPIRED', 'MAX_ATTEMPTS_REACHED', 'NOT_FOUND'] as const,
+});
+
+const VerificationBlockReasonEnum = builder.enumType('VerificationBlockReason', {
+  description: 'Anti-pumping rule that refused a start: the OTP country allow-list, or the velocity limit per number range.',
+  values: ['COUNTRY_NOT_ALLOWED', 'PREFIX_VELOCITY'] as const,
+});
+
+builder.objectType(VerificationFailedError, {
+  name: 'VerificationFailedError',
+  description: 'The code did not approve the verification; `reason` says why.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    reason: t.field({ type: VerificationFailureReasonEnum, resolve: (e) => e.reason }),
+    attemptsLeft: t.exposeInt('attemptsLeft', { description: 'Checks left for the same verification (0 unless INCORRECT_CODE).' }),
+  }),
+});
+
+builder.objectType(VerificationBlockedError, {
+  name: 'VerificationBlockedError',
+  description: "Refused by the account's anti-pumping rules (AccountSettings.otpAllowedCountries, otpPrefixVelocity).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    reason: t.field({ type: VerificationBlockReasonEnum, resolve: (e) => e.reason }),
+    country: t.string({ nullable: true, description: 'COUNTRY_NOT_ALLOWED: the number\'s country (null for non-geographic numbers).', resolve: (e) => e.details.country ?? null }),
+    prefix: t.string({ nullable: true, description: 'PREFIX_VELOCITY: the number range that is over its limit.', resolve: (e) => e.details.prefix ?? null }),
+    // Not `retryAfterSeconds`: RateLimitedError has that as Int!, and one selection over both
+    // union members with different nullability is a GraphQL validation error.
+    blockedForSeconds: t.int({
+      nullable: true,
+      description: 'PREFIX_VELOCITY: seconds until the range has room again. Null for COUNTRY_NOT_ALLOWED, which lasts until the allow-list changes.',
+      resolve: (e) => e.details.blockedForSeconds ?? null,
+    }),
+  }),
 });

@@ -12,6 +12,7 @@ import './sender-identities.js';
 import './inbound.js';
 import './inbound-conversation.js';
 import './subscriptions.js';
+import './verification.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,0 +1,204 @@
+// startVerification: checks, a Verification row holding only the code's keyed hash, then the
+// code sent as an ordinary message through the send pipeline (screening, opt-outs with the
+// OTP exemption, OTP frequency limits).
+//
+// Order of work, and why:
+// 1. One transaction, under advisory locks on the number and on its range, counts earlier
+//    codes (resend cool-down, per-number window, range velocity) and inserts the new row. The
+//    row is the reservation: a concurrent start to the same number or range waits for the
+//    lock, then counts it. The send cannot run inside this transaction (the pipeline uses the
+//    client, and PGlite has one connection).
+// 2. The message is sent. If the pipeline refuses it, the row is deleted: a code that was
+//    never sent counts for nothing and replaces nothing.
+// 3. The row is linked to its message and earlier PENDING codes to the number are CANCELED,
+//    only now, so a failed resend leaves the previous code usable.
+import { v7 as uuidv7 } from 'uuid';
+import type { PrismaClient } from '../db/database.js';
+import { HeraldError, RateLimitedError, SensitiveContentError, VerificationBlockedError } from '../domain/errors.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+import { generateCode, hashCode, MAX_CHECK_ATTEMPTS, parseStartInput, type RandomInt, type StartVerificationInput } from '../domain/verification.js';
+import {
+  isCountryAllowed,
+  NUMBER_WINDOW,
+  numberPrefix,
+  numberWaitSeconds,
+  resolvePrefixVelocity,
+  windowWaitSeconds,
+  type PrefixVelocity,
+} from '../domain/verification-limits.js';
+import { checkOtpTemplate, chooseOtpLocale, otpTemplateValues, renderDefaultOtpBody } from '../domain/verification-templates.js';
+import type { SendMessageInput } from '../domain/message-draft.js';
+import { sendMessage, type AcceptedMessage } from './messages.js';
+import type { ComplianceDeps } from './send-pipeline.js';
+import { findSendableTemplate } from './templates.js';
+import { verificationKey } from './verification-key.js';
+
+export interface StartVerificationOptions {
+  now: Date;
+  maxBodyLength: number;
+  defaultCountry?: string | undefined;
+  /** For tests that need a known code; a CSPRNG otherwise. */
+  randomInt?: RandomInt;
+}
+
+export interface StartedVerification {
+  verificationId: string;
+  message: AcceptedMessage;
+}
+
+/** Sends a new code to `input.to`; see the file comment for the order of work. */
+export async function startVerification(
+  prisma: PrismaClient,
+  compliance: ComplianceDeps,
+  accountId: string,
+  input: StartVerificationInput,
+  options: StartVerificationOptions,
+): Promise<StartedVerification | HeraldError> {
+  const params = parseStartInput(input);
+  const phone = normalizePhoneNumber(input.to ?? '', options.defaultCountry as never);
+  if (params instanceof HeraldError) {
+    if (!phone.ok && !params.issues.some((i) => i.path[1] === 'to')) params.issues.push({ path: ['input', 'to'], message: phone.error.message });
+    return params;
+  }
+  if (!phone.ok) return phone.error;
+  const to = phone.e164;
+
+  let text: { body: string } | { templateId: string; variables: Record<string, string | number> };
+  const code = generateCode(params.codeLength, options.randomInt);
+  if (params.templateId) {
+    const template = await findSendableTemplate(prisma, accountId, params.templateId);
+    if (template instanceof HeraldError) return template;
+    const unfit = checkOtpTemplate(template);
+    if (unfit) return unfit;
+    text = { templateId: template.id, variables: otpTemplateValues(template.variables, code, params.ttlSeconds) };
+  } else {
+    const locale = chooseOtpLocale(params.locale, to);
+    if (locale instanceof HeraldError) return locale;
+    text = { body: renderDefaultOtpBody(locale, code, params.ttlSeconds) };
+  }
+
+  const policy = await loadOtpPolicy(prisma, accountId);
+  if (!isCountryAllowed(phone.country, policy.allowedCountries)) {
+    return new VerificationBlockedError(
+      'COUNTRY_NOT_ALLOWED',
+      { country: phone.country ?? null },
+      `verification codes to ${phone.country ?? 'non-geographic numbers'} are not allowed for this account (otpAllowedCountries)`,
+    );
+  }
+
+  const key = await verificationKey(prisma);
+  const id = uuidv7();
+  const reserved = await reserve(prisma, accountId, to, policy.velocity, options.now, {
+    id,
+    codeHash: new Uint8Array(hashCode(key, id, code)),
+    codeLength: params.codeLength,
+    expiresAt: new Date(options.now.getTime() + params.ttlSeconds * 1000),
+  });
+  if (reserved) return reserved;
+
+  const sendInput: SendMessageInput = { to, ...text };
+  let sent: AcceptedMessage | HeraldError;
+  try {
+    sent = await sendMessage(prisma, compliance, accountId, sendInput, {
+      maxBodyLength: options.maxBodyLength,
+      defaultCountry: options.defaultCountry,
+      now: options.now,
+      plainBodyCategory: 'OTP',
+    });
+  } catch (error) {
+    await prisma.verification.delete({ where: { id } });
+    throw error;
+  }
+  if (sent instanceof HeraldError) {
+    await prisma.verification.delete({ where: { id } });
+    return withoutCode(sent, code);
+  }
+
+  await prisma.$transaction([
+    prisma.verification.update({ where: { id }, data: { messageId: sent.id } }),
+    prisma.verification.updateMany({ where: { accountId, to, status: 'PENDING', id: { not: id } }, data: { status: 'CANCELED' } }),
+  ]);
+  return { verificationId: id, message: sent };
+}
+
+interface OtpPolicy {
+  allowedCountries: string[];
+  velocity: PrefixVelocity;
+}
+
+async function loadOtpPolicy(prisma: PrismaClient, accountId: string): Promise<OtpPolicy> {
+  const settings = await prisma.accountSettings.findUnique({
+    where: { accountId },
+    select: { otpAllowedCountries: true, otpPrefixVelocity: true },
+  });
+  return { allowedCountries: settings?.otpAllowedCountries ?? [], velocity: resolvePrefixVelocity(settings?.otpPrefixVelocity) };
+}
+
+/**
+ * Counts earlier codes to the number and its range and, if both allow another, inserts the
+ * verification (step 1 of the file comment). Returns the refusal, or undefined once inserted.
+ */
+async function reserve(
+  prisma: PrismaClient,
+  accountId: string,
+  to: string,
+  velocity: PrefixVelocity,
+  now: Date,
+  row: { id: string; codeHash: Uint8Array<ArrayBuffer>; codeLength: number; expiresAt: Date },
+): Promise<RateLimitedError | VerificationBlockedError | undefined> {
+  const prefix = numberPrefix(to, velocity.prefixDigits);
+  return prisma.$transaction(async (tx) => {
+    // Always the number's lock first, then the range's, so two starts never wait on each other in a cycle.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:to:${accountId}:${to}`}, 0))`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:prefix:${accountId}:${prefix}`}, 0))`;
+
+    const recent = await tx.verification.findMany({
+      where: { accountId, to, createdAt: { gt: new Date(now.getTime() - NUMBER_WINDOW.perSeconds * 1000) } },
+      orderBy: { createdAt: 'desc' },
+      take: NUMBER_WINDOW.max,
+      select: { createdAt: true },
+    });
+    const numberWait = numberWaitSeconds(recent.map((r) => r.createdAt), now);
+    if (numberWait > 0) {
+      return new RateLimitedError(
+        numberWait,
+        `at most one code per minute and ${NUMBER_WINDOW.max} per ${NUMBER_WINDOW.perSeconds / 60} minutes to one number; retry after ${numberWait} s`,
+      );
+    }
+
+    // The range is full when it already holds `max` codes in the window: wait for the oldest of those to leave.
+    const [nth] = await tx.verification.findMany({
+      where: { accountId, to: { startsWith: prefix }, createdAt: { gt: new Date(now.getTime() - velocity.perSeconds * 1000) } },
+      orderBy: { createdAt: 'desc' },
+      skip: velocity.max - 1,
+      take: 1,
+      select: { createdAt: true },
+    });
+    const rangeWait = windowWaitSeconds(nth?.createdAt, velocity.perSeconds, now);
+    if (rangeWait > 0) {
+      return new VerificationBlockedError(
+        'PREFIX_VELOCITY',
+        { prefix, blockedForSeconds: rangeWait },
+        `too many verification codes to numbers starting ${prefix} (at most ${velocity.max} per ${velocity.perSeconds} s, otpPrefixVelocity); retry after ${rangeWait} s`,
+      );
+    }
+
+    await tx.verification.create({
+      data: { ...row, accountId, to, status: 'PENDING', maxAttempts: MAX_CHECK_ATTEMPTS, createdAt: now },
+    });
+    return undefined;
+  });
+}
+
+/**
+ * A refusal must not reveal the code: only a sensitive-word rule made of digits could quote
+ * part of it (an account may BLOCK any word, "1234" included).
+ */
+function withoutCode(error: HeraldError, code: string): HeraldError {
+  if (!(error instanceof SensitiveContentError)) return error;
+  const words = error.words.map((word) => {
+    const digits = word.replace(/\D/g, '');
+    return digits && code.includes(digits) ? '[code]' : word;
+  });
+  return new SensitiveContentError(words);
+}
