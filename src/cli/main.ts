@@ -1,17 +1,18 @@
 // The `herald` command. Uses the same environment (DATABASE_URL / DATA_DIR) as the server.
+//
+// The database, the runtime and the services are imported inside the commands that use them:
+// loading Prisma, PGlite and the providers takes seconds, which `herald send` (an HTTP client)
+// and `--help` should not pay.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { openDatabase, type Database } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
 import { MigrationError } from '../db/migrate.js';
-import { createLogger } from '../logger.js';
-import { createRuntime } from '../runtime.js';
-import { createApiKey, ensureAccount, revokeApiKey } from '../services/api-keys.js';
-import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from '../services/settings.js';
 import { bulkCommand } from './bulk.js';
 import { sendCommand } from './send.js';
 
 async function withDatabase<T>(config: Config, run: (db: Database) => Promise<T>): Promise<T> {
+  const { openDatabase } = await import('../db/database.js');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald cli' });
   try {
     return await run(db);
@@ -37,6 +38,7 @@ export function buildCli(config: () => Config): Command {
     .option('--account <name>', 'account to create the key in (created if missing)', nonEmpty, 'default')
     .action(async (opts: { name: string; role: 'ADMIN' | 'SENDER'; account: string }) => {
       const key = await withDatabase(config(), async ({ prisma }) => {
+        const { createApiKey, ensureAccount } = await import('../services/api-keys.js');
         const account = await ensureAccount(prisma, opts.account);
         return createApiKey(prisma, { accountId: account.id, name: opts.name, role: opts.role });
       });
@@ -75,6 +77,7 @@ export function buildCli(config: () => Config): Command {
         const key = await prisma.apiKey.findFirst({
           where: /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix },
         });
+        const { revokeApiKey } = await import('../services/api-keys.js');
         return key ? revokeApiKey(prisma, key.accountId, key.id) : undefined;
       });
       if (!result || result instanceof Error) {
@@ -90,6 +93,11 @@ export function buildCli(config: () => Config): Command {
     .description('run only the dispatcher (no HTTP): claims queued messages and hands them to providers')
     .action(async () => {
       const cfg = config();
+      const [{ createLogger }, { openDatabase }, { createRuntime }] = await Promise.all([
+        import('../logger.js'),
+        import('../db/database.js'),
+        import('../runtime.js'),
+      ]);
       const logger = createLogger(cfg);
       const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, holder: 'herald worker' });
       // Provider callbacks go to the servers' public URL: this process serves no HTTP.
@@ -109,6 +117,7 @@ export function buildCli(config: () => Config): Command {
     .command('simulator-secret')
     .description("print the simulator's webhook signing secret (shared by every instance on one database)")
     .action(async () => {
+      const { getOrCreateSecret, SIMULATOR_SECRET_KEY } = await import('../services/settings.js');
       const secret = await withDatabase(config(), ({ prisma }) => getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY));
       console.log(secret);
     });
