@@ -17,10 +17,15 @@ export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof wi
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A template of the account that is not deleted, with its current version. */
-async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string) {
+/**
+ * A template of the account that is not deleted, with its current version. With `forUpdate`
+ * (in a transaction), its row stays locked until the transaction ends, so that concurrent
+ * edits read the version the previous edit made instead of all making the same new version.
+ */
+async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string, options: { forUpdate?: boolean } = {}) {
   // Callers may pass a client's id as given (sendMessage does): not a uuid is not found, not a database error.
   if (!UUID.test(id)) return undefined;
+  if (options.forUpdate) await prisma.$executeRaw`SELECT 1 FROM "Template" WHERE "id" = ${id}::uuid AND "accountId" = ${accountId}::uuid FOR UPDATE`;
   const template = await prisma.template.findFirst({ where: { id, accountId, deletedAt: null }, include: withCurrent });
   return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
 }
@@ -78,7 +83,7 @@ export async function updateTemplate(
   if (variables instanceof ValidationError) return variables;
 
   return prisma.$transaction(async (tx) => {
-    const template = await findTemplate(tx, accountId, id);
+    const template = await findTemplate(tx, accountId, id, { forUpdate: true });
     if (!template) return new NotFoundError('template');
     const current = template.currentVersion;
     const plan = planTemplateEdit(current.status);
