@@ -228,6 +228,18 @@ describe('template lifecycle', () => {
     expect(results.map((r) => r.__typename).sort()).toEqual(['CreateTemplateSuccess', 'ValidationError', 'ValidationError', 'ValidationError']);
   });
 
+  it('serialises concurrent edits of an APPROVED template: one new DRAFT version, edited in place by the others', async () => {
+    const account = await t.seedAccount();
+    const id = await approvedTemplate(account, 'Hi {{x}}');
+    const results = await Promise.all([1, 2, 3].map((i) => mutate(account.sender, UPDATE_TEMPLATE, { id, input: { body: `v${i} {{x}}` } })));
+    expect(results.map((r) => [r.__typename, r.data?.version])).toEqual(Array(3).fill(['UpdateTemplateSuccess', 2]));
+    const versions = expectNoErrors(await account.sender(GET_TEMPLATE, { id })).template.versions;
+    expect(versions.map((v: any) => [v.version, v.status])).toEqual([
+      [2, 'DRAFT'],
+      [1, 'APPROVED'],
+    ]);
+  });
+
   it('lists the review queue with templates(status: PENDING_REVIEW)', async () => {
     const account = await t.seedAccount();
     const draft = await createDraft(account.sender, 'draft');
