@@ -175,7 +175,9 @@ builder.mutationFields((t) => ({
       const same = await findRulesLike(ctx, args.kind, word);
       if (same.length) return same[0];
       const key = { accountId: ctx.auth.accountId, kind: args.kind, word };
-      const rule = await ctx.prisma.sensitiveWordRule.upsert({ where: { accountId_kind_word: key }, create: key, update: {} });
+      // Not upsert, which reads then inserts: concurrent adds of one word failed with a unique violation.
+      await ctx.prisma.sensitiveWordRule.createMany({ data: [key], skipDuplicates: true });
+      const rule = await ctx.prisma.sensitiveWordRule.findUniqueOrThrow({ where: { accountId_kind_word: key } });
       ctx.compliance.invalidate(ctx.auth.accountId);
       return rule;
     },

@@ -12,11 +12,10 @@ type Db = PrismaClient | Prisma.TransactionClient;
 export async function addOptOut(prisma: Db, accountId: string, phone: string, options: { defaultCountry?: string; source?: string } = {}) {
   const parsed = normalizePhoneNumber(phone, options.defaultCountry as CountryCode);
   if (!parsed.ok) return parsed.error;
-  return prisma.optOut.upsert({
-    where: { accountId_phone: { accountId, phone: parsed.e164 } },
-    create: { accountId, phone: parsed.e164, source: options.source ?? 'API' },
-    update: {},
-  });
+  // Not upsert: on a compound key Prisma reads then inserts, so concurrent adds of one number
+  // failed with a unique violation. ON CONFLICT DO NOTHING also leaves a caller's transaction usable.
+  await prisma.optOut.createMany({ data: [{ accountId, phone: parsed.e164, source: options.source ?? 'API' }], skipDuplicates: true });
+  return prisma.optOut.findUniqueOrThrow({ where: { accountId_phone: { accountId, phone: parsed.e164 } } });
 }
 
 export async function removeOptOut(prisma: Db, accountId: string, phone: string, options: { defaultCountry?: string } = {}): Promise<{ phone: string } | HeraldError> {
