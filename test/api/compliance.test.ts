@@ -144,6 +144,13 @@ describe('per-account sensitive-word rules', () => {
     expect((await mutate(sender, SUBMIT_TEMPLATE, { id: draft.id })).__typename).toBe('SubmitTemplateSuccess');
   });
 
+  it('stays idempotent when the same rule is added concurrently', async () => {
+    const { admin } = await t.seedAccount();
+    const results = await Promise.all(Array.from({ length: 4 }, () => mutate(admin, ADD_RULE, { word: 'Globex', kind: 'BLOCK' })));
+    expect(results.map((r) => r.__typename)).toEqual(Array(4).fill('AddSensitiveWordRuleSuccess'));
+    expect(expectNoErrors(await admin(RULES)).sensitiveWordRules).toEqual([{ word: 'Globex', kind: 'BLOCK' }]);
+  });
+
   it('an ALLOW rule exempts a built-in word for that account only', async () => {
     const casino = await t.seedAccount();
     const other = await t.seedAccount();

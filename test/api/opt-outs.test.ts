@@ -49,6 +49,13 @@ describe('opt-outs', () => {
     expect(await listed(sender)).toEqual(['+14155550100']);
   });
 
+  it('stays idempotent when the same number is added concurrently', async () => {
+    const { sender } = await t.seedAccount();
+    const results = await Promise.all(['+14155550100', '+1 415 555 0100', '+1 (415) 555-0100', '+14155550100'].map((phone) => mutate(sender, ADD, { phone })));
+    expect(results.map((r) => r.data?.phone)).toEqual(Array(4).fill('+14155550100'));
+    expect(await listed(sender)).toEqual(['+14155550100']);
+  });
+
   it('lists opt-outs newest first, page by page', async () => {
     const { sender } = await t.seedAccount();
     const phones = ['+14155550101', '+14155550102', '+8613800138000'];
