@@ -35,6 +35,14 @@ describe('per-recipient limits', () => {
     expect(await messageCount(account.sender)).toBe(2);
   });
 
+  it('lets exactly one of several concurrent OTP sends to one number through', async () => {
+    const account = await limited();
+    const otp = await approvedTemplate(account, 'Your code is {{code}}', 'OTP');
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => send(account.sender, { to: '+14155550123', templateId: otp, variables: { code: String(i) } })));
+    expect(results.map((r) => r.__typename).sort()).toEqual(['RateLimitedError', 'RateLimitedError', 'RateLimitedError', 'RateLimitedError', 'SendMessageSuccess']);
+    expect(await messageCount(account.sender)).toBe(1);
+  });
+
   it('counts plain bodies as NOTIFICATION (3 per minute), in a bucket apart from OTP', async () => {
     const account = await limited();
     const to = '+14155550123';
