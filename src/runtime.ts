@@ -11,7 +11,7 @@ import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubs
 import { Redis } from 'ioredis';
 import { SimulatorProvider } from './providers/simulator.js';
 import { createCompliance, type Compliance } from './services/compliance.js';
-import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
+import { getMessageSealKey, getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
 import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 
 export interface Runtime {
@@ -66,7 +66,7 @@ export async function createRuntime(options: {
     for (const change of changes) pubsub.publishStatus(change);
   };
   const dispatcher = options.dispatch
-    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher })
+    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
 
   return {

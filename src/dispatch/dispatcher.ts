@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db/database.js';
 import { retryDelayMs } from '../domain/backoff.js';
+import { openSealed } from '../domain/sealing.js';
 import type { Encoding } from '../domain/segments.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,8 @@ export interface DispatcherDeps {
   wake: WakeSignal;
   logger: Logger;
   options: DispatcherOptions;
+  /** Opens the sealed bodies of messages that carry a secret (verification codes). */
+  sealKey: Buffer;
   now?: () => Date;
 }
 
@@ -46,6 +49,8 @@ interface ClaimedMessage {
   body: string;
   segments: number;
   encoding: Encoding;
+  /** The real body of a message carrying a secret; `body` then holds it masked. */
+  sealedBody: Uint8Array | null;
   attempts: number;
   provider: string | null;
   /** SENDING when this claim took over an expired lease (or a retry whose backoff ran out). */
@@ -120,7 +125,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       SET status = 'SENDING', "leaseUntil" = ${leaseUntil}, "leaseOwner" = ${owner}, attempts = m.attempts + 1, "updatedAt" = ${at}
       FROM due WHERE m.id = due.id
       RETURNING m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
-                m.encoding::text AS encoding, m.attempts, m.provider, due.previous::text AS previous`;
+                m.encoding::text AS encoding, m."sealedBody", m.attempts, m.provider, due.previous::text AS previous`;
     const claimed = rows.map((r) => ({
       ...r,
       encoding: r.encoding as Encoding,
@@ -148,7 +153,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         id: message.id,
         to: message.to,
         from: message.from ?? undefined,
-        body: message.body,
+        body: message.sealedBody ? openSealed(deps.sealKey, message.sealedBody) : message.body,
         segments: message.segments,
         encoding: message.encoding,
       });

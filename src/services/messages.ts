@@ -6,6 +6,7 @@ import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
 import type { DraftOptions, MessageDraft, SendMessageInput } from '../domain/message-draft.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
+import { maskSecret, sealText } from '../domain/sealing.js';
 import { prepareSends, type ComplianceDeps, type SendOptions } from './send-pipeline.js';
 import { hashRequest } from '../domain/request-hash.js';
 
@@ -44,7 +45,7 @@ export async function sendMessage(
   }
   const [draft] = await prepareSends(prisma, compliance, accountId, [input], options);
   if (draft instanceof HeraldError) return draft;
-  if (!key) return insertMessage(prisma, accountId, draft);
+  if (!key) return insertMessage(prisma, accountId, draft, options.secret);
 
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`DELETE FROM "IdempotencyRecord"
@@ -53,7 +54,7 @@ export async function sendMessage(
     const claimed = await tx.$executeRaw`INSERT INTO "IdempotencyRecord" ("accountId", "key", "requestHash", "createdAt")
       VALUES (${accountId}::uuid, ${key}, ${requestHash}, now()) ON CONFLICT DO NOTHING`;
     if (claimed === 1) {
-      const message = await insertMessage(tx, accountId, draft);
+      const message = await insertMessage(tx, accountId, draft, options.secret);
       await tx.idempotencyRecord.update({ where: { accountId_key: { accountId, key } }, data: { messageId: message.id } });
       return message;
     }
@@ -88,14 +89,18 @@ async function findIdempotentResult(
   return { id: record.messageId, status: message?.status ?? 'QUEUED', created: false };
 }
 
-async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft): Promise<AcceptedMessage> {
+async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft, secret?: SendOptions['secret']): Promise<AcceptedMessage> {
+  // A secret (a verification code) is stored masked; only the sealed copy holds the real text.
+  const mask = (text: string) => (secret ? maskSecret(text, secret.value) : text);
+  const variables = draft.variables && secret ? JSON.parse(mask(JSON.stringify(draft.variables))) : draft.variables;
   const row = await prisma.message.create({
     select: { id: true },
     data: {
       accountId,
       to: draft.to,
       from: draft.from,
-      body: draft.body,
+      body: mask(draft.body),
+      sealedBody: secret ? new Uint8Array(sealText(secret.key, draft.body)) : null,
       encoding: draft.encoding,
       segments: draft.segments,
       status: draft.status,
@@ -103,7 +108,7 @@ async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft
       dueAt: draft.scheduledAt ?? new Date(),
       idempotencyKey: draft.idempotencyKey,
       metadata: (draft.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
-      variables: (draft.variables ?? undefined) as Prisma.InputJsonValue | undefined,
+      variables: (variables ?? undefined) as Prisma.InputJsonValue | undefined,
       templateId: draft.templateId,
       templateVersionId: draft.templateVersionId,
       category: draft.category,

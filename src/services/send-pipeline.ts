@@ -28,6 +28,11 @@ export interface SendOptions extends DraftOptions {
    * Only the inbound keyword handler (services/inbound.ts) sets it.
    */
   keywordReply?: boolean;
+  /**
+   * A secret in the text (a verification code): stored masked in `body` and `variables`, with
+   * the real body sealed under `key` for the dispatcher. Only the verification service sets it.
+   */
+  secret?: { value: string; key: Buffer };
 }
 
 /**

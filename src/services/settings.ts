@@ -13,3 +13,10 @@ export async function getOrCreateSecret(prisma: PrismaClient, key: string): Prom
 }
 
 export const SIMULATOR_SECRET_KEY = 'simulator.webhookSecret';
+
+export const MESSAGE_SEAL_KEY = 'message.sealKey';
+
+/** The per-install AES-256 key sealing secret message bodies (32 bytes). */
+export async function getMessageSealKey(prisma: PrismaClient): Promise<Buffer> {
+  return Buffer.from(await getOrCreateSecret(prisma, MESSAGE_SEAL_KEY), 'hex');
+}

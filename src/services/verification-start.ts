@@ -29,6 +29,7 @@ import {
 import { checkOtpTemplate, chooseOtpLocale, otpTemplateValues, renderDefaultOtpBody } from '../domain/verification-templates.js';
 import type { SendMessageInput } from '../domain/message-draft.js';
 import { sendMessage, type AcceptedMessage } from './messages.js';
+import { getMessageSealKey } from './settings.js';
 import type { ComplianceDeps } from './send-pipeline.js';
 import { findSendableTemplate } from './templates.js';
 import { verificationKey } from './verification-key.js';
@@ -104,6 +105,7 @@ export async function startVerification(
       defaultCountry: options.defaultCountry,
       now: options.now,
       plainBodyCategory: 'OTP',
+      secret: { value: code, key: await getMessageSealKey(prisma) },
     });
   } catch (error) {
     await prisma.verification.delete({ where: { id } });

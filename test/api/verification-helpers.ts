@@ -1,6 +1,9 @@
 // GraphQL documents and helpers shared by the verification API tests. The code is read where
-// the user reads it: in the SMS (Message.body) stored for the verification.
+// the user reads it: in the SMS as sent, i.e. the sealed body the dispatcher hands the provider
+// (the stored Message.body shows it masked).
 import { expect } from 'vitest';
+import { openSealed } from '../../src/domain/sealing.js';
+import { getMessageSealKey } from '../../src/services/settings.js';
 import { expectNoErrors, type GraphQLCaller, type SeededAccount, type TestHerald } from '../support/herald.js';
 
 export const VERIFICATION_FIELDS = 'id to status codeLength attempts maxAttempts attemptsLeft expiresAt createdAt updatedAt approvedAt';
@@ -77,11 +80,17 @@ export function rawId(globalId: string): string {
   return Buffer.from(globalId, 'base64').toString('utf8').split(':')[1];
 }
 
-/** The SMS that carried a verification's code, as stored. */
+/**
+ * The SMS that carried a verification's code: `body` as handed to the provider (the sealed copy,
+ * opened), `storedBody` as the database and the API show it (the code masked).
+ */
 export async function sentMessage(t: TestHerald, verificationGlobalId: string) {
   const row = await t.database.prisma.verification.findUniqueOrThrow({ where: { id: rawId(verificationGlobalId) }, include: { message: true } });
   if (!row.message) throw new Error('the verification has no message');
-  return row.message;
+  if (!row.message.sealedBody) throw new Error('a verification message must have a sealed body');
+  const body = openSealed(await getMessageSealKey(t.database.prisma), row.message.sealedBody);
+  expect(row.message.body).toBe(body.replace(/\d{4,10}/, (code) => '•'.repeat(code.length)));
+  return { ...row.message, body, storedBody: row.message.body };
 }
 
 /** The code, read from the SMS as the user would. */

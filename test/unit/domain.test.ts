@@ -122,3 +122,19 @@ describe('analyzeBody fast path', () => {
     }
   });
 });
+
+describe('sealing secrets in message bodies', async () => {
+  const { maskSecret, openSealed, sealText } = await import('../../src/domain/sealing.js');
+  const { randomBytes } = await import('node:crypto');
+  it('round-trips, refuses a wrong key or altered bytes, and masks every occurrence', () => {
+    const key = randomBytes(32);
+    const sealed = sealText(key, 'Your code is 123456');
+    expect(openSealed(key, sealed)).toBe('Your code is 123456');
+    expect(sealed.toString('latin1')).not.toContain('123456');
+    expect(() => openSealed(randomBytes(32), sealed)).toThrow();
+    const altered = Buffer.from(sealed);
+    altered[altered.length - 1] ^= 1;
+    expect(() => openSealed(key, altered)).toThrow();
+    expect(maskSecret('code 123456, again 123456', '123456')).toBe('code ••••••, again ••••••');
+  });
+});
