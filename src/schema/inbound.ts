@@ -92,7 +92,7 @@ builder.mutationFields((t) => ({
         maxBodyLength: ctx.config.maxBodyLength,
       });
       if (result instanceof Error) throw result;
-      return ctx.prisma.inboundMessage.findUniqueOrThrow({ ...query, where: { id: result.id } });
+      return ctx.prisma.inboundMessage.findUniqueOrThrow({ where: { id: result.id } });
     },
   }),
 }));

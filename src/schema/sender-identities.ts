@@ -58,7 +58,8 @@ builder.mutationFields((t) => ({
         providers: ctx.config.providers,
       });
       if (result instanceof Error) throw result;
-      return ctx.prisma.senderIdentity.findUniqueOrThrow({ ...query, where: { id: result.id } });
+      // No `...query`: a selection of only __typename would make it an empty (invalid) select.
+      return ctx.prisma.senderIdentity.findUniqueOrThrow({ where: { id: result.id } });
     },
   }),
   removeSenderIdentity: t.field({

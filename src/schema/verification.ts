@@ -98,7 +98,7 @@ builder.mutationFields((t) => ({
         defaultCountry: ctx.config.defaultCountry,
       });
       if (result instanceof Error) throw result;
-      const verification = await ctx.prisma.verification.findUniqueOrThrow({ ...query, where: { id: result.verificationId } });
+      const verification = await ctx.prisma.verification.findUniqueOrThrow({ where: { id: result.verificationId } });
       const { message } = result;
       if (message.created) ctx.announce([{ id: message.id, accountId: ctx.auth.accountId, batchId: null, status: message.status }]);
       return verification;
@@ -112,7 +112,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       const result = await checkVerification(ctx.prisma, ctx.auth.accountId, input, { now: new Date(), defaultCountry: ctx.config.defaultCountry });
       if (result instanceof Error) throw result;
-      return ctx.prisma.verification.findUniqueOrThrow({ ...query, where: { id: result.verificationId } });
+      return ctx.prisma.verification.findUniqueOrThrow({ where: { id: result.verificationId } });
     },
   }),
 }));

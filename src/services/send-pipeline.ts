@@ -2,7 +2,8 @@
 // thousand: validation, template rendering, content screening, opt-outs and frequency limits.
 // Shared work (the template, the opt-out lookup, the limit checks) is done once per batch.
 import type { PrismaClient } from '../db/database.js';
-import { HeraldError, RateLimitedError, RecipientOptedOutError, SensitiveContentError } from '../domain/errors.js';
+import { HeraldError, RateLimitedError, RecipientOptedOutError, SensitiveContentError, ValidationError } from '../domain/errors.js';
+import { parseSenderIdentity } from '../domain/sender-identity.js';
 import { draftMessage, type DraftOptions, type DraftTemplate, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
 import type { TemplateCategory } from '../domain/templates.js';
 import { findOptedOut } from './opt-outs.js';
@@ -64,6 +65,7 @@ export async function prepareSends(
   );
 
   const drafts = () => results.map((r, index) => ({ r, index })).filter((x): x is { r: MessageDraft; index: number } => !(x.r instanceof HeraldError));
+  await applySenderIdentities(prisma, accountId, drafts(), results, options);
   const optedOut = options.keywordReply ? new Set<string>() : await findOptedOut(prisma, accountId, drafts().map((d) => d.r.to));
   if (optedOut.size > 0) {
     const otpBypass = await deps.otpBypassesOptOut(accountId);
@@ -79,4 +81,33 @@ export async function prepareSends(
     if (refused) results[index] = refused;
   });
   return results;
+}
+
+/**
+ * An account that registered sender identities sends only from them: `from` must be one of
+ * them (a number in any format, compared in E.164), and a message without `from` goes out from
+ * the default identity, if one is marked. An account without identities is not restricted.
+ */
+async function applySenderIdentities(
+  prisma: PrismaClient,
+  accountId: string,
+  drafts: { r: MessageDraft; index: number }[],
+  results: PreparedSend[],
+  options: SendOptions,
+): Promise<void> {
+  if (drafts.length === 0) return;
+  const identities = await prisma.senderIdentity.findMany({ where: { accountId }, select: { value: true, isDefault: true } });
+  if (identities.length === 0) return;
+  const owned = new Set(identities.map((i) => i.value));
+  const fallback = identities.find((i) => i.isDefault)?.value ?? null;
+  for (const { r, index } of drafts) {
+    if (!r.from) {
+      r.from = fallback;
+      continue;
+    }
+    const parsed = parseSenderIdentity(r.from, options.defaultCountry, ['input', 'from']);
+    const value = parsed instanceof ValidationError ? r.from : parsed.value;
+    if (owned.has(value)) r.from = value;
+    else results[index] = new ValidationError([{ path: ['input', 'from'], message: "is not one of this account's sender identities (see senderIdentities)" }]);
+  }
 }

@@ -136,3 +136,21 @@ describe('simulateInboundMessage', () => {
     }
   });
 });
+
+describe('sending from sender identities', () => {
+  it('requires `from` to be one of the account identities once it has any, and uses the default identity when `from` is absent', async () => {
+    const account = await t.seedAccount();
+    const send = async (input: Record<string, unknown>) =>
+      expectNoErrors(
+        await account.sender(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename ... on SendMessageSuccess { data { from } } ... on ValidationError { issues { path } } } }`, {
+          input: { to: '+14155550100', body: 'hi', ...input },
+        }),
+      ).sendMessage;
+    // No identities yet: any sender id is accepted as given.
+    expect(await send({ from: 'ANYTHING' })).toMatchObject({ __typename: 'SendMessageSuccess', data: { from: 'ANYTHING' } });
+    expectNoErrors(await account.admin(`mutation { addSenderIdentity(value: "+1 415 555 0199", isDefault: true) { __typename } }`));
+    expect(await send({ from: 'ANYTHING' })).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'from'] }] });
+    expect(await send({ from: '(415) 555-0199'.replace('(', '+1 (') })).toMatchObject({ data: { from: '+14155550199' } });
+    expect(await send({})).toMatchObject({ data: { from: '+14155550199' } });
+  });
+});
