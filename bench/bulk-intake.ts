@@ -5,47 +5,28 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { makeConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { startHerald } from '../src/server.js';
 import { createApiKey, ensureAccount } from '../src/services/api-keys.js';
+import { DEFAULT_POSTGRES_ADMIN_URL, NO_LIMITS, openBenchDatabase } from './support.js';
 
 const { values } = parseArgs({
   options: {
     db: { type: 'string', default: 'postgres' },
     count: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
-    postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    postgres: { type: 'string', default: DEFAULT_POSTGRES_ADMIN_URL },
   },
 });
 const count = Number(values.count);
 const runs = Number(values.runs);
 
-let databaseUrl: string | undefined;
-let cleanup = async () => {};
-if (values.db === 'postgres') {
-  const name = `herald_bench_bulk_${process.pid}`;
-  const admin = new pg.Client({ connectionString: values.postgres });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(values.postgres);
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  cleanup = async () => {
-    const c = new pg.Client({ connectionString: values.postgres });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-}
-
-const database = await openDatabase({ databaseUrl, dataDir: '/nonexistent', pgliteDataDir: 'memory://', holder: 'bench' });
+const { database, databaseUrl, dispose } = await openBenchDatabase(values.db!, values.postgres);
 const config = makeConfig({ port: 0, databaseUrl, bootstrapAdminKey: false, logLevel: 'warn', dispatch: false });
 const herald = await startHerald({ config, logger: createLogger(config), database });
 const account = await ensureAccount(database.prisma, 'bench');
 await database.prisma.accountSettings.create({
-  data: { accountId: account.id, limits: { recipient: { OTP: [], NOTIFICATION: [], MARKETING: [] }, recipientTotal: [], requests: { max: 1_000_000, perSeconds: 1 }, accountQuota: [] } },
+  data: { accountId: account.id, limits: NO_LIMITS },
 });
 const key = (await createApiKey(database.prisma, { accountId: account.id, name: 'bench', role: 'SENDER' })).secret;
 const recipients = Array.from({ length: count }, (_, i) => ({ to: `+1415${String(2000000 + i).padStart(7, '0')}` }));
@@ -113,5 +94,4 @@ console.log(
 );
 await client?.end();
 await herald.stop();
-await database.close();
-await cleanup();
+await dispose();

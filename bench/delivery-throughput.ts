@@ -3,52 +3,32 @@
 // real webhook path. Usage:
 //   node --import tsx bench/delivery-throughput.ts [--db pglite|postgres] [--count N] [--concurrency C]
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { makeConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { startHerald } from '../src/server.js';
 import { createApiKey, ensureAccount } from '../src/services/api-keys.js';
+import { DEFAULT_POSTGRES_ADMIN_URL, NO_LIMITS, openBenchDatabase } from './support.js';
 
 const { values } = parseArgs({
   options: {
     db: { type: 'string', default: 'pglite' },
     count: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '50' },
-    postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    postgres: { type: 'string', default: DEFAULT_POSTGRES_ADMIN_URL },
   },
 });
 const count = Number(values.count);
 const concurrency = Number(values.concurrency);
 
-let databaseUrl: string | undefined;
-let dropDatabase = async () => {};
-if (values.db === 'postgres') {
-  const name = `herald_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: values.postgres });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(values.postgres);
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  dropDatabase = async () => {
-    const c = new pg.Client({ connectionString: values.postgres });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-}
-
-const database = await openDatabase({ databaseUrl, dataDir: '/nonexistent', pgliteDataDir: 'memory://', holder: 'bench' });
+const { database, databaseUrl, dispose } = await openBenchDatabase(values.db!, values.postgres);
 const config = makeConfig({ port: 0, databaseUrl, bootstrapAdminKey: false, logLevel: 'warn', dispatch: process.env.BENCH_DISPATCH !== 'off', dispatcher: { ...makeConfig().dispatcher, pollMs: 200 } });
 const herald = await startHerald({ config, logger: createLogger(config), database });
 const account = await ensureAccount(database.prisma, 'bench');
 // One number, thousands of messages: lift the frequency limits for this account.
 await database.prisma.accountSettings.create({
-  data: { accountId: account.id, limits: { recipient: { OTP: [], NOTIFICATION: [], MARKETING: [] }, recipientTotal: [], requests: { max: 1_000_000, perSeconds: 1 }, accountQuota: [] } },
+  data: { accountId: account.id, limits: NO_LIMITS },
 });
 const key = (await createApiKey(database.prisma, { accountId: account.id, name: 'bench', role: 'SENDER' })).secret;
 const url = `${herald.url}/graphql`;
@@ -104,5 +84,4 @@ console.log(
 );
 await ws.dispose();
 await herald.stop();
-await database.close();
-await dropDatabase();
+await dispose();
