@@ -6,8 +6,7 @@ import { applyReport, isFinal } from '../domain/status-machine.js';
 import type { StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
 import { changeMessage, changeMessageIn, type Decision, type LockedMessage } from './message-store.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../domain/ids.js';
 
 export interface ReportOutcome {
   changes: StatusChange[];
@@ -77,7 +76,7 @@ function decideReport(provider: string, report: StatusReport, now: Date): (messa
 }
 
 async function findMessageId(prisma: PrismaClient, provider: string, report: StatusReport): Promise<string | undefined> {
-  if (report.reference && UUID.test(report.reference)) {
+  if (report.reference && isUuid(report.reference)) {
     const byReference = await prisma.message.findUnique({ where: { id: report.reference }, select: { id: true } });
     if (byReference) return byReference.id;
   }

@@ -1,11 +1,12 @@
 // Opt-outs, the account's sensitive-word rules and its frequency-limit settings.
-import { ForbiddenError, HeraldError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ForbiddenError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { foldTerm } from '../domain/sensitive/fold-text.js';
 import { parseLimitPolicyOverrides, resolveLimitPolicy } from '../limits/policy.js';
 import { parseAllowedCountries, parsePrefixVelocity, resolvePrefixVelocity, type PrefixVelocity } from '../domain/verification-limits.js';
 import { addOptOut, removeOptOut } from '../services/opt-outs.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
+import { unwrap } from './unwrap.js';
 import type { Context } from './context.js';
 
 const OptOut = builder.prismaObject('OptOut', {
@@ -102,11 +103,6 @@ async function findRulesLike(ctx: Context, kind: 'BLOCK' | 'ALLOW', word: string
   if (!key) return [];
   const rules = await ctx.prisma.sensitiveWordRule.findMany({ where: { accountId: ctx.auth.accountId, kind }, orderBy: { createdAt: 'asc' } });
   return rules.filter((r) => foldTerm(r.word) === key);
-}
-
-function unwrap<T>(result: T | HeraldError): Exclude<T, HeraldError> {
-  if (result instanceof HeraldError) throw result;
-  return result as Exclude<T, HeraldError>;
 }
 
 builder.queryFields((t) => ({

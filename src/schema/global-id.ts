@@ -1,6 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../domain/ids.js';
 
 /**
  * Accepts a Relay global id of `typename` (what the API returns) or the raw database id
@@ -8,10 +7,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * error from a malformed uuid.
  */
 export function parseId(id: string, typename: string): string | undefined {
-  if (UUID.test(id)) return id.toLowerCase();
+  if (isUuid(id)) return id.toLowerCase();
   try {
     const decoded = decodeGlobalID(id);
-    return decoded.typename === typename && UUID.test(decoded.id) ? decoded.id.toLowerCase() : undefined;
+    return decoded.typename === typename && isUuid(decoded.id) ? decoded.id.toLowerCase() : undefined;
   } catch {
     return undefined;
   }

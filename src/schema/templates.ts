@@ -1,6 +1,5 @@
 import {
   ForbiddenError,
-  HeraldError,
   InvalidTemplateStateError,
   NotFoundError,
   SensitiveContentError,
@@ -8,6 +7,7 @@ import {
 } from '../domain/errors.js';
 import { createTemplate, deleteTemplate, reviewTemplate, submitTemplate, updateTemplate } from '../services/templates.js';
 import { builder } from './builder.js';
+import { unwrap } from './unwrap.js';
 import type { Context } from './context.js';
 import { parseId } from './global-id.js';
 
@@ -106,12 +106,6 @@ function templateId(raw: string | number): string {
   const id = parseId(String(raw), 'Template');
   if (!id) throw new NotFoundError('template');
   return id;
-}
-
-/** Returned errors become union members: the errors plugin catches what is thrown here. */
-function unwrap<T>(result: T | HeraldError): Exclude<T, HeraldError> {
-  if (result instanceof HeraldError) throw result;
-  return result as Exclude<T, HeraldError>;
 }
 
 const lifecycleErrors = [ValidationError, NotFoundError, InvalidTemplateStateError];

@@ -2,6 +2,7 @@
 // list, newest first. The two live in different tables, so a page is merged from both.
 import type { PrismaClient } from '../db/database.js';
 import type { InboundMessage, Message } from '../generated/prisma/client.js';
+import { isUuid } from '../domain/ids.js';
 
 /**
  * Items are ordered by when Herald stored them (`createdAt`, then id), in both directions.
@@ -24,8 +25,6 @@ export interface ConversationPage {
 }
 
 const CURSOR_PREFIX = 'conv:';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Opaque to clients: the position of an item in the order above. */
 export function encodeConversationCursor(position: ConversationPosition): string {
   return Buffer.from(`${CURSOR_PREFIX}${position.at.getTime()}:${position.id}`).toString('base64url');
@@ -36,7 +35,7 @@ export function decodeConversationCursor(cursor: string): ConversationPosition |
   if (!text.startsWith(CURSOR_PREFIX)) return undefined;
   const [ms, id] = text.slice(CURSOR_PREFIX.length).split(':');
   const at = new Date(Number(ms));
-  return ms && /^\d+$/.test(ms) && id && UUID.test(id) && !Number.isNaN(at.getTime()) ? { at, id } : undefined;
+  return ms && /^\d+$/.test(ms) && id && isUuid(id) && !Number.isNaN(at.getTime()) ? { at, id } : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { HeraldError, NotFoundError, SensitiveContentError, TemplateNotApprovedE
 import { checkCanReview, checkCanSubmit, parseTemplateVariables, planTemplateEdit, type TemplateCategory } from '../domain/templates.js';
 import { parseOrError } from '../domain/validation.js';
 import { z } from 'zod';
+import { isUuid } from '../domain/ids.js';
 
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const bodySchema = (maxBodyLength: number) =>
@@ -15,8 +16,6 @@ const bodySchema = (maxBodyLength: number) =>
 const withCurrent = { currentVersion: true } satisfies Prisma.TemplateInclude;
 export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof withCurrent }>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * A template of the account that is not deleted, with its current version. With `forUpdate`
  * (in a transaction), its row stays locked until the transaction ends, so that concurrent
@@ -24,7 +23,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string, options: { forUpdate?: boolean } = {}) {
   // Callers may pass a client's id as given (sendMessage does): not a uuid is not found, not a database error.
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   if (options.forUpdate) await prisma.$executeRaw`SELECT 1 FROM "Template" WHERE "id" = ${id}::uuid AND "accountId" = ${accountId}::uuid FOR UPDATE`;
   const template = await prisma.template.findFirst({ where: { id, accountId, deletedAt: null }, include: withCurrent });
   return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
