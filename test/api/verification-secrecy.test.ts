@@ -2,7 +2,6 @@
 // the Verification row, not in a log line. This file runs its own Herald with every log line
 // captured (level trace) and the dispatcher on, so the code also travels the delivery path
 // (dispatcher, simulator, status webhook) while the logs are watched.
-import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { openSealed } from '../../src/domain/sealing.js';
 import { getMessageSealKey } from '../../src/services/settings.js';
@@ -12,7 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { startHerald, type RunningHerald } from '../../src/server.js';
 import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
 import { FAST_DISPATCHER, waitFor } from '../support/delivery.js';
-import { NO_LIMITS, testDatabaseKind, type GraphQLCaller } from '../support/herald.js';
+import { createOwnDatabase, NO_LIMITS, testDatabaseKind, type GraphQLCaller } from '../support/herald.js';
 import { approvedTemplate } from '../support/templates.js';
 import { CHECK, LIST, rawId, SETTINGS, START, VERIFICATION_FIELDS, wrongCode } from './verification-helpers.js';
 
@@ -37,22 +36,9 @@ afterAll(async () => {
 });
 
 async function ownPostgresDatabase(): Promise<string> {
-  const runUrl = inject('postgresUrl');
-  const url = new URL(runUrl);
-  const name = `${url.pathname.slice(1)}_secrecy_${process.pid}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: runUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  dropDatabase = () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const own = await createOwnDatabase(inject('postgresUrl'));
+  dropDatabase = own.drop;
+  return own.url;
 }
 
 /** A GraphQL client that keeps every raw response body. */

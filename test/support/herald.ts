@@ -97,7 +97,8 @@ export async function startTestHerald(overrides: Partial<Config> = {}): Promise<
 
 let ownDatabases = 0;
 
-async function createOwnDatabase(runUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+/** A database of its own next to this run's PostgreSQL database (for a Herald that dispatches). */
+export async function createOwnDatabase(runUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const url = new URL(runUrl);
   const name = `${url.pathname.slice(1)}_${process.pid}_${++ownDatabases}`;
   const admin = async (sql: string) => {
