@@ -41,7 +41,79 @@ const envSchema = z.object({
   DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(500),
   SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).default(50),
+  /** How long one provider call may take before it counts as a timeout. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
+  /** Routing rules, failover order and per-provider limits (JSON; see README "Routing"). */
+  SMS_ROUTES: z.string().optional(),
+  /** SENT messages without a final report are polled at the provider after this long. */
+  RECONCILE_AFTER_MS: z.coerce.number().int().min(1_000).default(10 * 60_000),
+  /** SENT messages without a final report become EXPIRED (synthetic) after this long. */
+  DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
+  /** How often the reconciler looks for overdue messages. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
+  TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  ALIYUN_ACCESS_KEY_ID: z.string().optional(),
+  ALIYUN_ACCESS_KEY_SECRET: z.string().optional(),
+  ALIYUN_SIGN_NAME: z.string().optional(),
+  ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).default('https://dysmsapi.aliyuncs.com'),
+  ALIYUN_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TENCENT_SECRET_ID: z.string().optional(),
+  TENCENT_SECRET_KEY: z.string().optional(),
+  TENCENT_SMS_SDK_APP_ID: z.string().optional(),
+  TENCENT_SIGN_NAME: z.string().optional(),
+  TENCENT_REGION: z.string().default('ap-guangzhou'),
+  TENCENT_ENDPOINT: z.url({ protocol: /^https?$/ }).default('https://sms.tencentcloudapi.com'),
+  TENCENT_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SMPP_URL: z
+    .string()
+    .refine((v) => /^smpps?:\/\/[^:@/]+:[^@/]*@[^:/]+:\d+\/?$/.test(v), 'must look like smpp://system_id:password@host:port')
+    .optional(),
+  SMPP_SOURCE_ADDR: z.string().optional(),
+  SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
+  SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).default(30_000),
 });
+
+/** Each provider's section; `requiredFor` checks the ones SMS_PROVIDERS (or SMS_ROUTES) names. */
+const providerEnv = {
+  twilio: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+  aliyun: ['ALIYUN_ACCESS_KEY_ID', 'ALIYUN_ACCESS_KEY_SECRET', 'ALIYUN_SIGN_NAME', 'ALIYUN_CALLBACK_TOKEN'],
+  tencent: ['TENCENT_SECRET_ID', 'TENCENT_SECRET_KEY', 'TENCENT_SMS_SDK_APP_ID', 'TENCENT_SIGN_NAME', 'TENCENT_CALLBACK_TOKEN'],
+  smpp: ['SMPP_URL'],
+} as const;
+
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  from: string | undefined;
+  messagingServiceSid: string | undefined;
+  apiBaseUrl: string;
+}
+export interface AliyunConfig {
+  accessKeyId: string;
+  accessKeySecret: string;
+  signName: string;
+  endpoint: string;
+  callbackToken: string;
+}
+export interface TencentConfig {
+  secretId: string;
+  secretKey: string;
+  smsSdkAppId: string;
+  signName: string;
+  region: string;
+  endpoint: string;
+  callbackToken: string;
+}
+export interface SmppConfig {
+  url: string;
+  sourceAddr: string | undefined;
+  window: number;
+  enquireLinkMs: number;
+}
 
 export type Config = Readonly<{
   host: string;
@@ -66,6 +138,15 @@ export type Config = Readonly<{
     pollMs: number;
   };
   simulatorDelayMs: number;
+  providerTimeoutMs: number;
+  /** SMS_ROUTES as given (parsed and validated by providers/routing.ts at start). */
+  routes: string | undefined;
+  reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
+  /** A section is present when its required variables are set. */
+  twilio: TwilioConfig | undefined;
+  aliyun: AliyunConfig | undefined;
+  tencent: TencentConfig | undefined;
+  smpp: SmppConfig | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -82,6 +163,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const missing = Object.entries(providerEnv).flatMap(([name, vars]) =>
+    e.SMS_PROVIDERS.includes(name) ? vars.filter((v) => !present[v]).map((v) => `  ${v}: required when SMS_PROVIDERS names ${name}`) : [],
+  );
+  if (e.SMS_PROVIDERS.includes('twilio') && !e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) {
+    missing.push('  TWILIO_FROM: required (or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDERS names twilio');
+  }
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
+  const has = (name: keyof typeof providerEnv) => providerEnv[name].every((v) => present[v]);
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -105,6 +194,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.DISPATCH_POLL_MS,
     }),
     simulatorDelayMs: e.SIMULATOR_DELAY_MS,
+    providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    routes: e.SMS_ROUTES,
+    reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
+    twilio: has('twilio')
+      ? { accountSid: e.TWILIO_ACCOUNT_SID!, authToken: e.TWILIO_AUTH_TOKEN!, from: e.TWILIO_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, apiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, '') }
+      : undefined,
+    aliyun: has('aliyun')
+      ? { accessKeyId: e.ALIYUN_ACCESS_KEY_ID!, accessKeySecret: e.ALIYUN_ACCESS_KEY_SECRET!, signName: e.ALIYUN_SIGN_NAME!, endpoint: e.ALIYUN_ENDPOINT.replace(/\/+$/, ''), callbackToken: e.ALIYUN_CALLBACK_TOKEN! }
+      : undefined,
+    tencent: has('tencent')
+      ? {
+          secretId: e.TENCENT_SECRET_ID!,
+          secretKey: e.TENCENT_SECRET_KEY!,
+          smsSdkAppId: e.TENCENT_SMS_SDK_APP_ID!,
+          signName: e.TENCENT_SIGN_NAME!,
+          region: e.TENCENT_REGION,
+          endpoint: e.TENCENT_ENDPOINT.replace(/\/+$/, ''),
+          callbackToken: e.TENCENT_CALLBACK_TOKEN!,
+        }
+      : undefined,
+    smpp: has('smpp') ? { url: e.SMPP_URL!, sourceAddr: e.SMPP_SOURCE_ADDR, window: e.SMPP_WINDOW, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : undefined,
   });
 }
 

@@ -146,7 +146,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (message.previous === 'SENDING' && provider.lookup) {
         // A previous attempt may have reached the provider (crash, or a timeout that was really
         // accepted): ask before sending again.
-        const known = await provider.lookup(message.id);
+        const known = await provider.lookup(message.id, { to: message.to, since: new Date(0) });
         if (known.found) result = { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: known.rawStatus };
       }
       result ??= await provider.send({

@@ -45,6 +45,34 @@ export interface OutboundMessage {
   body: string;
   segments: number;
   encoding: Encoding;
+  /**
+   * Set when the message was written from a template. Template-only providers (Aliyun, Tencent)
+   * send `providerTemplate` with the variables instead of `body`.
+   */
+  template?: OutboundTemplate;
+}
+
+export interface OutboundTemplate {
+  /** Herald's template name (for logs and errors). */
+  name: string;
+  /** The variables the message was written with, by name. */
+  variables: Record<string, string>;
+  /**
+   * This provider's own template for it, as registered with the provider and mapped in Herald
+   * (`setTemplateProviderMapping`); absent when the template has no mapping for this provider.
+   */
+  providerTemplate?: ProviderTemplate;
+}
+
+/** A Herald template's counterpart at one provider. */
+export interface ProviderTemplate {
+  /** Aliyun TemplateCode (`SMS_154950909`), Tencent TemplateId (`1110`). */
+  code: string;
+  /**
+   * Herald variable names in the provider's parameter order, for providers whose parameters
+   * are positional (Tencent's TemplateParamSet). Named providers (Aliyun) ignore it.
+   */
+  params?: string[];
 }
 
 /** The outcome of one submission attempt. Exactly one of three kinds. */
@@ -74,6 +102,14 @@ export type SendResult =
       message: string;
       /** When the provider said how long to wait (Retry-After, throttling answers). */
       retryAfterMs?: number;
+      /**
+       * True when the request may have reached the provider and only its answer was lost
+       * (response timeout, connection dropped after sending). Such a message is never handed
+       * to another provider without a `lookup()` saying this one does not have it; a failure
+       * that certainly happened before acceptance (connection refused, a 5xx or 429 answer)
+       * leaves this unset and may fail over at once.
+       */
+      maybeAccepted?: boolean;
     };
 
 /** An incoming webhook call, as the HTTP route hands it over before anything is parsed. */
@@ -116,6 +152,28 @@ export interface InboundReport {
   body: string;
   providerMessageId?: string;
   receivedAt?: Date;
+}
+
+/** What a lookup knows besides our id, for providers that search by number and date. */
+export interface LookupHint {
+  /** Recipient in E.164. */
+  to: string;
+  /** No earlier than the first submission attempt (minus a little clock skew). */
+  since: Date;
+}
+
+/** A message the provider accepted and has not reported a final status for (reconciliation). */
+export interface SentMessageRef {
+  id: string;
+  to: string;
+  providerMessageId: string;
+  sentAt: Date;
+}
+
+/** What a webhook route answers after a verified call was processed, for vendors that expect a body. */
+export interface WebhookAck {
+  contentType: string;
+  body: string;
 }
 
 /** What a provider knows about a client reference; used after a crash to avoid resubmitting. */
@@ -165,9 +223,39 @@ export interface SmsProvider {
    */
   parseInbound?(request: WebhookRequest): InboundReport[];
 
-  /** Asks the provider what it knows about one of our message ids. */
-  lookup?(reference: string): Promise<LookupResult>;
+  /**
+   * True for providers that send only registered templates (Aliyun, Tencent): routing skips
+   * them for a message without a `providerTemplate` for them.
+   */
+  readonly templateOnly?: boolean;
+
+  /**
+   * Asks the provider what it knows about one of our message ids (after a crash or an ambiguous
+   * timeout, before resubmitting or failing over). Throws when the provider cannot be asked
+   * right now; the caller then treats the message as possibly accepted.
+   */
+  lookup?(reference: string, hint: LookupHint): Promise<LookupResult>;
+
+  /**
+   * Polls the provider for the status of a message it accepted, for messages whose delivery
+   * report is overdue (Twilio message fetch, Aliyun QuerySendDetails, Tencent
+   * PullSmsSendStatusByPhoneNumber). Undefined when the provider has nothing final to say yet.
+   */
+  queryStatus?(message: SentMessageRef): Promise<StatusReport | undefined>;
+
+  /** The body a vendor expects back from a processed webhook (default: Herald's JSON summary). */
+  webhookAck?(kind: 'status' | 'inbound'): WebhookAck;
 
   /** Releases timers, sockets and sessions (SMPP binds); pending work is dropped. */
   close?(): Promise<void>;
+}
+
+/**
+ * Where a connection-based provider (SMPP) hands what arrives on its connection: delivery
+ * receipts and replies. HTTP providers receive these on the webhook routes instead. Each call
+ * resolves once the reports are stored (an SMSC expects its deliver_sm answered after that).
+ */
+export interface ProviderEvents {
+  statusReports(provider: string, reports: StatusReport[]): Promise<void>;
+  inbound(provider: string, reports: InboundReport[]): Promise<void>;
 }

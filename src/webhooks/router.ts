@@ -55,12 +55,12 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
       // 200 even when some went to a number no account owns: a provider retries anything
       // else, forever, and the number will not start belonging to anyone because it did.
       const outcome = await receiveInbound({ ...deps.inbound, prisma: deps.prisma, logger: deps.logger }, provider.name, inbound, rawBody);
-      return reply(res, 200, outcome);
+      return acknowledge(res, provider, kind, outcome);
     }
     const reports = provider.parseStatusReport(request);
     const outcome = await applyStatusReports(deps.prisma, provider.name, reports);
     deps.publish(outcome.changes);
-    reply(res, 200, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
+    acknowledge(res, provider, kind, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
   } catch (error) {
     if (error instanceof WebhookPayloadError) {
       deps.logger.warn({ provider: provider.name, path, issues: error.issues }, 'webhook payload rejected');
@@ -107,6 +107,14 @@ function discardRest(req: IncomingMessage, limit: number): void {
     if (dropped > 8 * limit) req.destroy();
   });
   req.resume();
+}
+
+/** 200 with the body the vendor expects back (Aliyun wants `{"code":0}`), or Herald's summary. */
+function acknowledge(res: ServerResponse, provider: SmsProvider, kind: 'status' | 'inbound', summary: unknown): void {
+  const ack = provider.webhookAck?.(kind);
+  if (!ack) return reply(res, 200, summary);
+  res.writeHead(200, { 'content-type': ack.contentType });
+  res.end(ack.body);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

@@ -21,6 +21,12 @@ export interface ProviderContractSubject {
    * the provider's own callback, or built and signed exactly as the vendor documents.
    */
   statusWebhookFor(accepted: { reference: string; providerMessageId: string }): Promise<WebhookRequest>;
+  /**
+   * How the vendor authenticates its callbacks: a signature over the body (Twilio, the
+   * simulator) or only a secret token in the callback URL (Aliyun, Tencent push unsigned JSON).
+   * Default 'signature'.
+   */
+  webhookAuth?: 'signature' | 'url-token';
   dispose(): Promise<void>;
 }
 
@@ -77,11 +83,21 @@ export function providerContract(name: string, createSubject: () => Promise<Prov
       }
     });
 
-    it('refuses a status webhook whose body was tampered with', async () => {
+    it('refuses a status webhook that was tampered with or forged', async () => {
       const request = await subject.statusWebhookFor(await acceptOne());
-      const rawBody = Buffer.from(request.rawBody);
-      rawBody[rawBody.length - 2] ^= 0x01;
-      expect(await subject.provider.verifyWebhook({ ...request, rawBody })).toBe(false);
+      if ((subject.webhookAuth ?? 'signature') === 'signature') {
+        const rawBody = Buffer.from(request.rawBody);
+        rawBody[rawBody.length - 2] ^= 0x01;
+        expect(await subject.provider.verifyWebhook({ ...request, rawBody })).toBe(false);
+      }
+      if (subject.webhookAuth === 'url-token') {
+        // The token is the last thing in the callback URL: one character changed is a guess.
+        const forgedUrl = request.url.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'));
+        expect(await subject.provider.verifyWebhook({ ...request, url: forgedUrl })).toBe(false);
+        const url = new URL(request.url);
+        url.search = '';
+        expect(await subject.provider.verifyWebhook({ ...request, url: url.toString() })).toBe(false);
+      }
     });
 
     it('throws WebhookPayloadError for a body that is not a status report', async () => {
@@ -94,12 +110,14 @@ export function providerContract(name: string, createSubject: () => Promise<Prov
     it('finds an accepted message by our reference when it supports lookup', async () => {
       const { lookup } = subject.provider;
       if (!lookup) return;
+      const since = new Date(Date.now() - 60_000);
       const accepted = await acceptOne();
-      expect(await lookup.call(subject.provider, accepted.reference)).toMatchObject({
+      const hint = { to: subject.acceptedMessage.to, since };
+      expect(await lookup.call(subject.provider, accepted.reference, hint)).toMatchObject({
         found: true,
         providerMessageId: accepted.providerMessageId,
       });
-      expect(await lookup.call(subject.provider, 'never-submitted')).toEqual({ found: false });
+      expect(await lookup.call(subject.provider, 'never-submitted', hint)).toEqual({ found: false });
     });
   });
 }
