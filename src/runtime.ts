@@ -6,7 +6,9 @@ import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import { createWakeSignal } from './dispatch/wake.js';
 import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
-import type { SmsProvider } from './providers/types.js';
+import type { ProviderEvents, SmsProvider } from './providers/types.js';
+import { applyStatusReports } from './dispatch/reports.js';
+import { receiveInbound, type InboundDeps } from './services/inbound.js';
 import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
 import { Redis } from 'ioredis';
 import { SimulatorProvider } from './providers/simulator.js';
@@ -22,6 +24,8 @@ export interface Runtime {
   publish(changes: StatusChange[]): void;
   /** Publishes and, for new work (QUEUED/SCHEDULED), wakes every dispatcher. */
   announce(changes: StatusChange[]): void;
+  /** What storing replies and answering their keywords needs, for the webhook routes. */
+  inbound: Omit<InboundDeps, 'prisma' | 'logger'>;
   /** Undefined unless started with `dispatch: true`. */
   dispatcher: Dispatcher | undefined;
   startDispatcher(): void;
@@ -43,12 +47,35 @@ export async function createRuntime(options: {
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
   const compliance = createCompliance({ prisma, redis });
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
+  const publish = (changes: StatusChange[]) => {
+    for (const change of changes) pubsub.publishStatus(change);
+  };
+  const announce = (changes: StatusChange[]) => {
+    publish(changes);
+    if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
+  };
+  const inbound: Omit<InboundDeps, 'prisma' | 'logger'> = {
+    compliance,
+    publishInbound: (event) => pubsub.publishInbound(event),
+    announce,
+    sendOptions: { maxBodyLength: config.maxBodyLength, defaultCountry: config.defaultCountry },
+  };
+  // What SMPP receives on its connection takes the same path as a webhook's reports.
+  const events: ProviderEvents = {
+    async statusReports(provider, reports) {
+      publish((await applyStatusReports(prisma, provider, reports)).changes);
+    },
+    async inbound(provider, reports) {
+      await receiveInbound({ ...inbound, prisma, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
+    },
+  };
   const providers = createProviders({
     config,
     logger,
     publicUrl: options.publicUrl,
     simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
     simulatorStore: createDatabaseSimulatorStore(prisma),
+    events,
   });
   // The simulator plays a remote provider: reports accepted by a process that died are sent
   // by a surviving one. Only processes that dispatch take part.
@@ -62,9 +89,6 @@ export async function createRuntime(options: {
       }, 1_000)
     : undefined;
   recovery?.unref();
-  const publish = (changes: StatusChange[]) => {
-    for (const change of changes) pubsub.publishStatus(change);
-  };
   const dispatcher = options.dispatch
     ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
@@ -74,10 +98,8 @@ export async function createRuntime(options: {
     compliance,
     providers,
     publish,
-    announce(changes) {
-      publish(changes);
-      if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
-    },
+    announce,
+    inbound,
     dispatcher,
     startDispatcher: () => dispatcher?.start(),
     async stop() {

@@ -103,12 +103,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     publish,
     logger,
     publicUrl: () => publicUrl,
-    inbound: {
-      compliance: runtime.compliance,
-      publishInbound: (event) => pubsub.publishInbound(event),
-      announce,
-      sendOptions: { maxBodyLength: config.maxBodyLength, defaultCountry: config.defaultCountry },
-    },
+    inbound: runtime.inbound,
   };
 
   const openSockets = new Set<Socket>();

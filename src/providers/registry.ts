@@ -1,8 +1,12 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { AliyunProvider } from './aliyun.js';
 import { SimulatorProvider } from './simulator.js';
 import type { SimulatorStore } from './simulator-store.js';
-import type { SmsProvider } from './types.js';
+import { SmppProvider } from './smpp.js';
+import { TencentProvider } from './tencent.js';
+import { TwilioProvider } from './twilio.js';
+import type { ProviderEvents, SmsProvider } from './types.js';
 
 export interface ProviderContext {
   config: Config;
@@ -12,22 +16,41 @@ export interface ProviderContext {
   simulatorSecret: string;
   /** Durable memory for the simulator (survives crashes, shared by instances). */
   simulatorStore?: SimulatorStore;
+  /** Where connection-based providers (SMPP) hand delivery receipts and replies. */
+  events: ProviderEvents;
 }
+
+export const availableProviders = ['simulator', 'twilio', 'aliyun', 'tencent', 'smpp'] as const;
 
 /** The providers named in SMS_PROVIDERS, in routing order. Unknown names stop the start. */
 export function createProviders(context: ProviderContext): SmsProvider[] {
-  return context.config.providers.map((name) => {
+  const { config } = context;
+  const timeoutMs = config.providerTimeoutMs;
+  // loadConfig refuses to start without a named provider's variables; makeConfig (tests) may not.
+  const section = <T>(name: string, value: T | undefined): T => {
+    if (!value) throw new Error(`SMS_PROVIDERS names ${name} but its settings are missing (see README, "Providers")`);
+    return value;
+  };
+  return config.providers.map((name): SmsProvider => {
     switch (name) {
       case 'simulator':
         return new SimulatorProvider({
           secret: context.simulatorSecret,
           publicUrl: context.publicUrl,
-          reportDelayMs: context.config.simulatorDelayMs,
+          reportDelayMs: config.simulatorDelayMs,
           store: context.simulatorStore,
           onCallbackFailure: (failure) => context.logger.warn({ failure }, 'simulator could not deliver a report'),
         });
+      case 'twilio':
+        return new TwilioProvider({ ...section(name, config.twilio), publicUrl: context.publicUrl, timeoutMs });
+      case 'aliyun':
+        return new AliyunProvider({ ...section(name, config.aliyun), timeoutMs });
+      case 'tencent':
+        return new TencentProvider({ ...section(name, config.tencent), timeoutMs });
+      case 'smpp':
+        return new SmppProvider({ ...section(name, config.smpp), timeoutMs, events: context.events, logger: context.logger.child({ provider: 'smpp' }) });
       default:
-        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: simulator)`);
+        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${availableProviders.join(', ')})`);
     }
   });
 }

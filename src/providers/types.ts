@@ -160,6 +160,8 @@ export interface LookupHint {
   to: string;
   /** No earlier than the first submission attempt (minus a little clock skew). */
   since: Date;
+  /** The body as submitted, for providers that can only match on content (Twilio). */
+  body?: string;
 }
 
 /** A message the provider accepted and has not reported a final status for (reconciliation). */
