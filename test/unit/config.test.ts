@@ -8,7 +8,19 @@ describe('loadConfig', () => {
     expect(config.dataDir).toMatch(/\.herald$/);
   });
   it('parses lists and treats empty variables as unset', () => {
-    expect(loadConfig({ SMS_PROVIDERS: 'twilio, simulator', DATABASE_URL: '' })).toMatchObject({ providers: ['twilio', 'simulator'], databaseUrl: undefined });
+    expect(loadConfig({ SMS_PROVIDERS: 'smpp, simulator', SMPP_URL: 'smpp://id:pw@127.0.0.1:2775', DATABASE_URL: '' })).toMatchObject({
+      providers: ['smpp', 'simulator'],
+      databaseUrl: undefined,
+      smpp: { url: 'smpp://id:pw@127.0.0.1:2775', window: 10 },
+    });
+  });
+  it("refuses to start a named provider without its variables, naming each one", () => {
+    expect(() => loadConfig({ SMS_PROVIDERS: 'simulator,twilio,aliyun' })).toThrow(
+      /TWILIO_ACCOUNT_SID[\s\S]*TWILIO_AUTH_TOKEN[\s\S]*ALIYUN_ACCESS_KEY_ID[\s\S]*ALIYUN_CALLBACK_TOKEN[\s\S]*TWILIO_FROM/,
+    );
+    const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: 'MG1' };
+    expect(loadConfig({ SMS_PROVIDERS: 'twilio', ...twilio }).twilio).toMatchObject({ accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' });
+    expect(() => loadConfig({ SMS_PROVIDERS: 'aliyun', ALIYUN_CALLBACK_TOKEN: 'short' })).toThrow(/ALIYUN_CALLBACK_TOKEN: must be at least 16/);
   });
   it('names every bad variable at once', () => {
     let error: unknown;
