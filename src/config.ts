@@ -1,6 +1,7 @@
 // The environment, read once at start and validated; nothing else reads process.env.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRoutingConfig, RoutingConfigError } from './providers/routing.js';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
@@ -168,6 +169,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   if (e.SMS_PROVIDERS.includes('twilio') && !e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) {
     missing.push('  TWILIO_FROM: required (or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDERS names twilio');
+  }
+  if (e.SMS_ROUTES !== undefined) {
+    // Parsed again by the runtime; checked here so a bad SMS_ROUTES stops the start with the
+    // other configuration errors instead of a stack trace.
+    try {
+      parseRoutingConfig(e.SMS_ROUTES, e.SMS_PROVIDERS);
+    } catch (error) {
+      if (!(error instanceof RoutingConfigError)) throw error;
+      missing.push(...error.message.split('\n').filter((line) => line.startsWith('  ')), ...(error.message.includes('\n') ? [] : [`  ${error.message}`]));
+    }
   }
   if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
   const has = (name: keyof typeof providerEnv) => providerEnv[name].every((v) => present[v]);

@@ -6,6 +6,8 @@ import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import { createWakeSignal } from './dispatch/wake.js';
 import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
+import { ProviderPool } from './providers/provider-pool.js';
+import { parseRoutingConfig } from './providers/routing.js';
 import type { ProviderEvents, SmsProvider } from './providers/types.js';
 import { applyStatusReports } from './dispatch/reports.js';
 import { receiveInbound, type InboundDeps } from './services/inbound.js';
@@ -20,6 +22,8 @@ export interface Runtime {
   pubsub: HeraldPubSub;
   compliance: Compliance;
   providers: readonly SmsProvider[];
+  /** The providers behind routing, circuits and limits (the `providers` query reads it). */
+  pool: ProviderPool;
   /** Publishes status changes that have been committed. */
   publish(changes: StatusChange[]): void;
   /** Publishes and, for new work (QUEUED/SCHEDULED), wakes every dispatcher. */
@@ -89,14 +93,21 @@ export async function createRuntime(options: {
       }, 1_000)
     : undefined;
   recovery?.unref();
+  const pool = new ProviderPool(providers, {
+    routing: parseRoutingConfig(config.routes, config.providers),
+    redis,
+    // A message waiting this long for a provider's rate limit or window tries elsewhere.
+    maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
+  });
   const dispatcher = options.dispatch
-    ? createDispatcher({ prisma, providers, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
+    ? createDispatcher({ prisma, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
 
   return {
     pubsub,
     compliance,
     providers,
+    pool,
     publish,
     announce,
     inbound,

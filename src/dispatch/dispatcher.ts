@@ -4,6 +4,12 @@
 // If its dispatcher dies, the lease expires and another claims it; before resubmitting, it
 // asks the provider by reference whether the message was already taken (lookup), and
 // resubmits only when the provider does not know it or cannot say.
+//
+// Routing gives each message an ordered list of providers. The dispatcher tries them in turn
+// (failover) only while a provider certainly did not take the message: an error answer,
+// a refused connection, an open circuit. After an ambiguous failure (a timeout once the
+// request was written) the message is pinned to that provider: it goes elsewhere only after
+// that provider's lookup says it does not have it. Never two providers for one message.
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db/database.js';
 import { retryDelayMs } from '../domain/backoff.js';
@@ -11,7 +17,8 @@ import { openSealed } from '../domain/sealing.js';
 import type { Encoding } from '../domain/segments.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { Logger } from '../logger.js';
-import type { SendResult, SmsProvider } from '../providers/types.js';
+import type { ProviderPool } from '../providers/provider-pool.js';
+import type { LookupHint, OutboundMessage, ProviderTemplate, SendResult, SmsProvider } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
 import { changeMessage } from './message-store.js';
 import { applyPendingReports, sweepPendingReports } from './reports.js';
@@ -29,8 +36,8 @@ export interface DispatcherOptions {
 
 export interface DispatcherDeps {
   prisma: PrismaClient;
-  /** Providers in routing order; the first one takes new messages. */
-  providers: readonly SmsProvider[];
+  /** The providers behind routing, circuit breakers and limits. */
+  pool: ProviderPool;
   publish: (changes: StatusChange[]) => void;
   wake: WakeSignal;
   logger: Logger;
@@ -52,7 +59,12 @@ interface ClaimedMessage {
   /** The real body of a message carrying a secret; `body` then holds it masked. */
   sealedBody: Uint8Array | null;
   attempts: number;
+  /** Set while SENDING only when an ambiguous failure pinned the message to this provider. */
   provider: string | null;
+  templateId: string | null;
+  variables: unknown;
+  category: string | null;
+  createdAt: Date;
   /** SENDING when this claim took over an expired lease (or a retry whose backoff ran out). */
   previous: MessageStatus;
 }
@@ -66,6 +78,27 @@ export interface Dispatcher {
 }
 
 const PENDING_SWEEP_MS = 5_000;
+
+interface TemplateInfo {
+  name: string;
+  providerTemplates: Record<string, ProviderTemplate>;
+}
+
+function outbound(message: ClaimedMessage, body: string, template: TemplateInfo | undefined, provider: SmsProvider): OutboundMessage {
+  return {
+    id: message.id,
+    to: message.to,
+    from: message.from ?? undefined,
+    body,
+    segments: message.segments,
+    encoding: message.encoding,
+    template: template && {
+      name: template.name,
+      variables: Object.fromEntries(Object.entries((message.variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      providerTemplate: template.providerTemplates[provider.name],
+    },
+  };
+}
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { prisma, logger, options } = deps;
@@ -89,7 +122,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function runOnce(): Promise<number> {
     await promoteScheduled();
     const claimed = await claim();
-    if (claimed.length > 0) await Promise.all(claimed.map((m) => dispatchOne(m)));
+    if (claimed.length > 0) {
+      const templates = await loadTemplates(claimed);
+      await Promise.all(claimed.map((m) => dispatchOne(m, m.templateId ? templates.get(m.templateId) : undefined)));
+    }
     if (Date.now() - lastSweep > PENDING_SWEEP_MS) {
       lastSweep = Date.now();
       deps.publish(await sweepPendingReports(prisma));
@@ -125,7 +161,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       SET status = 'SENDING', "leaseUntil" = ${leaseUntil}, "leaseOwner" = ${owner}, attempts = m.attempts + 1, "updatedAt" = ${at}
       FROM due WHERE m.id = due.id
       RETURNING m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
-                m.encoding::text AS encoding, m."sealedBody", m.attempts, m.provider, due.previous::text AS previous`;
+                m.encoding::text AS encoding, m."sealedBody", m.attempts, m.provider, m."templateId"::text, m.variables,
+                m.category::text, m."createdAt", due.previous::text AS previous`;
     const claimed = rows.map((r) => ({
       ...r,
       encoding: r.encoding as Encoding,
@@ -139,25 +176,60 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return claimed;
   }
 
-  async function dispatchOne(message: ClaimedMessage): Promise<void> {
-    const provider = deps.providers[0];
+  /** Names and provider mappings of the templates a batch uses: one query per batch. */
+  async function loadTemplates(claimed: ClaimedMessage[]): Promise<Map<string, TemplateInfo>> {
+    const ids = [...new Set(claimed.map((m) => m.templateId).filter((id): id is string => id !== null))];
+    if (ids.length === 0) return new Map();
+    const rows = await prisma.template.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, providerTemplates: true } });
+    return new Map(rows.map((r) => [r.id, { name: r.name, providerTemplates: (r.providerTemplates ?? {}) as unknown as Record<string, ProviderTemplate> }]));
+  }
+
+  async function dispatchOne(message: ClaimedMessage, template: TemplateInfo | undefined): Promise<void> {
     try {
-      let result: SendResult | undefined;
-      if (message.previous === 'SENDING' && provider.lookup) {
-        // A previous attempt may have reached the provider (crash, or a timeout that was really
+      const body = message.sealedBody ? openSealed(deps.sealKey, message.sealedBody) : message.body;
+      // A template-only provider needs a mapping of this template; a message carrying a
+      // secret has its variables masked, so it never goes to one (the sealed body is the text).
+      const canCarry = (p: SmsProvider) => !p.templateOnly || (!message.sealedBody && template?.providerTemplates[p.name] !== undefined);
+      let route = deps.pool.route({ to: message.to, templateName: template?.name, category: message.category }, canCarry);
+      const pinned = message.previous === 'SENDING' && message.provider ? deps.pool.get(message.provider) : undefined;
+
+      if (message.previous === 'SENDING') {
+        // A previous attempt may have reached a provider (crash, or a timeout that was really
         // accepted): ask before sending again.
-        const known = await provider.lookup(message.id, { to: message.to, since: new Date(0) });
-        if (known.found) result = { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: known.rawStatus };
+        const hint = { to: message.to, since: new Date(message.createdAt.getTime() - 60_000), body };
+        const known = await lookUp(pinned ? [pinned] : route, message.id, hint, pinned);
+        if (known === 'unknown') return await recordRetry(message, pinned!, { kind: 'retryable', errorCode: 'TIMEOUT', message: `${pinned!.name} cannot say yet whether it took the message`, maybeAccepted: true });
+        if (known) return await record(message, known.provider, known.result);
+        // Without a lookup, a pinned message can only go back to the provider that may have it.
+        if (pinned && !pinned.lookup) route = [pinned];
       }
-      result ??= await provider.send({
-        id: message.id,
-        to: message.to,
-        from: message.from ?? undefined,
-        body: message.sealedBody ? openSealed(deps.sealKey, message.sealedBody) : message.body,
-        segments: message.segments,
-        encoding: message.encoding,
-      });
-      await record(message, provider, result);
+      if (route.length === 0) {
+        return await record(message, undefined, {
+          kind: 'rejected',
+          errorCode: 'UNKNOWN',
+          rawCode: 'NO_ROUTE',
+          message: template?.name
+            ? `no configured provider can send template "${template.name}" (template-only providers need its mapping: setTemplateProviderMapping)`
+            : 'no configured provider can send this message',
+        });
+      }
+
+      let lastFailure: { provider: SmsProvider; result: Extract<SendResult, { kind: 'retryable' }> } | undefined;
+      let retryInMs = Infinity;
+      for (const provider of route) {
+        const result = await deps.pool.submit(provider, outbound(message, body, template, provider));
+        if (result.kind === 'unavailable') {
+          retryInMs = Math.min(retryInMs, result.retryInMs);
+          continue;
+        }
+        if (result.kind !== 'retryable') return await record(message, provider, result);
+        if (result.maybeAccepted) return await recordRetry(message, provider, result);
+        lastFailure = { provider, result }; // certainly not taken: try the next provider
+      }
+      if (lastFailure) return await recordRetry(message, lastFailure.provider, lastFailure.result, false);
+      // Every provider's circuit is open (or its limits are saturated): nothing was tried, so
+      // this does not use up an attempt; look again when the first circuit lets a probe through.
+      await recordRetry(message, undefined, { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: 'every provider for this message is unavailable (circuit open or at its limit)', retryAfterMs: retryInMs }, false, true);
     } catch (error) {
       // Adapters return failures as values; a throw is a bug or the database going away.
       // Leave the lease to expire: the message is retried (after a lookup) by whoever claims it.
@@ -165,55 +237,88 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
-  async function record(message: ClaimedMessage, provider: SmsProvider, result: SendResult): Promise<void> {
-    const at = now();
-    const changes: StatusChange[] = [];
-    switch (result.kind) {
-      case 'accepted': {
-        const change = await changeMessage(prisma, message.id, (m) => ({
-          // A delivery report may already have moved it past SENT: then only the ids are stored.
-          next: m.status === 'SENDING' ? 'SENT' : null,
-          data: { provider: provider.name, providerMessageId: result.providerMessageId, sentAt: at, leaseUntil: null, errorCode: null, errorMessage: null },
-          event: m.status === 'SENDING' ? { source: 'DISPATCHER', provider: provider.name, rawStatus: result.rawStatus ?? null, at } : undefined,
-        }));
-        if (change) changes.push(change);
-        changes.push(...(await applyPendingReports(prisma, provider.name, result.providerMessageId, message.id)));
-        break;
-      }
-      case 'rejected': {
-        const change = await changeMessage(prisma, message.id, (m) => ({
-          next: m.status === 'SENDING' ? 'REJECTED' : null,
-          data: { provider: provider.name, errorCode: result.errorCode, errorMessage: result.message, leaseUntil: null },
-          event: { source: 'DISPATCHER', provider: provider.name, rawStatus: result.rawCode, errorCode: result.errorCode, at },
-        }));
-        if (change) changes.push(change);
-        break;
-      }
-      case 'retryable': {
-        const exhausted = message.attempts >= options.maxAttempts;
-        const delay = Math.max(result.retryAfterMs ?? 0, retryDelayMs(message.attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }));
-        const change = await changeMessage(prisma, message.id, (m) => {
-          if (m.status !== 'SENDING') return { next: null };
-          if (exhausted) {
-            return {
-              next: 'FAILED',
-              data: { provider: provider.name, errorCode: result.errorCode, errorMessage: `${result.message} (after ${message.attempts} attempts)`, leaseUntil: null },
-              event: { source: 'DISPATCHER', provider: provider.name, rawStatus: result.rawCode ?? null, errorCode: result.errorCode, at },
-            };
-          }
-          // Stay in SENDING (statuses never go back) and let the lease run out at the retry time:
-          // the next claim is then a takeover, which looks the message up before resubmitting.
-          return {
-            next: null,
-            data: { leaseUntil: new Date(at.getTime() + delay), errorCode: result.errorCode, errorMessage: result.message },
-            event: { status: 'SENDING', source: 'DISPATCHER', provider: provider.name, rawStatus: result.rawCode ?? 'retry', errorCode: result.errorCode, at },
-          };
-        });
-        if (change) changes.push(change);
-        break;
+  /**
+   * Asks providers whether they already have the message. `'unknown'` when the pinned
+   * provider cannot be asked right now (the message must wait for it); other providers'
+   * lookup failures only mean they cannot confirm (they were never sure to have it).
+   */
+  async function lookUp(providers: SmsProvider[], id: string, hint: LookupHint, pinned: SmsProvider | undefined) {
+    for (const provider of providers) {
+      if (!provider.lookup) continue;
+      try {
+        const known = await provider.lookup(id, hint);
+        if (known.found) return { provider, result: { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: known.rawStatus } satisfies SendResult };
+      } catch (error) {
+        logger.warn({ err: error, messageId: id, provider: provider.name }, 'provider lookup failed');
+        if (provider === pinned) return 'unknown' as const;
       }
     }
+    return undefined;
+  }
+
+  async function record(message: ClaimedMessage, provider: SmsProvider | undefined, result: Exclude<SendResult, { kind: 'retryable' }>): Promise<void> {
+    const at = now();
+    const name = provider?.name ?? null;
+    const changes: StatusChange[] = [];
+    if (result.kind === 'accepted') {
+      const change = await changeMessage(prisma, message.id, (m) => ({
+        // A delivery report may already have moved it past SENT: then only the ids are stored.
+        next: m.status === 'SENDING' ? 'SENT' : null,
+        data: { provider: name, providerMessageId: result.providerMessageId, sentAt: at, leaseUntil: null, errorCode: null, errorMessage: null },
+        event: m.status === 'SENDING' ? { source: 'DISPATCHER', provider: name, rawStatus: result.rawStatus ?? null, at } : undefined,
+      }));
+      if (change) changes.push(change);
+      changes.push(...(await applyPendingReports(prisma, name!, result.providerMessageId, message.id)));
+    } else {
+      const change = await changeMessage(prisma, message.id, (m) => ({
+        next: m.status === 'SENDING' ? 'REJECTED' : null,
+        data: { provider: name, errorCode: result.errorCode, errorMessage: result.message, leaseUntil: null },
+        event: { source: 'DISPATCHER', provider: name, rawStatus: result.rawCode, errorCode: result.errorCode, at },
+      }));
+      if (change) changes.push(change);
+    }
     deps.publish(changes);
+  }
+
+  /**
+   * A submission to retry later: stays SENDING with its lease running out at the retry time
+   * (the next claim is a takeover, which looks the message up first), or FAILED when the
+   * attempts are used up. `pin` keeps an ambiguous failure's provider on the message.
+   */
+  async function recordRetry(
+    message: ClaimedMessage,
+    provider: SmsProvider | undefined,
+    result: Extract<SendResult, { kind: 'retryable' }>,
+    pin = result.maybeAccepted === true,
+    freeAttempt = false,
+  ): Promise<void> {
+    const at = now();
+    const name = provider?.name ?? null;
+    const exhausted = !freeAttempt && message.attempts >= options.maxAttempts;
+    const backoff = retryDelayMs(message.attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
+    const delay = freeAttempt ? Math.min(result.retryAfterMs ?? backoff, options.retryMaxMs) : Math.max(result.retryAfterMs ?? 0, backoff);
+    const change = await changeMessage(prisma, message.id, (m) => {
+      if (m.status !== 'SENDING') return { next: null };
+      if (exhausted) {
+        return {
+          next: 'FAILED',
+          data: { provider: name, errorCode: result.errorCode, errorMessage: `${result.message} (after ${message.attempts} attempts)`, leaseUntil: null },
+          event: { source: 'DISPATCHER', provider: name, rawStatus: result.rawCode ?? null, errorCode: result.errorCode, at },
+        };
+      }
+      return {
+        next: null,
+        data: {
+          leaseUntil: new Date(at.getTime() + delay),
+          errorCode: result.errorCode,
+          errorMessage: result.message,
+          provider: pin ? name : null,
+          ...(freeAttempt && { attempts: message.attempts - 1 }),
+        },
+        event: { status: 'SENDING', source: 'DISPATCHER', provider: name, rawStatus: result.rawCode ?? 'retry', errorCode: result.errorCode, at },
+      };
+    });
+    deps.publish(change ? [change] : []);
   }
 
   async function runLoop(): Promise<void> {

@@ -1,0 +1,190 @@
+// The configured providers behind their protections: routing order, a circuit breaker each,
+// a throughput limit (messages per second, shared through Redis when REDIS_URL is set), an
+// in-flight window, and recent outcome statistics for the `providers` query.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
+import { candidates, type ProviderLimits, type RoutableMessage, type RoutingConfig } from './routing.js';
+import type { OutboundMessage, SendResult, SmsProvider } from './types.js';
+
+export interface ProviderHealth extends StatsSnapshot {
+  name: string;
+  /** UP (circuit closed), DEGRADED (half-open: probing), DOWN (open). */
+  state: 'UP' | 'DEGRADED' | 'DOWN';
+  circuit: CircuitState;
+  inFlight: number;
+  ratePerSecond: number | null;
+  window: number | null;
+  templateOnly: boolean;
+  windowSeconds: number;
+  lastErrorCode: string | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+}
+
+/** Why a provider was not asked: its circuit is open, or its limits made the message wait too long. */
+export type Unavailable = { kind: 'unavailable'; reason: 'circuit-open' | 'busy'; retryInMs: number };
+
+export interface ProviderPoolOptions {
+  routing: RoutingConfig;
+  redis?: Redis;
+  /** Longest a submission waits for a rate-limit token or window slot before trying elsewhere. */
+  maxWaitMs: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface Entry {
+  provider: SmsProvider;
+  breaker: CircuitBreaker;
+  stats: ProviderStats;
+  limits: ProviderLimits;
+  rate?: RateLimiterAbstract;
+  inFlight: number;
+  waiting: (() => void)[];
+  lastError?: { code: string; message: string; at: Date };
+}
+
+export class ProviderPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly providers: readonly SmsProvider[],
+    private readonly options: ProviderPoolOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    for (const provider of providers) {
+      const limits = options.routing.limits[provider.name] ?? {};
+      this.entries.set(provider.name, {
+        provider,
+        breaker: new CircuitBreaker({ ...options.routing.circuit, now: this.now }),
+        stats: new ProviderStats(undefined, undefined, this.now),
+        limits,
+        rate: limits.ratePerSecond ? rateLimiter(provider.name, limits.ratePerSecond, options.redis) : undefined,
+        inFlight: 0,
+        waiting: [],
+      });
+    }
+  }
+
+  get(name: string): SmsProvider | undefined {
+    return this.entries.get(name)?.provider;
+  }
+
+  /**
+   * The providers to try for a message, in order. `canCarry` drops those that cannot send it
+   * (a template-only provider without a mapping for the message's template).
+   */
+  route(message: RoutableMessage, canCarry: (provider: SmsProvider) => boolean): SmsProvider[] {
+    return candidates(this.options.routing, message, this.options.random)
+      .map((name) => this.entries.get(name)?.provider)
+      .filter((p): p is SmsProvider => p !== undefined && canCarry(p));
+  }
+
+  /** Submits through the provider's circuit, rate limit and window, recording the outcome. */
+  async submit(provider: SmsProvider, message: OutboundMessage): Promise<SendResult | Unavailable> {
+    const entry = this.entries.get(provider.name);
+    if (!entry) throw new Error(`unknown provider ${provider.name}`);
+    if (!entry.breaker.tryAcquire()) return { kind: 'unavailable', reason: 'circuit-open', retryInMs: this.options.routing.circuit.openMs };
+    const deadline = this.now() + this.options.maxWaitMs;
+    if (!(await this.takeRateToken(entry, deadline)) || !(await this.takeSlot(entry, deadline))) {
+      entry.breaker.release();
+      return { kind: 'unavailable', reason: 'busy', retryInMs: 1_000 };
+    }
+    const started = performance.now();
+    let result: SendResult;
+    try {
+      result = await provider.send(message);
+    } catch (error) {
+      // Adapters return failures as values; a throw is a bug in one. Count it against the
+      // provider (it did not take the message) rather than crash the round.
+      result = { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: `adapter error: ${(error as Error).message}` };
+    } finally {
+      this.releaseSlot(entry);
+    }
+    entry.stats.record(performance.now() - started, result.kind !== 'retryable');
+    if (result.kind !== 'retryable') entry.breaker.success();
+    else {
+      entry.breaker.failure();
+      entry.lastError = { code: result.errorCode, message: result.message, at: new Date(this.now()) };
+    }
+    return result;
+  }
+
+  /** Each provider's state, limits and recent outcomes, for the `providers` query. */
+  health(): ProviderHealth[] {
+    return [...this.entries.values()].map((e) => {
+      const circuit = e.breaker.current;
+      return {
+        name: e.provider.name,
+        state: circuit === 'CLOSED' ? 'UP' : circuit === 'OPEN' ? 'DOWN' : 'DEGRADED',
+        circuit,
+        inFlight: e.inFlight,
+        ratePerSecond: e.limits.ratePerSecond ?? null,
+        window: e.limits.window ?? null,
+        templateOnly: e.provider.templateOnly === true,
+        windowSeconds: e.stats.windowSeconds,
+        lastErrorCode: e.lastError?.code ?? null,
+        lastError: e.lastError?.message ?? null,
+        lastErrorAt: e.lastError?.at ?? null,
+        ...e.stats.snapshot(),
+      };
+    });
+  }
+
+  private async takeRateToken(entry: Entry, deadline: number): Promise<boolean> {
+    if (!entry.rate) return true;
+    for (;;) {
+      try {
+        await entry.rate.consume('send');
+        return true;
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error; // Redis down: surface it
+        const wait = error.msBeforeNext;
+        if (this.now() + wait > deadline) return false;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async takeSlot(entry: Entry, deadline: number): Promise<boolean> {
+    const window = entry.limits.window;
+    if (!window) {
+      entry.inFlight++;
+      return true;
+    }
+    while (entry.inFlight >= window) {
+      const remaining = deadline - this.now();
+      if (remaining <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, remaining);
+        function wake() {
+          clearTimeout(timer);
+          resolve();
+        }
+        entry.waiting.push(wake);
+      });
+    }
+    entry.inFlight++;
+    return true;
+  }
+
+  private releaseSlot(entry: Entry): void {
+    entry.inFlight--;
+    entry.waiting.shift()?.();
+  }
+}
+
+/** Fixed one-second windows (several when the rate is below one per second). */
+function rateLimiter(name: string, perSecond: number, redis?: Redis): RateLimiterAbstract {
+  const points = perSecond >= 1 ? Math.round(perSecond) : 1;
+  const duration = perSecond >= 1 ? 1 : Math.round(1 / perSecond);
+  const keyPrefix = `herald:provider-rate:${name}`;
+  return redis ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration }) : new RateLimiterMemory({ keyPrefix, points, duration });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
