@@ -3,6 +3,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
+import { createReconciler, type Reconciler } from './dispatch/reconciler.js';
 import { createWakeSignal } from './dispatch/wake.js';
 import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
@@ -32,6 +33,8 @@ export interface Runtime {
   inbound: Omit<InboundDeps, 'prisma' | 'logger'>;
   /** Undefined unless started with `dispatch: true`. */
   dispatcher: Dispatcher | undefined;
+  /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
+  reconciler: Reconciler | undefined;
   startDispatcher(): void;
   stop(): Promise<void>;
 }
@@ -99,6 +102,9 @@ export async function createRuntime(options: {
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
   });
+  const reconciler = options.dispatch
+    ? createReconciler({ prisma, pool, publish, logger, options: config.reconcile })
+    : undefined;
   const dispatcher = options.dispatch
     ? createDispatcher({ prisma, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
@@ -112,9 +118,14 @@ export async function createRuntime(options: {
     announce,
     inbound,
     dispatcher,
-    startDispatcher: () => dispatcher?.start(),
+    reconciler,
+    startDispatcher: () => {
+      dispatcher?.start();
+      reconciler?.start();
+    },
     async stop() {
       clearInterval(recovery);
+      await reconciler?.stop();
       await dispatcher?.stop();
       await Promise.all(providers.map((p) => p.close?.()));
       await wake.close();

@@ -13,6 +13,8 @@ import { buildSchema } from './schema/index.js';
 import type { Context } from './schema/context.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { SmsProvider } from './providers/types.js';
+import type { ProviderPool } from './providers/provider-pool.js';
+import type { Reconciler } from './dispatch/reconciler.js';
 import type { HeraldPubSub } from './pubsub.js';
 import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
@@ -33,6 +35,9 @@ export interface RunningHerald {
   /** The first ADMIN key, when this start created it on an empty database. */
   bootstrapKey: CreatedApiKey | undefined;
   providers: readonly SmsProvider[];
+  pool: ProviderPool;
+  /** Undefined unless dispatching. */
+  reconciler: Reconciler | undefined;
   pubsub: HeraldPubSub;
   /** Undefined when DISPATCH=off. */
   dispatcher: Dispatcher | undefined;
@@ -85,6 +90,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       announce,
       compliance: runtime.compliance,
       providers,
+      pool: runtime.pool,
       // WebSocket operations were authenticated when the socket connected.
       auth: await limitRequests(auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
@@ -206,7 +212,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       if (ownsDatabase) await database.close();
     })());
 
-  return { url, port, database, yoga, bootstrapKey, providers, pubsub, dispatcher: runtime.dispatcher, stop };
+  return { url, port, database, yoga, bootstrapKey, providers, pool: runtime.pool, reconciler: runtime.reconciler, pubsub, dispatcher: runtime.dispatcher, stop };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -14,6 +14,8 @@ export interface LockedMessage {
   batchId: string | null;
   status: MessageStatus;
   providerMessageId: string | null;
+  /** The status is Herald's own EXPIRED after the report deadline; a real report may correct it. */
+  statusSynthetic: boolean;
 }
 
 export interface EventFields {
@@ -53,8 +55,8 @@ export async function changeMessageIn(tx: Tx, id: string, decide: (message: Lock
 }
 
 export async function lockMessage(tx: Tx, id: string): Promise<LockedMessage | undefined> {
-  const rows = await tx.$queryRaw<{ id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null }[]>`
-    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId"
+  const rows = await tx.$queryRaw<{ id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null; statusSynthetic: boolean }[]>`
+    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic"
     FROM "Message" WHERE id = ${id}::uuid FOR UPDATE`;
   const row = rows[0];
   if (!row || !isMessageStatus(row.status)) return undefined;

@@ -46,8 +46,10 @@ export async function applyOneReport(prisma: PrismaClient, messageId: string, pr
 /** How one report changes a message (the status machine decides), for `changeMessage`. */
 function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
   return (message) => {
-    const { next } = applyReport(message.status, report);
+    const { next, outcome } = applyReport(message.status, report, { synthetic: message.statusSynthetic });
     const data: Prisma.MessageUpdateInput = {};
+    // The provider's own word, even a confirming EXPIRED, makes a synthetic status real.
+    if (message.statusSynthetic && isFinal(report.status)) data.statusSynthetic = false;
     if (report.providerMessageId && !message.providerMessageId) {
       data.providerMessageId = report.providerMessageId;
       data.provider = provider;
@@ -56,6 +58,10 @@ function decideReport(provider: string, report: StatusReport, now: Date): (messa
       data.leaseUntil = isFinal(next) ? null : undefined;
       if (next === 'DELIVERED') data.deliveredAt = report.occurredAt ?? now;
       if (next === 'SENT') data.sentAt = report.occurredAt ?? now;
+      if (outcome === 'corrected' && next === 'DELIVERED') {
+        data.errorCode = null;
+        data.errorMessage = null;
+      }
       if (isFinal(next) && next !== 'DELIVERED') {
         data.errorCode = report.errorCode ?? report.rawErrorCode ?? next;
         data.errorMessage = `provider reported ${report.rawStatus}`;

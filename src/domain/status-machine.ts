@@ -98,9 +98,10 @@ export function isCancelable(status: MessageStatus): boolean {
  *   a DELIVERED then UNDELIVERED pair stays DELIVERED whatever the provider meant;
  * - `not-handed-over`: the message is SCHEDULED or QUEUED, so no provider holds it and the
  *   report cannot be about it;
+ * - `corrected`: a real final report replaces a synthetic EXPIRED (see `synthetic`);
  * - `not-allowed`: any other move the lifecycle forbids (e.g. CANCELED reported after SENDING).
  */
-export type ReportOutcome = 'advanced' | 'duplicate' | 'stale' | 'final-conflict' | 'not-handed-over' | 'not-allowed';
+export type ReportOutcome = 'advanced' | 'corrected' | 'duplicate' | 'stale' | 'final-conflict' | 'not-handed-over' | 'not-allowed';
 
 export interface ReportDecision {
   /** The status to move to, or null to record the report as an event only. */
@@ -114,8 +115,11 @@ export interface ReportDecision {
  * interleaving or duplication of one provider's reports with at most one final outcome
  * ends in the same status.
  */
-export function applyReport(current: MessageStatus, report: { status: MessageStatus }): ReportDecision {
+export function applyReport(current: MessageStatus, report: { status: MessageStatus }, options: { synthetic?: boolean } = {}): ReportDecision {
   const reported = report.status;
+  // The one exception to "final is final": an EXPIRED that Herald set itself when no report
+  // came before the deadline (`synthetic`) gives way to the provider's real final word.
+  if (options.synthetic && current === 'EXPIRED' && isFinal(reported) && reported !== 'EXPIRED') return { next: reported, outcome: 'corrected' };
   if (reported === current) return { next: null, outcome: 'duplicate' };
   if (isFinal(current)) return { next: null, outcome: isFinal(reported) ? 'final-conflict' : 'stale' };
   if (current === 'SCHEDULED' || current === 'QUEUED') return { next: null, outcome: 'not-handed-over' };

@@ -18,7 +18,7 @@ import {
 } from './simulator-payload.js';
 import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
 import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-store.js';
-import type { InboundReport, LookupResult, OutboundMessage, SendResult, SmsProvider, StatusReport, WebhookRequest } from './types.js';
+import type { InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from './types.js';
 
 /** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
 export interface SimulatorBehaviour {
@@ -187,6 +187,17 @@ export class SimulatorProvider implements SmsProvider {
     if (!submission) return { found: false };
     const rawStatus: SimulatorStatusWord = submission.reportedAt ? submission.outcome : 'accepted';
     return { found: true, providerMessageId: submission.providerMessageId, status: simulatorStatusWords[rawStatus], rawStatus };
+  }
+
+  /**
+   * The outcome of an accepted message, as a real provider's status API would give it: the
+   * simulator decides the carrier's answer at acceptance, so it is known even while its push
+   * is still delayed or was lost.
+   */
+  async queryStatus(message: SentMessageRef): Promise<StatusReport | undefined> {
+    const submission = await this.store.find(message.id);
+    if (!submission || submission.providerMessageId !== message.providerMessageId) return undefined;
+    return { reference: submission.reference, providerMessageId: submission.providerMessageId, status: simulatorStatusWords[submission.outcome], rawStatus: submission.outcome };
   }
 
   /**

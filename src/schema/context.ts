@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKeyRole } from '../domain/api-key.js';
+import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 import type { Compliance } from '../services/compliance.js';
@@ -23,4 +24,6 @@ export interface Context {
   compliance: Compliance;
   /** The configured providers, in routing order (simulateInboundMessage needs the simulator). */
   providers: readonly SmsProvider[];
+  /** Providers behind routing, circuits and limits: their health for the `providers` query. */
+  pool: ProviderPool;
 }

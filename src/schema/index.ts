@@ -13,6 +13,7 @@ import './inbound.js';
 import './inbound-conversation.js';
 import './subscriptions.js';
 import './verification.js';
+import './providers.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -65,6 +65,9 @@ export const Message = builder.prismaNode('Message', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    statusSynthetic: t.exposeBoolean('statusSynthetic', {
+      description: 'True when Herald set the final status itself (EXPIRED: no delivery report before the deadline); a later real report may still correct it.',
+    }),
     template: t.relation('template', { nullable: true, description: 'The template it was sent with (even if since deleted).' }),
     templateVersion: t.relation('templateVersion', { nullable: true, description: 'The exact template version used.' }),
     category: t.expose('category', { type: TemplateCategoryEnum, nullable: true }),

@@ -5,6 +5,7 @@ import {
   SensitiveContentError,
   ValidationError,
 } from '../domain/errors.js';
+import { readMappings, setTemplateProviderMapping } from '../services/template-mappings.js';
 import { createTemplate, deleteTemplate, reviewTemplate, submitTemplate, updateTemplate } from '../services/templates.js';
 import { builder } from './builder.js';
 import { unwrap } from './unwrap.js';
@@ -19,6 +20,14 @@ export const TemplateStatusEnum = builder.enumType('TemplateStatus', {
 export const TemplateCategoryEnum = builder.enumType('TemplateCategory', {
   description: 'What a template is for; frequency limits and opt-out rules depend on it.',
   values: ['OTP', 'NOTIFICATION', 'MARKETING'] as const,
+});
+
+const ProviderTemplateMapping = builder.objectRef<{ provider: string; code: string; params: string[] | null }>('ProviderTemplateMapping').implement({
+  fields: (t) => ({
+    provider: t.exposeString('provider'),
+    code: t.exposeString('code', { description: "The provider's template code (Aliyun TemplateCode, Tencent TemplateId)." }),
+    params: t.exposeStringList('params', { nullable: true, description: 'Variable names in the order of the provider\'s positional parameters.' }),
+  }),
 });
 
 export const TemplateVersion = builder.prismaObject('TemplateVersion', {
@@ -55,9 +64,35 @@ export const Template = builder.prismaNode('Template', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
+    providerTemplates: t.field({
+      type: [ProviderTemplateMapping],
+      description: "This template's codes at template-only providers (Aliyun, Tencent), set by setTemplateProviderMapping.",
+      resolve: (tpl) => Object.entries(readMappings(tpl.providerTemplates)).map(([provider, m]) => ({ provider, code: m.code, params: m.params ?? null })),
+    }),
     versions: t.relation('versions', { description: 'Newest first.', query: { orderBy: { version: 'desc' } } }),
   }),
 });
+
+builder.mutationFields((t) => ({
+  setTemplateProviderMapping: t.field({
+    type: Template,
+    description:
+      'ADMIN only. Maps this template to its counterpart at a template-only provider (Aliyun TemplateCode, Tencent TemplateId), ' +
+      "with the variables in the provider's parameter order where it takes them by position. `code: null` removes the mapping.",
+    errors: { types: [ValidationError, NotFoundError, ForbiddenError] },
+    args: {
+      id: t.arg.id({ required: true }),
+      provider: t.arg.string({ required: true }),
+      code: t.arg.string({ required: false }),
+      params: t.arg.stringList({ required: false }),
+    },
+    resolve: async (_root, args, ctx) => {
+      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can map templates to providers');
+      const input = { provider: args.provider, code: args.code ?? null, params: args.params };
+      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.prisma, ctx.auth.accountId, templateId(args.id), input, { providers: ctx.config.providers })).id);
+    },
+  }),
+}));
 
 builder.queryFields((t) => ({
   template: t.prismaField({

@@ -21,7 +21,7 @@ export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof wi
  * (in a transaction), its row stays locked until the transaction ends, so that concurrent
  * edits read the version the previous edit made instead of all making the same new version.
  */
-async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string, options: { forUpdate?: boolean } = {}) {
+export async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string, options: { forUpdate?: boolean } = {}) {
   // Callers may pass a client's id as given (sendMessage does): not a uuid is not found, not a database error.
   if (!isUuid(id)) return undefined;
   if (options.forUpdate) await prisma.$executeRaw`SELECT 1 FROM "Template" WHERE "id" = ${id}::uuid AND "accountId" = ${accountId}::uuid FOR UPDATE`;

@@ -174,3 +174,14 @@ describe('applyReport properties', () => {
     );
   });
 });
+
+describe('synthetic EXPIRED', () => {
+  it('gives way to a real final report, and only to a final one', () => {
+    expect(applyReport('EXPIRED', { status: 'DELIVERED' }, { synthetic: true })).toEqual({ next: 'DELIVERED', outcome: 'corrected' });
+    expect(applyReport('EXPIRED', { status: 'UNDELIVERED' }, { synthetic: true })).toEqual({ next: 'UNDELIVERED', outcome: 'corrected' });
+    expect(applyReport('EXPIRED', { status: 'EXPIRED' }, { synthetic: true })).toEqual({ next: null, outcome: 'duplicate' });
+    expect(applyReport('EXPIRED', { status: 'SENT' }, { synthetic: true })).toEqual({ next: null, outcome: 'stale' });
+    // A real EXPIRED is as final as any other final status.
+    expect(applyReport('EXPIRED', { status: 'DELIVERED' })).toEqual({ next: null, outcome: 'final-conflict' });
+  });
+});
