@@ -123,8 +123,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     await promoteScheduled();
     const claimed = await claim();
     if (claimed.length > 0) {
-      const templates = await loadTemplates(claimed);
-      await Promise.all(claimed.map((m) => dispatchOne(m, m.templateId ? templates.get(m.templateId) : undefined)));
+      const [templates, identities] = await Promise.all([loadTemplates(claimed), loadIdentityProviders(claimed)]);
+      await Promise.all(
+        claimed.map((m) => dispatchOne(m, m.templateId ? templates.get(m.templateId) : undefined, m.from ? identities.get(m.from) : undefined)),
+      );
     }
     if (Date.now() - lastSweep > PENDING_SWEEP_MS) {
       lastSweep = Date.now();
@@ -184,13 +186,26 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return new Map(rows.map((r) => [r.id, { name: r.name, providerTemplates: (r.providerTemplates ?? {}) as unknown as Record<string, ProviderTemplate> }]));
   }
 
-  async function dispatchOne(message: ClaimedMessage, template: TemplateInfo | undefined): Promise<void> {
+  /** The provider each sender identity of the batch is provisioned on, where it names one. */
+  async function loadIdentityProviders(claimed: ClaimedMessage[]): Promise<Map<string, string>> {
+    const values = [...new Set(claimed.map((m) => m.from).filter((v): v is string => v !== null))];
+    if (values.length === 0) return new Map();
+    const rows = await prisma.senderIdentity.findMany({ where: { value: { in: values }, provider: { not: null } }, select: { value: true, provider: true } });
+    return new Map(rows.map((r) => [r.value, r.provider!]));
+  }
+
+  async function dispatchOne(message: ClaimedMessage, template: TemplateInfo | undefined, identityProvider: string | undefined): Promise<void> {
     try {
       const body = message.sealedBody ? openSealed(deps.sealKey, message.sealedBody) : message.body;
-      // A template-only provider needs a mapping of this template; a message carrying a
-      // secret has its variables masked, so it never goes to one (the sealed body is the text).
+      // A template-only provider needs a mapping of this template; a message carrying a secret
+      // has its variables masked, so it never goes to one (the sealed body is the text).
       const canCarry = (p: SmsProvider) => !p.templateOnly || (!message.sealedBody && template?.providerTemplates[p.name] !== undefined);
-      let route = deps.pool.route({ to: message.to, templateName: template?.name, category: message.category }, canCarry);
+      // A number or sender id provisioned on one provider can only be sent from there,
+      // whatever the routing rules say.
+      const bound = identityProvider ? deps.pool.get(identityProvider) : undefined;
+      let route = bound
+        ? [bound].filter(canCarry)
+        : deps.pool.route({ to: message.to, templateName: template?.name, category: message.category }, canCarry);
       const pinned = message.previous === 'SENDING' && message.provider ? deps.pool.get(message.provider) : undefined;
 
       if (message.previous === 'SENDING') {
@@ -208,9 +223,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           kind: 'rejected',
           errorCode: 'UNKNOWN',
           rawCode: 'NO_ROUTE',
-          message: template?.name
-            ? `no configured provider can send template "${template.name}" (template-only providers need its mapping: setTemplateProviderMapping)`
-            : 'no configured provider can send this message',
+          message: bound
+            ? `sender ${message.from} is provisioned on ${bound.name}, which cannot send this message (a template-only provider needs the template mapped)`
+            : template?.name
+              ? `no configured provider can send template "${template.name}" (template-only providers need its mapping: setTemplateProviderMapping)`
+              : 'no configured provider can send this message',
         });
       }
 
