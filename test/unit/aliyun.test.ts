@@ -300,7 +300,7 @@ describe('aliyun provider', () => {
       expect(await skewed.send(outbound('+8613800138000'))).toMatchObject({ kind: 'retryable', rawCode: 'InvalidTimeStamp.Expired' });
     });
 
-    it('refuses a replayed request (same nonce) with SignatureNonceUsed, and the fake accepts a tampered nothing', async () => {
+    it('refuses a replayed request with SignatureNonceUsed and a tampered one with SignatureDoesNotMatch', async () => {
       await start();
       const { body } = signRpcRequest(fake, 'SendSms', { PhoneNumbers: '13800138000', SignName: 's', TemplateCode: 'SMS_1' });
       const post = (form: string) => fetch(`${fake.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form }).then((r) => r.json() as Promise<{ Code: string }>);
@@ -452,6 +452,7 @@ describe('aliyun provider', () => {
       expect(provider.verifyWebhook(at(`?token=${TOKEN}x`))).toBe(false);
       expect(provider.verifyWebhook(at(`?token=${TOKEN.slice(0, -1)}`))).toBe(false);
       expect(provider.verifyWebhook(at(`?token=guess&token=${TOKEN}`))).toBe(false);
+      expect(provider.verifyWebhook(at(`?token=${TOKEN}&token=guess`))).toBe(false);
       expect(provider.verifyWebhook(at(`?Token=${TOKEN}`))).toBe(false);
       expect(provider.verifyWebhook({ ...at(''), url: 'not a url' })).toBe(false);
     });
