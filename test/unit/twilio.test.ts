@@ -438,6 +438,25 @@ describe('twilio provider', () => {
     });
   });
 
+  describe("the fake, driven by the official twilio client", () => {
+    it('accepts its create, fetch and list calls and answers its errors in the shape it reads', async () => {
+      const client = twilio(fake.accountSid, fake.authToken);
+      client.api.baseUrl = fake.url;
+      const created = await client.messages.create({ to: '+15005550100', from: FROM, body: 'hi', statusCallback: `${receiver.url}/webhooks/twilio/status?ref=sdk` });
+      expect(created).toMatchObject({ sid: expect.stringMatching(/^SM/), status: 'queued', to: '+15005550100', dateCreated: expect.any(Date) });
+      // Its callbacks then verify with Herald's own code.
+      expect(provider.verifyWebhook(await receiver.next())).toBe(true);
+      await fake.idle();
+      expect(await client.messages(created.sid).fetch()).toMatchObject({ status: 'delivered', dateSent: expect.any(Date) });
+      const listed = await client.messages.list({ to: '+15005550100', dateSentAfter: new Date(Date.now() - 86_400_000) });
+      expect(listed.map((m) => m.sid)).toEqual([created.sid]);
+      await expect(client.messages.create({ to: '+15005559910', from: FROM, body: 'x' })).rejects.toMatchObject({ status: 400, code: 21610 });
+      const stranger = twilio(fake.accountSid, 'wrong-token');
+      stranger.api.baseUrl = fake.url;
+      await expect(stranger.messages.list({ limit: 1 })).rejects.toMatchObject({ status: 401, code: 20003 });
+    });
+  });
+
   describe('queryStatus', () => {
     it('says nothing while the message is on its way, then reports its final status', async () => {
       const quiet = await startTwilioFake({ autoReports: false });
