@@ -33,7 +33,7 @@ export type AliyunOptions = AliyunConfig & {
   timeoutMs: number;
   /** Clock for request timestamps and "today" in lookups (tests). */
   now?: () => Date;
-  /** How many Beijing days back a lookup searches at most; QuerySendDetails keeps 30. */
+  /** How many Beijing days (the newest) a lookup searches at most; QuerySendDetails keeps 30. */
   maxLookupDays?: number;
 };
 
@@ -120,7 +120,7 @@ export class AliyunProvider implements SmsProvider {
    * `since` to today. Throws when Aliyun cannot be asked (the caller then assumes "maybe").
    */
   async lookup(reference: string, hint: LookupHint): Promise<LookupResult> {
-    const detail = await this.findDetail(hint.to, hint.since, { outId: reference });
+    const detail = await this.findDetail(hint.to, this.daysSince(hint.since).slice(-(this.options.maxLookupDays ?? 30)), { outId: reference });
     if (!detail) return { found: false };
     const { status } = aliyunSendStatus(detail.SendStatus, detail.ErrCode);
     return {
@@ -134,7 +134,9 @@ export class AliyunProvider implements SmsProvider {
   /** The final status QuerySendDetails knows for an accepted message, or undefined while waiting. */
   async queryStatus(message: SentMessageRef): Promise<StatusReport | undefined> {
     const bizId = message.providerMessageId.startsWith(ALIYUN_OUT_ID_PREFIX) ? undefined : message.providerMessageId;
-    const detail = await this.findDetail(message.to, message.sentAt, { outId: message.id, bizId }, 2);
+    // Aliyun files a message under the Beijing day it was sent: that day, or the next one
+    // when the submission straddled midnight.
+    const detail = await this.findDetail(message.to, this.daysSince(message.sentAt).slice(0, 2), { outId: message.id, bizId });
     if (!detail) return undefined;
     const mapped = aliyunSendStatus(detail.SendStatus, detail.ErrCode);
     if (mapped.status === 'SENT') return undefined;
@@ -152,9 +154,9 @@ export class AliyunProvider implements SmsProvider {
    * Pages through QuerySendDetails day by day (Beijing dates, oldest first) until a record
    * matches: by BizId when we have it (Aliyun filters), else by OutId (we filter).
    */
-  private async findDetail(to: string, since: Date, match: { outId: string; bizId?: string }, maxDays?: number): Promise<AliyunSendDetail | undefined> {
+  private async findDetail(to: string, sendDates: string[], match: { outId: string; bizId?: string }): Promise<AliyunSendDetail | undefined> {
     const phoneNumber = toAliyunNumber(to);
-    for (const sendDate of this.daysSince(since, maxDays)) {
+    for (const sendDate of sendDates) {
       for (let page = 1; page <= MAX_PAGES; page++) {
         const outcome = await this.call('QuerySendDetails', {
           PhoneNumber: phoneNumber,
@@ -176,8 +178,8 @@ export class AliyunProvider implements SmsProvider {
     return undefined;
   }
 
-  /** Beijing dates (yyyyMMdd) from `since` to today, at most maxDays of the newest. */
-  private daysSince(since: Date, maxDays = this.options.maxLookupDays ?? 30): string[] {
+  /** Beijing dates (yyyyMMdd) from `since` to today, oldest first. */
+  private daysSince(since: Date): string[] {
     const today = this.now();
     const days: string[] = [];
     for (let at = new Date(Math.min(since.getTime(), today.getTime())); ; at = new Date(at.getTime() + 86_400_000)) {
@@ -185,7 +187,7 @@ export class AliyunProvider implements SmsProvider {
       if (days.at(-1) !== day) days.push(day);
       if (day >= chinaDate(today)) break;
     }
-    return days.slice(-maxDays);
+    return days;
   }
 
   private call(action: string, params: Record<string, string>): Promise<RpcOutcome> {

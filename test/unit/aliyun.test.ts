@@ -518,6 +518,29 @@ describe('aliyun provider', () => {
       expect(queries).toEqual([`${chinaDate(new Date(Date.now() - 2 * 86_400_000))}/1`, `${chinaDate(new Date(Date.now() - 86_400_000))}/1`, `${today}/1`, `${today}/2`]);
     });
 
+    it('polls an old overdue message on the Beijing day it was sent, not the last two days', async () => {
+      let clock = Date.now() - 5 * 86_400_000;
+      const now = () => new Date(clock);
+      await start({ now, autoReport: false });
+      const provider = providerFor(fake, { now });
+      const message = outbound('+8613800138000');
+      const result = await provider.send(message);
+      const sentAt = now();
+      await fake.deliverReport(fake.sent[0].bizId);
+      clock = Date.now();
+      const ref = { id: message.id, to: message.to, providerMessageId: result.kind === 'accepted' ? result.providerMessageId : '', sentAt };
+      expect(await provider.queryStatus(ref)).toMatchObject({ status: 'DELIVERED' });
+      expect(fake.received.filter((r) => r.action === 'QuerySendDetails').map((r) => r.params.SendDate)[0]).toBe(chinaDate(sentAt));
+    });
+
+    it('looks up at most maxLookupDays of the newest days', async () => {
+      await start();
+      await providerFor(fake, { maxLookupDays: 3 }).lookup('x', { to: '+8613800138000', since: new Date(Date.now() - 10 * 86_400_000) });
+      const dates = fake.received.map((r) => r.params.SendDate);
+      expect(dates).toHaveLength(3);
+      expect(dates.at(-1)).toBe(chinaDate(new Date()));
+    });
+
     it('throws when Aliyun cannot be asked', async () => {
       await start();
       fake.setMode('503');
