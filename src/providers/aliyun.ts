@@ -68,6 +68,11 @@ export class AliyunProvider implements SmsProvider {
           : 'Aliyun sends registered templates only, and this message has no template',
       };
     }
+    // Aliyun does not deduplicate (SendSms "不支持幂等"): a reference this process already saw
+    // accepted is answered from memory instead of being sent twice. Across processes, the
+    // dispatcher's lookup() is what prevents a second send.
+    const known = this.bizIds.get(message.id);
+    if (known) return { kind: 'accepted', providerMessageId: known, rawStatus: 'OK' };
     const outcome = await this.call('SendSms', {
       PhoneNumbers: toAliyunNumber(message.to),
       // In China the sender identity is the signature name (【签名】) the account registered.

@@ -168,6 +168,15 @@ describe('aliyun provider', () => {
       expect(toAliyunNumber('+14155550100')).toBe('14155550100');
     });
 
+    it('answers a resubmitted reference it saw accepted with the same BizId, without sending again', async () => {
+      await start();
+      const provider = providerFor(fake);
+      const message = outbound('+8613800138000');
+      const first = await provider.send(message);
+      expect(await provider.send({ ...message })).toEqual(first);
+      expect(fake.sent).toHaveLength(1);
+    });
+
     it('rejects a message without an Aliyun template without calling Aliyun', async () => {
       await start();
       const provider = providerFor(fake);
