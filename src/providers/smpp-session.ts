@@ -75,6 +75,8 @@ export interface SmppModule {
   PDU: new (command: string, options?: SmppPduFields) => SmppPdu;
   /** The command_status names and values the package knows (SMPP 3.4 and 5.0). */
   errors: Record<string, number>;
+  /** The package's text codecs by name (`ASCII` is its GSM 03.38 table, one octet a septet). */
+  encodings: Record<'ASCII' | 'LATIN1' | 'UCS2', { encode(text: string): Buffer; decode(octets: Buffer): string }>;
 }
 
 const require = createRequire(import.meta.url);

@@ -24,6 +24,8 @@ import {
   type SentMessageRef,
   type SmsProvider,
   type StatusReport,
+  type InboundReport,
+  type WebhookRequest,
 } from './types.js';
 
 /** Tuning with defaults for production; tests shorten the timers. */
@@ -128,15 +130,15 @@ export class SmppProvider implements SmsProvider {
   }
 
   /** SMPP has no webhooks: every call to its routes is refused. */
-  verifyWebhook(): boolean {
+  verifyWebhook(_request: WebhookRequest): boolean {
     return false;
   }
 
-  parseStatusReport(): StatusReport[] {
+  parseStatusReport(_request: WebhookRequest): StatusReport[] {
     throw new WebhookPayloadError(this.name, 'SMPP delivery receipts arrive on the SMPP connection, not by webhook');
   }
 
-  parseInbound(): never {
+  parseInbound(_request: WebhookRequest): InboundReport[] {
     throw new WebhookPayloadError(this.name, 'SMPP replies arrive on the SMPP connection, not by webhook');
   }
 
