@@ -112,12 +112,14 @@ export function providerContract(name: string, createSubject: () => Promise<Prov
       if (!lookup) return;
       const since = new Date(Date.now() - 60_000);
       const accepted = await acceptOne();
-      const hint = { to: subject.acceptedMessage.to, since };
+      // The dispatcher passes the body as submitted (Twilio can only match on it).
+      const hint = { to: subject.acceptedMessage.to, since, body: subject.acceptedMessage.body };
       expect(await lookup.call(subject.provider, accepted.reference, hint)).toMatchObject({
         found: true,
         providerMessageId: accepted.providerMessageId,
       });
-      expect(await lookup.call(subject.provider, 'never-submitted', hint)).toEqual({ found: false });
+      const other = { ...hint, body: `${hint.body} (never submitted)` };
+      expect(await lookup.call(subject.provider, 'never-submitted', other)).toEqual({ found: false });
     });
   });
 }
