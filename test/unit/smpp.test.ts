@@ -298,6 +298,7 @@ describe('smpp delivery receipts', () => {
     expect(id).not.toBe(String(Number.parseInt(id, 16)));
     await waitUntil(() => events.reports.length > 0);
     expect(events.reports[0]).toMatchObject({ reference: sent.id, providerMessageId: id, status: 'DELIVERED' });
+    await smsc.waitFor(() => smsc.deliveries.length > 0);
     expect(smsc.deliveries[0].commandStatus).toBe(ESME.ROK);
     expect(messageIdKeys('00FF')).toContain('xff');
     expect(messageIdKeys('255')).toContain('xff');
@@ -387,7 +388,9 @@ describe('smpp link', () => {
     await waitUntil(() => smsc.binds.length >= 3);
     await provider.close();
     const refusals = lines.filter((l) => l.msg === 'smpp: the SMSC refused the bind');
-    expect(refusals.length).toBe(smsc.binds.length);
+    // One line per refused attempt; the last bind may have been answered after close() stopped listening.
+    expect(refusals.length).toBeLessThanOrEqual(smsc.binds.length);
+    expect(refusals.length).toBeGreaterThanOrEqual(Math.max(2, smsc.binds.length - 1));
     expect(refusals.every((l) => l.level === 50)).toBe(true);
     expect(smsc.binds.every((b) => !b.accepted)).toBe(true);
     expect(smsc.submits).toHaveLength(0);
