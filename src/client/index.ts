@@ -1,6 +1,8 @@
 // Herald's typed client SDK. Operations live in operations.graphql; their types are generated
 // from the committed schema.graphql by `npm run generate` (codegen.ts).
 import {
+  ProvidersDocument,
+  type ProvidersQuery,
   GetBatchDocument,
   GetMessageDocument,
   GetTemplateDocument,
@@ -25,6 +27,7 @@ export type Message = MessageFieldsFragment;
 export type { BulkRecipientInput, ErrorCode, MessageFilter, MessageStatus, PreviewInput, SendMessageInput, SendMessagesInput };
 export type MessagePreview = PreviewMessageQuery['previewMessage'];
 export type Template = NonNullable<GetTemplateQuery['template']>;
+export type ProviderHealth = ProvidersQuery['providers'][number];
 
 /** Most recipients one sendBulk call takes (the server's limit). */
 export const MAX_BULK_RECIPIENTS = 10_000;
@@ -171,6 +174,11 @@ export class SMSClient {
   async listMessages(filter?: MessageFilter, page: { first?: number; after?: string | null } = {}): Promise<MessagePage> {
     const { messages } = await this.request(ListMessagesDocument, { filter, first: page.first, after: page.after });
     return { messages: messages.edges.map((e) => e.node), hasNextPage: messages.pageInfo.hasNextPage, endCursor: messages.pageInfo.endCursor ?? null };
+  }
+
+  /** Each provider's circuit, limits, success rate and latency, as the server's instance sees them. */
+  async providers(): Promise<ProviderHealth[]> {
+    return (await this.request(ProvidersDocument, {})).providers;
   }
 
   /** Encoding, segments and warnings for a body, without sending it. */

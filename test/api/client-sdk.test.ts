@@ -44,6 +44,7 @@ describe('SMSClient', () => {
     const { senderKey, accountId } = await t.seedAccount();
     const client = new SMSClient({ url: t.url, apiKey: senderKey });
     expect(await client.previewMessage({ body: '你好' })).toMatchObject({ encoding: 'UCS2', segments: 1, characters: 2 });
+    expect(await client.providers()).toEqual([expect.objectContaining({ name: 'simulator', state: 'UP', circuit: 'CLOSED', templateOnly: false })]);
     expect(await t.database.prisma.message.count({ where: { accountId } })).toBe(0);
   });
 });
