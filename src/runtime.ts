@@ -83,6 +83,7 @@ export async function createRuntime(options: {
     simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
     simulatorStore: createDatabaseSimulatorStore(prisma),
     events,
+    dispatching: options.dispatch,
   });
   // The simulator plays a remote provider: reports accepted by a process that died are sent
   // by a surviving one. Only processes that dispatch take part.

@@ -332,7 +332,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           provider: pin ? name : null,
           ...(freeAttempt && { attempts: message.attempts - 1 }),
         },
-        event: { status: 'SENDING', source: 'DISPATCHER', provider: name, rawStatus: result.rawCode ?? 'retry', errorCode: result.errorCode, at },
+        // A deferral while every circuit is open is not an attempt: it stays off the timeline
+        // (which would otherwise gain an event per poll for the length of an outage).
+        event: freeAttempt ? undefined : { status: 'SENDING', source: 'DISPATCHER', provider: name, rawStatus: result.rawCode ?? 'retry', errorCode: result.errorCode, at },
       };
     });
     deps.publish(change ? [change] : []);

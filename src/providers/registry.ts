@@ -18,6 +18,11 @@ export interface ProviderContext {
   simulatorStore?: SimulatorStore;
   /** Where connection-based providers (SMPP) hand delivery receipts and replies. */
   events: ProviderEvents;
+  /**
+   * Whether this process dispatches. Only dispatching processes hold an SMPP bind (an SMSC
+   * limits binds per account, and receipts must reach a process that stores them).
+   */
+  dispatching: boolean;
 }
 
 export const availableProviders = ['simulator', 'twilio', 'aliyun', 'tencent', 'smpp'] as const;
@@ -48,7 +53,13 @@ export function createProviders(context: ProviderContext): SmsProvider[] {
       case 'tencent':
         return new TencentProvider({ ...section(name, config.tencent), timeoutMs });
       case 'smpp':
-        return new SmppProvider({ ...section(name, config.smpp), timeoutMs, events: context.events, logger: context.logger.child({ provider: 'smpp' }) });
+        return new SmppProvider({
+          ...section(name, config.smpp),
+          timeoutMs,
+          events: context.events,
+          logger: context.logger.child({ provider: 'smpp' }),
+          connect: context.dispatching ? 'eager' : 'lazy',
+        });
       default:
         throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${availableProviders.join(', ')})`);
     }

@@ -11,7 +11,7 @@
 //       { "providers": ["twilio", "simulator"] }
 //     ],
 //     "providers": { "twilio": { "ratePerSecond": 50, "window": 20 } },
-//     "circuit": { "failureThreshold": 5, "openMs": 30000 }
+//     "circuit": { "failureThreshold": 5, "openMs": 5000 }
 //   }
 // The first route whose `match` fits wins (every given criterion must fit; a list fits when
 // any of its values does; no `match` fits everything). Without SMS_ROUTES, or when no route
@@ -66,7 +66,7 @@ const circuitSchema = z
     /** Consecutive failures (errors, timeouts) that open the circuit. */
     failureThreshold: z.number().int().positive().default(5),
     /** How long an open circuit refuses before letting one probe through. */
-    openMs: z.number().int().positive().default(30_000),
+    openMs: z.number().int().positive().default(5_000),
   })
   .strict();
 
@@ -74,7 +74,7 @@ const configSchema = z
   .object({
     routes: z.array(routeSchema).default([]),
     providers: z.record(name, limitsSchema).default({}),
-    circuit: circuitSchema.default({ failureThreshold: 5, openMs: 30_000 }),
+    circuit: circuitSchema.default({ failureThreshold: 5, openMs: 5_000 }),
   })
   .strict();
 

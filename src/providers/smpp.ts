@@ -234,7 +234,14 @@ export class SmppProvider implements SmsProvider {
       return ESME_ROK;
     }
     const rule = mapReceiptState(receipt.stat);
-    const part = this.memory.find(receipt.messageId);
+    // A receipt can arrive in the same socket read as the submit_sm_resp it follows: the
+    // package emits both synchronously, before send() has recorded the part's id (its
+    // continuation is a pending microtask). Yield once so that record lands first.
+    let part = this.memory.find(receipt.messageId);
+    if (!part) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      part = this.memory.find(receipt.messageId);
+    }
     if (part && !this.memory.shouldReport(part, rule.status)) return ESME_ROK;
     const report: StatusReport = {
       ...(part ? { reference: part.reference } : {}),
