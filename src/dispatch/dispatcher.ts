@@ -58,6 +58,8 @@ interface ClaimedMessage {
   encoding: Encoding;
   /** The real body of a message carrying a secret; `body` then holds it masked. */
   sealedBody: Uint8Array | null;
+  /** Its real template variables (`variables` then holds them masked). */
+  sealedVariables: Uint8Array | null;
   attempts: number;
   /** Set while SENDING only when an ambiguous failure pinned the message to this provider. */
   provider: string | null;
@@ -84,7 +86,7 @@ interface TemplateInfo {
   providerTemplates: Record<string, ProviderTemplate>;
 }
 
-function outbound(message: ClaimedMessage, body: string, template: TemplateInfo | undefined, provider: SmsProvider): OutboundMessage {
+function outbound(message: ClaimedMessage, body: string, variables: unknown, template: TemplateInfo | undefined, provider: SmsProvider): OutboundMessage {
   return {
     id: message.id,
     to: message.to,
@@ -94,7 +96,7 @@ function outbound(message: ClaimedMessage, body: string, template: TemplateInfo 
     encoding: message.encoding,
     template: template && {
       name: template.name,
-      variables: Object.fromEntries(Object.entries((message.variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      variables: Object.fromEntries(Object.entries((variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
       providerTemplate: template.providerTemplates[provider.name],
     },
   };
@@ -163,7 +165,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       SET status = 'SENDING', "leaseUntil" = ${leaseUntil}, "leaseOwner" = ${owner}, attempts = m.attempts + 1, "updatedAt" = ${at}
       FROM due WHERE m.id = due.id
       RETURNING m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
-                m.encoding::text AS encoding, m."sealedBody", m.attempts, m.provider, m."templateId"::text, m.variables,
+                m.encoding::text AS encoding, m."sealedBody", m."sealedVariables", m.attempts, m.provider, m."templateId"::text, m.variables,
                 m.category::text, m."createdAt", due.previous::text AS previous`;
     const claimed = rows.map((r) => ({
       ...r,
@@ -197,9 +199,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function dispatchOne(message: ClaimedMessage, template: TemplateInfo | undefined, identityProvider: string | undefined): Promise<void> {
     try {
       const body = message.sealedBody ? openSealed(deps.sealKey, message.sealedBody) : message.body;
-      // A template-only provider needs a mapping of this template; a message carrying a secret
-      // has its variables masked, so it never goes to one (the sealed body is the text).
-      const canCarry = (p: SmsProvider) => !p.templateOnly || (!message.sealedBody && template?.providerTemplates[p.name] !== undefined);
+      const variables = message.sealedVariables ? (JSON.parse(openSealed(deps.sealKey, message.sealedVariables)) as unknown) : message.variables;
+      // A template-only provider needs a mapping of this template (and, for a message carrying
+      // a secret, the sealed variables: its stored ones are masked).
+      const canCarry = (p: SmsProvider) =>
+        !p.templateOnly || (template?.providerTemplates[p.name] !== undefined && (!message.sealedBody || message.sealedVariables !== null));
       // A number or sender id provisioned on one provider can only be sent from there,
       // whatever the routing rules say.
       const bound = identityProvider ? deps.pool.get(identityProvider) : undefined;
@@ -234,7 +238,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       let lastFailure: { provider: SmsProvider; result: Extract<SendResult, { kind: 'retryable' }> } | undefined;
       let retryInMs = Infinity;
       for (const provider of route) {
-        const result = await deps.pool.submit(provider, outbound(message, body, template, provider));
+        const result = await deps.pool.submit(provider, outbound(message, body, variables, template, provider));
         if (result.kind === 'unavailable') {
           retryInMs = Math.min(retryInMs, result.retryInMs);
           continue;

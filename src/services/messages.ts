@@ -101,6 +101,7 @@ async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft
       from: draft.from,
       body: mask(draft.body),
       sealedBody: secret ? new Uint8Array(sealText(secret.key, draft.body)) : null,
+      sealedVariables: secret && draft.variables ? new Uint8Array(sealText(secret.key, JSON.stringify(draft.variables))) : null,
       encoding: draft.encoding,
       segments: draft.segments,
       status: draft.status,

@@ -10,6 +10,7 @@ import { startAliyunFake, type AliyunFake } from '../fakes/aliyun-fake.js';
 import { startTencentFake, type TencentFake } from '../fakes/tencent-fake.js';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.js';
 import { addIdentity, inboundMessages } from './inbound-support.js';
+import { check, started } from './verification-helpers.js';
 
 const ALIYUN_TOKEN = 'aliyun-callback-token-0123456789';
 const TENCENT_TOKEN = 'tencent-callback-token-0123456789';
@@ -92,6 +93,22 @@ describe('Aliyun through Herald', () => {
     });
     expect(forged.status).toBe(401);
     expect(await inboundMessages(account.sender)).toHaveLength(1);
+  });
+});
+
+describe('verification codes through a template-only provider', () => {
+  it('sends the real code to Aliyun as a template variable while Herald stores it masked', async () => {
+    const account = await t.seedAccount();
+    const templateId = await otpTemplate(account, [{ provider: 'aliyun', code: 'SMS_OTP_1' }]);
+    const verification = await started(account.sender, { to: '+8613800138004', templateId });
+    const submitted = await waitFor(() => aliyun.sent.find((m) => m.outId === rawId(verification.message.id)));
+    const code = submitted.templateParam.code!;
+    expect(code).toMatch(/^\d{6}$/);
+    expect(submitted).toMatchObject({ templateCode: 'SMS_OTP_1', templateParam: { minutes: expect.any(String) } });
+    const row = await t.database.prisma.message.findUniqueOrThrow({ where: { id: rawId(verification.message.id) } });
+    expect(JSON.stringify(row.variables)).not.toContain(code);
+    expect(row.body).not.toContain(code);
+    expect((await check(account.sender, '+8613800138004', code)).data.status).toBe('APPROVED');
   });
 });
 
