@@ -2,6 +2,7 @@
 // (any HTTP status), an HTTP error without one, or a transport failure classified by whether
 // the request may have reached Aliyun.
 
+import { fetchFailure } from './http-failure.js';
 import { signRpcRequest, type RpcCredentials } from './aliyun-signature.js';
 import { rpcAnswerSchema } from './aliyun-payload.js';
 import type { ProviderErrorCode } from './types.js';
@@ -25,22 +26,6 @@ export type RpcOutcome =
       maybeAccepted: boolean;
     };
 
-// Errors that happen before a request can be on the wire (no connection, no TLS session).
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'ERR_INVALID_URL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 export interface RpcClientOptions extends RpcCredentials {
   endpoint: string;
@@ -88,23 +73,8 @@ export async function callAliyun(options: RpcClientOptions, action: string, para
 }
 
 function transportFailure(error: unknown, timeoutMs: number): RpcOutcome {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return { kind: 'failure', errorCode: 'TIMEOUT', rawCode: 'timeout', message: `no answer from Aliyun within ${timeoutMs} ms`, maybeAccepted: true };
-  }
-  const code = errorCode(error);
-  const message = `Aliyun unreachable: ${code ?? (error instanceof Error ? error.message : String(error))}`;
-  // A reset or a closed socket may come after the request was written: assume it may have landed.
-  return { kind: 'failure', errorCode: 'PROVIDER_ERROR', rawCode: code ?? 'network', message, maybeAccepted: !(code && NOT_SENT_CODES.has(code)) };
-}
-
-/** undici wraps the socket error: `TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })`. */
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
+  const { errorCode, rawCode, message, maybeAccepted } = fetchFailure('Aliyun', error, timeoutMs);
+  return { kind: 'failure', errorCode: errorCode === 'TIMEOUT' ? 'TIMEOUT' : 'PROVIDER_ERROR', rawCode: rawCode ?? 'network', message, maybeAccepted: maybeAccepted === true };
 }
 
 function parseRetryAfter(value: string | null): number | undefined {

@@ -15,6 +15,7 @@
 // deduplicate by SessionContext either: a resubmission is a second message.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fetchFailure } from './http-failure.js';
 import type { TencentConfig } from '../config.js';
 import { pullStatusAnswerSchema, sendSmsAnswerSchema, parseTencentReplyCallback, parseTencentStatusCallback, toStatusReport } from './tencent-payload.js';
 import { signTc3 } from './tencent-signature.js';
@@ -40,19 +41,6 @@ const PULL_LIMIT = 100;
 type Retryable = Extract<SendResult, { kind: 'retryable' }>;
 type ApiAnswer = { ok: true; json: unknown } | { ok: false; failure: Retryable };
 
-// Connection-level failures that happen before a single request byte reached Tencent.
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 export class TencentProvider implements SmsProvider {
   readonly name = 'tencent';
@@ -232,25 +220,7 @@ function malformedAnswer(message: string): Retryable {
 }
 
 function networkFailure(cause: unknown, timeoutMs: number): Retryable {
-  const name = cause instanceof Error ? cause.name : undefined;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return { kind: 'retryable', errorCode: 'TIMEOUT', rawCode: 'timeout', message: `no answer from Tencent within ${timeoutMs} ms`, maybeAccepted: true };
-  }
-  const code = errorCode(cause);
-  const message = `request to Tencent failed: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`;
-  if (code && NOT_SENT_CODES.has(code)) return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', rawCode: code, message };
-  // A reset or a socket closed mid-answer: the request may have been read and acted on.
-  return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', ...(code ? { rawCode: code } : {}), message, maybeAccepted: true };
-}
-
-/** The system error code of a fetch failure (undici wraps it, sometimes twice, in `cause`). */
-function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
-    const { code, cause } = current as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    current = cause;
-  }
-  return undefined;
+  return fetchFailure('Tencent', cause, timeoutMs);
 }
 
 function retryAfter(header: string | null): { retryAfterMs?: number } {

@@ -2,6 +2,7 @@
 // and a timeout, the shapes of its answers, and what a failed call tells us about whether the
 // request reached Twilio. https://www.twilio.com/docs/messaging/api/message-resource
 
+import { fetchErrorCode, isTimeout, NOT_SENT_CODES } from './http-failure.js';
 import { z } from 'zod';
 
 export interface TwilioApiOptions {
@@ -52,19 +53,6 @@ export type TwilioCallResult =
       mayHaveReached: boolean;
     };
 
-// Failures that happen before a connection exists: Twilio cannot have seen the request.
-const beforeConnecting = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /** Calls `{apiBaseUrl}{path}`; every outcome is a value, nothing throws. */
 export async function callTwilio(options: TwilioApiOptions, method: 'GET' | 'POST', path: string, form?: URLSearchParams): Promise<TwilioCallResult> {
@@ -90,14 +78,12 @@ export async function callTwilio(options: TwilioApiOptions, method: 'GET' | 'POS
 }
 
 function describeFailure(error: unknown): TwilioCallResult {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return { kind: 'no-answer', reason: 'timeout', message: 'no answer from Twilio in time', mayHaveReached: true };
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : 'NETWORK_ERROR';
+  if (isTimeout(error)) return { kind: 'no-answer', reason: 'timeout', message: 'no answer from Twilio in time', mayHaveReached: true };
+  const code = fetchErrorCode(error) ?? 'NETWORK_ERROR';
+  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
   const detail = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
   // A reset or closed socket after connecting may have carried the whole request: unknown.
-  return { kind: 'no-answer', reason: code, message: `Twilio unreachable: ${detail}`, mayHaveReached: !beforeConnecting.has(code) };
+  return { kind: 'no-answer', reason: code, message: `Twilio unreachable: ${detail}`, mayHaveReached: !NOT_SENT_CODES.has(code) };
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds. */
