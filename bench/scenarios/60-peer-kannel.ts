@@ -181,13 +181,14 @@ async function run(options: BenchOptions): Promise<BenchRow[]> {
     log(`bearerbox + smsbox + fakesmsc up (sendsms :${kannel.ports.sendsms}, fake SMSC :${kannel.ports.fake}, files in ${kannel.dir})`);
 
     // A short warm-up outside the measurement (connections, first allocations).
-    const warm = await dlrReceiver(100);
-    await sendsmsLoad(kannel, warm.port, 100, Date.now() + 20_000);
+    const WARM = 1_000;
+    const warm = await dlrReceiver(WARM);
+    await sendsmsLoad(kannel, warm.port, WARM, Date.now() + 20_000);
     const warmOk = await warm.waitAll(Date.now() + 10_000);
     await warm.close();
     if (!warmOk) {
       keepDir = kannel.dir;
-      const why = `no delivery reports came back in the warm-up (${warm.count()}/100): ${await kannel.logTail()}`;
+      const why = `no delivery reports came back in the warm-up (${warm.count()}/${WARM}): ${await kannel.logTail()}`;
       log(why);
       return rows(null, null, `${kannelName}: ${why}`);
     }
