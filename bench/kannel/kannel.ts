@@ -181,7 +181,7 @@ export async function startKannel(install: KannelInstall, options: { logLevel?: 
     const parts: string[] = [];
     for (const name of ['bearerbox.out', 'fakesmsc.out', 'smsbox.out']) {
       const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
-      const last = text.trim().split('\n').filter((l) => /ERROR|PANIC|WARNING/.test(l) && !/kannel\.store|System error 2:/.test(l)) // a fresh store is expected.slice(-2);
+      const last = text.trim().split('\n').filter((l) => /ERROR|PANIC|WARNING/.test(l) && !/kannel\.store|System error 2:/.test(l)).slice(-2); // a fresh store's notices are expected
       if (last.length) parts.push(`${name}: ${last.join(' | ')}`);
     }
     return parts.join('; ');
