@@ -1,5 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { SlidingBuffer } from '@repeaterjs/repeater';
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { MessageStatus } from './domain/status-machine.js';
@@ -30,6 +30,12 @@ type Channels = {
 export interface HeraldPubSub {
   publishStatus(change: StatusChange): void;
   subscribeStatus(accountId: string): AsyncIterable<StatusChange>;
+  /**
+   * The status changes of one message of the account. Every follower of the account's messages
+   * shares one listener on the account's channel, which hands each change to the followers of
+   * that message only: an event costs one lookup, not one wake-up per subscriber of the account.
+   */
+  subscribeMessageStatus(accountId: string, messageId: string): AsyncIterable<StatusChange>;
   publishInbound(event: InboundReceived): void;
   subscribeInbound(accountId: string): AsyncIterable<InboundReceived>;
   close(): Promise<void>;
@@ -62,6 +68,38 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
   const target = eventTarget ?? new EventTarget();
   const pubsub = createPubSub<Channels>({ eventTarget: target });
   const ownPubSub = () => createPubSub<Channels>({ eventTarget: target, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) });
+
+  // Followers of single messages, per account: one listener per account channel (the topic
+  // name `createPubSub` gives `message-status` with the account id), dispatching by message id.
+  type Follower = (change: StatusChange) => void;
+  const followedAccounts = new Map<string, { listener: (event: Event) => void; byMessage: Map<string, Set<Follower>> }>();
+  const subscribeMessageStatus = (accountId: string, messageId: string): AsyncIterable<StatusChange> =>
+    new Repeater<StatusChange>(async (push, stop) => {
+      const topic = `message-status:${accountId}`;
+      let account = followedAccounts.get(accountId);
+      if (!account) {
+        const byMessage = new Map<string, Set<Follower>>();
+        const listener = (event: Event) => {
+          const change = (event as CustomEvent<StatusChange>).detail;
+          const followers = change && byMessage.get(change.id);
+          if (followers) for (const follower of followers) follower(change);
+        };
+        account = { listener, byMessage };
+        followedAccounts.set(accountId, account);
+        target.addEventListener(topic, listener);
+      }
+      let followers = account.byMessage.get(messageId);
+      if (!followers) account.byMessage.set(messageId, (followers = new Set()));
+      const follower: Follower = (change) => void push(change);
+      followers.add(follower);
+      await stop;
+      followers.delete(follower);
+      if (followers.size === 0) account.byMessage.delete(messageId);
+      if (account.byMessage.size === 0) {
+        followedAccounts.delete(accountId);
+        target.removeEventListener(topic, account.listener);
+      }
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
   return {
     publishStatus: (change) => {
       try {
@@ -72,6 +110,7 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
       }
     },
     subscribeStatus: (accountId) => ownPubSub().subscribe('message-status', accountId),
+    subscribeMessageStatus,
     publishInbound: (event) => {
       try {
         pubsub.publish('inbound-message', event.accountId, event);

@@ -78,8 +78,9 @@ async function* filterChanges(source: AsyncIterable<StatusChange>, keep: (change
  */
 async function* followMessage(ctx: Context, rawId: string): AsyncGenerator<Transition> {
   const id = parseId(rawId, 'Message');
-  // Listen before reading the current state, so a change in between is not missed.
-  const changes = ctx.pubsub.subscribeStatus(ctx.auth.accountId)[Symbol.asyncIterator]();
+  // Listen before reading the current state, so a change in between is not missed. Only this
+  // message's changes are delivered here (not every change of the account).
+  const changes = ctx.pubsub.subscribeMessageStatus(ctx.auth.accountId, id ?? rawId)[Symbol.asyncIterator]();
   let nextChange = changes.next();
   try {
     const message = id && (await ctx.prisma.message.findFirst({ where: { id, accountId: ctx.auth.accountId }, select: { id: true, status: true } }));
