@@ -1,0 +1,76 @@
+// Herald (and baselines) as separate processes for the benchmarks, so that the load generator
+// in the bench process does not steal the measured server's CPU. Every process started here is
+// killed when the bench exits, whatever happens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  output: () => string;
+  /** Resident set size now, in MB (from /proc). */
+  rssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <script>` with `env` and resolves once a line of its output
+ * matches `ready` (whose first group, if any, is the URL).
+ */
+export async function startNodeProcess(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] ?? '');
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited before it was ready:\n${output.slice(-2000)}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    output: () => output,
+    async rssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A Herald server process (`src/main.ts`) with the given environment; resolves when it listens. */
+export function startHeraldProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startNodeProcess('src/main.ts', { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/);
+}
