@@ -75,6 +75,9 @@ export const scenario: Scenario = {
     }
 
     const children = new Set<ChildProcess>();
+    // If the suite itself is torn down mid-run, take the servers and workers with it.
+    const killAll = () => children.forEach((child) => child.kill('SIGKILL'));
+    process.once('exit', killAll);
     try {
       options.log(`seeding ${ACCOUNTS} accounts, ${subscriberCount} messages`);
       const subscribers = await seed(bench, subscriberCount);
@@ -96,6 +99,7 @@ export const scenario: Scenario = {
       return rowsOf(measured, baseline, { subscriberCount, seconds });
     } finally {
       await Promise.all([...children].map(stopChild));
+      process.off('exit', killAll);
       await bench.dispose().catch((error: Error) => options.log(`dropping the bench database failed: ${error.message}`));
     }
   },
