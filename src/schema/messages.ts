@@ -178,7 +178,7 @@ builder.mutationFields((t) => ({
       });
       if (result instanceof Error) throw result;
       // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).
-      const message = await ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } });
+      const message = result.row ?? (await ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } }));
       if (result.created) ctx.announce([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
       return message;
     },

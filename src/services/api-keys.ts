@@ -1,3 +1,4 @@
+import { loadApiKey } from './grouped-lookups.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKey } from '../generated/prisma/client.js';
 import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole } from '../domain/api-key.js';
@@ -50,7 +51,7 @@ export async function authenticateApiKey(prisma: PrismaClient, key: string | und
   if (!key) return undefined;
   const prefix = parseApiKeyPrefix(key);
   if (!prefix) return undefined;
-  const row = await prisma.apiKey.findUnique({ where: { prefix } });
+  const row = await loadApiKey(prisma, prefix);
   if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) return undefined;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {});

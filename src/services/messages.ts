@@ -1,4 +1,5 @@
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Message, Prisma } from '../generated/prisma/client.js';
+import { writeMessage } from './message-writer.js';
 import type { PrismaClient } from '../db/database.js';
 import { changeMessage } from '../dispatch/message-store.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
@@ -17,6 +18,8 @@ export interface AcceptedMessage {
   status: MessageStatus;
   /** False when an idempotent retry returned an earlier message. */
   created: boolean;
+  /** The stored row, when the write returned it (no second read needed for the answer). */
+  row?: Message;
 }
 
 // API.md: the same key with the same input within 24 h returns the original result.
@@ -45,6 +48,10 @@ export async function sendMessage(
   }
   const [draft] = await prepareSends(prisma, compliance, accountId, [input], options);
   if (draft instanceof HeraldError) return draft;
+  if (!key && !options.secret) {
+    const row = await writeMessage(prisma, accountId, draft);
+    return { id: row.id, status: draft.status, created: true, row };
+  }
   if (!key) return insertMessage(prisma, accountId, draft, options.secret);
 
   return prisma.$transaction(async (tx) => {

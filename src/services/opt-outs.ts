@@ -1,3 +1,4 @@
+import { isOptedOut } from './grouped-lookups.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { HeraldError } from '../domain/errors.js';
@@ -28,6 +29,8 @@ export async function removeOptOut(prisma: Db, accountId: string, phone: string,
 /** Which of these E.164 numbers opted out of the account (one query for a whole batch). */
 export async function findOptedOut(prisma: PrismaClient, accountId: string, phones: string[]): Promise<Set<string>> {
   if (phones.length === 0) return new Set();
+  // A single send joins the other single sends of the moment; a bulk send asks once for all.
+  if (phones.length === 1) return (await isOptedOut(prisma, accountId, phones[0]!)) ? new Set(phones) : new Set();
   const rows = await prisma.optOut.findMany({ where: { accountId, phone: { in: [...new Set(phones)] } }, select: { phone: true } });
   return new Set(rows.map((r) => r.phone));
 }

@@ -1,6 +1,7 @@
 // Everything between "a caller asked to send" and "a row to insert", for one message or ten
 // thousand: validation, template rendering, content screening, opt-outs and frequency limits.
 // Shared work (the template, the opt-out lookup, the limit checks) is done once per batch.
+import { loadSenderIdentities } from './grouped-lookups.js';
 import type { PrismaClient } from '../db/database.js';
 import { HeraldError, RateLimitedError, RecipientOptedOutError, SensitiveContentError, ValidationError } from '../domain/errors.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
@@ -96,7 +97,7 @@ async function applySenderIdentities(
   options: SendOptions,
 ): Promise<void> {
   if (drafts.length === 0) return;
-  const identities = await prisma.senderIdentity.findMany({ where: { accountId }, select: { value: true, isDefault: true } });
+  const identities = await loadSenderIdentities(prisma, accountId);
   if (identities.length === 0) return;
   const owned = new Set(identities.map((i) => i.value));
   const fallback = identities.find((i) => i.isDefault)?.value ?? null;
