@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatMarkdown, formatTable, type BenchRow, type Scenario } from './harness.js';
+import { formatMarkdown, formatTable, ratioOf, type BenchRow, type Scenario } from './harness.js';
 import { DEFAULT_POSTGRES_ADMIN_URL } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +40,18 @@ for (const scenario of scenarios) {
     console.error(`  ${scenario.name} failed:`, error);
   }
   console.error(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+// The peer has no Herald run of its own: its rows sit beside Herald's figures from the
+// end-to-end and intake scenarios of this same run.
+fillPeerRow('end-to-end msg/s', 'end-to-end', 'msg/s');
+fillPeerRow('sendsms intake req/s (DLR on)', 'intake', 'sendMessage req/s');
+function fillPeerRow(peerMetric: string, scenario: string, metric: string): void {
+  const peer = rows.find((r) => r.scenario === 'peer' && r.metric === peerMetric);
+  const ours = rows.find((r) => r.scenario === scenario && r.metric === metric);
+  if (!peer || !ours) return;
+  peer.herald = ours.herald;
+  peer.ratio = ratioOf(peer.herald, peer.baseline, 'more');
 }
 
 const meta = {

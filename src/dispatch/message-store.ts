@@ -1,6 +1,12 @@
 // Status changes in the database. Every change takes the message's row lock, asks the pure
 // status machine what may happen, writes the event (and the move, if any) in one transaction,
 // and returns what to publish once the transaction has committed.
+//
+// Changes asked for in the same turn of the event loop (a dispatcher recording a batch of
+// submissions, webhook reports arriving together) share one transaction: one locking SELECT,
+// one UPDATE and one INSERT of events for the whole group, instead of a transaction each.
+// Rows are locked in id order, so two groups never deadlock; decisions are pure functions of
+// the locked row, so grouping changes nothing about what is decided.
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
@@ -26,61 +32,184 @@ export interface EventFields {
   at?: Date;
 }
 
+/** The columns a decision may set (undefined leaves a column as it is). */
+export interface MessageChanges {
+  provider?: string | null;
+  providerMessageId?: string | null;
+  sentAt?: Date | null;
+  deliveredAt?: Date | null;
+  leaseUntil?: Date | null;
+  dueAt?: Date | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  statusSynthetic?: boolean;
+  attempts?: number;
+}
+
 export interface Decision {
   /** The status to move to, or null to leave the status as it is. */
   next: MessageStatus | null;
   /** The event to record; recorded even when `next` is null (a report that moved nothing). */
   event?: EventFields & { status?: MessageStatus };
   /** Other columns to set together with the move (or alone). */
-  data?: Prisma.MessageUpdateInput;
+  data?: MessageChanges;
 }
+
+export type Decide = (message: LockedMessage) => Decision;
+
+// Column name → SQL type of its array parameter, in the order of the UPDATE below.
+const columns: [keyof MessageChanges, string][] = [
+  ['provider', 'text'],
+  ['providerMessageId', 'text'],
+  ['sentAt', 'timestamptz'],
+  ['deliveredAt', 'timestamptz'],
+  ['leaseUntil', 'timestamptz'],
+  ['dueAt', 'timestamptz'],
+  ['errorCode', 'text'],
+  ['errorMessage', 'text'],
+  ['statusSynthetic', 'boolean'],
+  ['attempts', 'int'],
+];
+
+interface Pending {
+  id: string;
+  decide: Decide;
+  resolve: (change: StatusChange | null | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+class Changer {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  change(id: string, decide: Decide): Promise<StatusChange | null | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id, decide, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const group = this.queue.splice(0, 1000);
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (group.length === 0) return;
+    this.prisma
+      .$transaction((tx) => changeMessagesIn(tx, group))
+      .then(
+        (changes) => group.forEach((p, i) => p.resolve(changes[i])),
+        (error: unknown) => group.forEach((p) => p.reject(error)),
+      );
+  }
+}
+
+const changers = new WeakMap<PrismaClient, Changer>();
 
 /**
  * Locks one message, lets `decide` look at it, applies the decision. Returns the change to
  * publish (when the status moved) or null; undefined when there is no such message.
  */
-export async function changeMessage(
-  prisma: PrismaClient,
-  id: string,
-  decide: (message: LockedMessage) => Decision,
-): Promise<StatusChange | null | undefined> {
-  return prisma.$transaction((tx) => changeMessageIn(tx, id, decide));
+export function changeMessage(prisma: PrismaClient, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
+  let changer = changers.get(prisma);
+  if (!changer) changers.set(prisma, (changer = new Changer(prisma)));
+  return changer.change(id, decide);
 }
 
 /** `changeMessage` inside a transaction the caller holds (to commit other writes with it). */
-export async function changeMessageIn(tx: Tx, id: string, decide: (message: LockedMessage) => Decision): Promise<StatusChange | null | undefined> {
-  const message = await lockMessage(tx, id);
-  if (!message) return undefined;
-  return applyDecision(tx, message, decide(message));
+export async function changeMessageIn(tx: Tx, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
+  return (await changeMessagesIn(tx, [{ id, decide }]))[0];
 }
 
-export async function lockMessage(tx: Tx, id: string): Promise<LockedMessage | undefined> {
+/**
+ * Several changes in the caller's transaction: results in the order given. Two changes of
+ * one message in a group are applied one after the other (the second sees the first).
+ */
+export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Decide }[]): Promise<(StatusChange | null | undefined)[]> {
+  const ids = [...new Set(items.map((i) => i.id))].sort();
   const rows = await tx.$queryRaw<{ id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null; statusSynthetic: boolean }[]>`
     SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic"
-    FROM "Message" WHERE id = ${id}::uuid FOR UPDATE`;
-  const row = rows[0];
-  if (!row || !isMessageStatus(row.status)) return undefined;
-  return { ...row, status: row.status };
-}
+    FROM "Message" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const current = new Map<string, LockedMessage>();
+  for (const row of rows) if (isMessageStatus(row.status)) current.set(row.id, { ...row, status: row.status });
 
-async function applyDecision(tx: Tx, message: LockedMessage, decision: Decision): Promise<StatusChange | null> {
-  const { next, event, data } = decision;
-  if (next || data) {
-    await tx.message.update({ where: { id: message.id }, data: { ...data, ...(next && { status: next }) } });
-  }
-  if (event) {
-    await tx.messageEvent.create({
-      data: {
-        messageId: message.id,
+  const updates = new Map<string, { status: MessageStatus | null; data: MessageChanges }>();
+  const events: { messageId: string; status: MessageStatus; source: string; provider: string | null; rawStatus: string | null; errorCode: string | null; applied: boolean; at: Date | null }[] = [];
+  const results = items.map(({ id, decide }) => {
+    const message = current.get(id);
+    if (!message) return undefined;
+    const { next, event, data } = decide(message);
+    if (next || data) {
+      const update = updates.get(id) ?? { status: null, data: {} };
+      if (next) update.status = next;
+      Object.assign(update.data, data);
+      updates.set(id, update);
+      // What the next decision in the group about this message sees.
+      current.set(id, {
+        ...message,
+        status: next ?? message.status,
+        providerMessageId: data?.providerMessageId !== undefined ? data.providerMessageId : message.providerMessageId,
+        statusSynthetic: data?.statusSynthetic ?? message.statusSynthetic,
+      });
+    }
+    if (event) {
+      events.push({
+        messageId: id,
         status: event.status ?? next ?? message.status,
         source: event.source,
         provider: event.provider ?? null,
         rawStatus: event.rawStatus ?? null,
         errorCode: event.errorCode ?? null,
         applied: next !== null,
-        ...(event.at && { at: event.at }),
-      },
-    });
+        at: event.at ?? null,
+      });
+    }
+    return next ? { id, accountId: message.accountId, batchId: message.batchId, status: next } : null;
+  });
+  if (updates.size > 0) await updateMessages(tx, updates);
+  if (events.length > 0) {
+    const now = new Date();
+    await tx.$executeRaw`
+      INSERT INTO "MessageEvent" ("messageId", status, source, provider, "rawStatus", "errorCode", applied, at)
+      SELECT u."messageId", u.status::"MessageStatus", u.source, u.provider, u."rawStatus", u."errorCode", u.applied, COALESCE(u.at, ${now})
+      FROM unnest(${events.map((e) => e.messageId)}::uuid[], ${events.map((e) => e.status)}::text[], ${events.map((e) => e.source)}::text[],
+                  ${events.map((e) => e.provider)}::text[], ${events.map((e) => e.rawStatus)}::text[], ${events.map((e) => e.errorCode)}::text[],
+                  ${events.map((e) => e.applied)}::boolean[], ${events.map((e) => e.at)}::timestamptz[])
+        WITH ORDINALITY AS u("messageId", status, source, provider, "rawStatus", "errorCode", applied, at, n)
+      ORDER BY u.n`;
   }
-  return next ? { id: message.id, accountId: message.accountId, batchId: message.batchId, status: next } : null;
+  return results;
+}
+
+/**
+ * One UPDATE for the whole group: each column comes as a value array and a "set" flag array,
+ * so a row changes only the columns its decision named.
+ */
+async function updateMessages(tx: Tx, updates: Map<string, { status: MessageStatus | null; data: MessageChanges }>): Promise<void> {
+  const entries = [...updates];
+  const params: unknown[] = [entries.map(([id]) => id), entries.map(([, u]) => u.status)];
+  const sets = ['status = COALESCE(u.status::"MessageStatus", m.status)'];
+  const unnest = ['$1::uuid[]', '$2::text[]'];
+  const names = ['id', 'status'];
+  for (const [column, type] of columns) {
+    params.push(entries.map(([, u]) => u.data[column] !== undefined));
+    params.push(entries.map(([, u]) => u.data[column] ?? null));
+    unnest.push(`$${params.length - 1}::boolean[]`, `$${params.length}::${type}[]`);
+    names.push(`set_${column}`, `v_${column}`);
+    sets.push(`"${column}" = CASE WHEN u."set_${column}" THEN u."v_${column}" ELSE m."${column}" END`);
+  }
+  params.push(new Date());
+  sets.push(`"updatedAt" = $${params.length}`);
+  const quoted = names.map((n) => `"${n}"`).join(', ');
+  await tx.$executeRawUnsafe(
+    `UPDATE "Message" m SET ${sets.join(', ')} FROM unnest(${unnest.join(', ')}) AS u(${quoted}) WHERE m.id = u.id`,
+    ...params,
+  );
 }

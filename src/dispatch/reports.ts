@@ -5,7 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
 import type { StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
-import { changeMessage, changeMessageIn, type Decision, type LockedMessage } from './message-store.js';
+import { changeMessage, changeMessageIn, type Decision, type LockedMessage, type MessageChanges } from './message-store.js';
 import { isUuid } from '../domain/ids.js';
 
 export interface ReportOutcome {
@@ -47,7 +47,7 @@ export async function applyOneReport(prisma: PrismaClient, messageId: string, pr
 function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
   return (message) => {
     const { next, outcome } = applyReport(message.status, report, { synthetic: message.statusSynthetic });
-    const data: Prisma.MessageUpdateInput = {};
+    const data: MessageChanges = {};
     // The provider's own word, even a confirming EXPIRED, makes a synthetic status real.
     if (message.statusSynthetic && isFinal(report.status)) data.statusSynthetic = false;
     if (report.providerMessageId && !message.providerMessageId) {

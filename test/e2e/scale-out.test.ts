@@ -139,6 +139,8 @@ describe('scale-out on PostgreSQL + Redis', { timeout: 300_000 }, () => {
 
     const second = spawnHerald(['worker'], workerEnv);
     processes.push(second);
+    // Its SIGTERM handler exists from this line on (a signal before it would kill it outright).
+    await second.waitFor(/worker dispatching/);
     const started = Date.now();
     await waitUntil(async () => (await count('DELIVERED,UNDELIVERED,EXPIRED,REJECTED,FAILED,CANCELED')) === ids.length, {
       timeoutMs: 150_000,
