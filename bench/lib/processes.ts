@@ -25,8 +25,8 @@ export interface ServerProcess {
  * Starts `node --import tsx <script>` with `env` and resolves once a line of its output
  * matches `ready` (whose first group, if any, is the URL).
  */
-export async function startNodeProcess(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+export async function startNodeProcess(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +70,12 @@ export async function startNodeProcess(script: string, env: Record<string, strin
   };
 }
 
-/** A Herald server process (`src/main.ts`) with the given environment; resolves when it listens. */
-export function startHeraldProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startNodeProcess('src/main.ts', { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/);
+/**
+ * A Herald server process (`src/main.ts`) with the given environment; resolves when it listens.
+ * `cpuProfileDir` profiles it (node --cpu-prof, written when it stops; Node 20 refuses that
+ * flag in NODE_OPTIONS, so it goes on the command line).
+ */
+export function startHeraldProcess(env: Record<string, string>, cpuProfileDir?: string): Promise<ServerProcess> {
+  const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  return startNodeProcess('src/main.ts', { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/, 60_000, nodeArgs);
 }

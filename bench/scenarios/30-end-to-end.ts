@@ -45,8 +45,7 @@ export const scenario: Scenario = {
     const agent = new http.Agent({ keepAlive: true, maxSockets: SENDERS });
     try {
       const env: Record<string, string> = { DATABASE_URL: db.databaseUrl!, DISPATCH: 'on', SIMULATOR_DELAY_MS: String(SIMULATOR_DELAY_MS) };
-      if (process.env.BENCH_E2E_CPU_PROF) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${process.env.BENCH_E2E_CPU_PROF}`;
-      herald = await startHeraldProcess(env);
+      herald = await startHeraldProcess(env, process.env.BENCH_E2E_CPU_PROF);
       const graphqlUrl = `${herald.url}/graphql`;
 
       // Every DELIVERED event by message id, and every send by message id: a report may reach the

@@ -1,5 +1,6 @@
 // Provider delivery reports → message status. Idempotent: a duplicate, late or out-of-order
 // report is recorded as an event and moves nothing (the status machine decides).
+import DataLoader from 'dataloader';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
@@ -19,7 +20,15 @@ export interface ReportOutcome {
 export async function applyStatusReports(prisma: PrismaClient, provider: string, reports: StatusReport[], now = new Date()): Promise<ReportOutcome> {
   const outcome: ReportOutcome = { changes: [], deferred: 0, unknown: 0 };
   for (const report of reports) {
-    const messageId = await findMessageId(prisma, provider, report);
+    // Our own id as the reference: applied straight away (no row, no change: undefined).
+    if (report.reference && isUuid(report.reference)) {
+      const change = await applyOneReport(prisma, report.reference, provider, report, now);
+      if (change !== undefined) {
+        if (change) outcome.changes.push(change);
+        continue;
+      }
+    }
+    const messageId = await findByProviderId(prisma, provider, report);
     if (!messageId) {
       // The report overtook the dispatcher: the provider answered the webhook before we stored
       // its id. Keep it; recordSubmission applies it once the id is known (Jasmin drops these).
@@ -39,8 +48,9 @@ export async function applyStatusReports(prisma: PrismaClient, provider: string,
   return outcome;
 }
 
-export async function applyOneReport(prisma: PrismaClient, messageId: string, provider: string, report: StatusReport, now = new Date()) {
-  return (await changeMessage(prisma, messageId, decideReport(provider, report, now))) ?? null;
+/** The change to publish, null when the report moved nothing, undefined when there is no such message. */
+export function applyOneReport(prisma: PrismaClient, messageId: string, provider: string, report: StatusReport, now = new Date()) {
+  return changeMessage(prisma, messageId, decideReport(provider, report, now));
 }
 
 /** How one report changes a message (the status machine decides), for `changeMessage`. */
@@ -81,23 +91,40 @@ function decideReport(provider: string, report: StatusReport, now: Date): (messa
   };
 }
 
-async function findMessageId(prisma: PrismaClient, provider: string, report: StatusReport): Promise<string | undefined> {
-  if (report.reference && isUuid(report.reference)) {
-    const byReference = await prisma.message.findUnique({ where: { id: report.reference }, select: { id: true } });
-    if (byReference) return byReference.id;
+async function findByProviderId(prisma: PrismaClient, provider: string, report: StatusReport): Promise<string | undefined> {
+  if (!report.providerMessageId) return undefined;
+  const row = await prisma.message.findFirst({ where: { provider, providerMessageId: report.providerMessageId }, select: { id: true } });
+  return row?.id;
+}
+
+// Whether any report waits for a provider id: asked once per submission the dispatcher
+// records, so the submissions recorded in the same moment share one query (DataLoader
+// batching, no cache: a report deferred a moment later is seen by the next ask or the sweep).
+const SEP = '\u0000';
+const pendingLoaders = new WeakMap<PrismaClient, DataLoader<string, boolean>>();
+function hasPendingReports(prisma: PrismaClient, provider: string, providerMessageId: string): Promise<boolean> {
+  let loader = pendingLoaders.get(prisma);
+  if (!loader) {
+    loader = new DataLoader(
+      async (keys) => {
+        const pairs = keys.map((k) => k.split(SEP) as [string, string]);
+        const rows = await prisma.$queryRaw<{ provider: string; providerMessageId: string }[]>`
+          SELECT DISTINCT p.provider, p."providerMessageId" FROM "PendingStatusReport" p
+          JOIN unnest(${pairs.map((k) => k[0])}::text[], ${pairs.map((k) => k[1])}::text[]) AS k(provider, id)
+            ON p.provider = k.provider AND p."providerMessageId" = k.id`;
+        const found = new Set(rows.map((r) => `${r.provider}${SEP}${r.providerMessageId}`));
+        return keys.map((k) => found.has(k));
+      },
+      { cache: false, maxBatchSize: 1000 },
+    );
+    pendingLoaders.set(prisma, loader);
   }
-  if (report.providerMessageId) {
-    const byProviderId = await prisma.message.findFirst({
-      where: { provider, providerMessageId: report.providerMessageId },
-      select: { id: true },
-    });
-    if (byProviderId) return byProviderId.id;
-  }
-  return undefined;
+  return loader.load(`${provider}${SEP}${providerMessageId}`);
 }
 
 /** Applies reports that arrived before `providerMessageId` was recorded on the message. */
 export async function applyPendingReports(prisma: PrismaClient, provider: string, providerMessageId: string, messageId: string): Promise<StatusChange[]> {
+  if (!(await hasPendingReports(prisma, provider, providerMessageId))) return [];
   const pending = await prisma.pendingStatusReport.findMany({ where: { provider, providerMessageId }, orderBy: { id: 'asc' } });
   const changes: StatusChange[] = [];
   for (const row of pending) {

@@ -129,11 +129,6 @@ export class SimulatorProvider implements SmsProvider {
 
   async send(message: OutboundMessage): Promise<SendResult> {
     if (this.closed) return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: 'simulator is closed' };
-    // Our message id is the client reference: a resubmission (after a timeout or a crash) is
-    // the same message, so it gets the same id and no second report.
-    const known = await this.store.find(message.id);
-    if (known) return { kind: 'accepted', providerMessageId: known.providerMessageId, rawStatus: 'accepted' };
-
     if (!E164.test(message.to)) {
       return { kind: 'rejected', errorCode: 'INVALID_NUMBER', rawCode: 'invalid_destination', message: `${message.to} is not E.164` };
     }
@@ -155,8 +150,11 @@ export class SimulatorProvider implements SmsProvider {
       reportDueAt: new Date(acceptedAt.getTime() + behaviour.reportDelayMs + behaviour.lateByMs),
       reportedAt: null,
     };
+    // Our message id is the client reference: a resubmission (after a timeout or a crash) is
+    // the same message, so the store hands back the first acceptance: same id, no second report.
+    // (The checks above cannot refuse a message that was once accepted: they depend on the
+    // number only, and a number they refuse is never stored.)
     const submission = await this.store.accept(candidate);
-    // Another process accepted this reference first: same message, same id, no second report.
     if (submission.providerMessageId !== candidate.providerMessageId) {
       return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
     }

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { PrismaClient } from '../db/database.js';
 import type { SimulatorStatusWord } from '../providers/simulator-payload.js';
 import type { SimulatorStore, StoredSubmission } from '../providers/simulator-store.js';
@@ -8,21 +9,31 @@ const toSubmission = (row: Row): StoredSubmission => ({ ...row, outcome: row.out
 
 /** The simulator's memory in Herald's database (table SimulatorSubmission). */
 export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorStore {
+  // Reports sent in the same moment are marked in one UPDATE (DataLoader's batching, no cache).
+  const reported = new DataLoader<string, true>(
+    async (references) => {
+      await prisma.$executeRaw`UPDATE "SimulatorSubmission" SET "reportedAt" = ${new Date()} WHERE reference = ANY(${[...references]}::text[])`;
+      return references.map(() => true as const);
+    },
+    { cache: false, maxBatchSize: 1000 },
+  );
   return {
     async accept(submission) {
-      // Insert-if-absent, then read: two instances racing on one reference agree on one row.
-      await prisma.$executeRaw`
+      // Insert-if-absent returning the row that stands: two instances racing on one reference
+      // agree on one row (the no-op update makes a conflicting insert return the stored row).
+      const [row] = await prisma.$queryRaw<Row[]>`
         INSERT INTO "SimulatorSubmission" (reference, "providerMessageId", outcome, "acceptedAt", "reportDueAt")
         VALUES (${submission.reference}, ${submission.providerMessageId}, ${submission.outcome}, ${submission.acceptedAt}, ${submission.reportDueAt})
-        ON CONFLICT (reference) DO NOTHING`;
-      return toSubmission(await prisma.simulatorSubmission.findUniqueOrThrow({ where: { reference: submission.reference } }));
+        ON CONFLICT (reference) DO UPDATE SET reference = EXCLUDED.reference
+        RETURNING reference, "providerMessageId", outcome, "acceptedAt", "reportDueAt", "reportedAt"`;
+      return toSubmission(row!);
     },
     async find(reference) {
       const row = await prisma.simulatorSubmission.findUnique({ where: { reference } });
       return row ? toSubmission(row) : undefined;
     },
-    async markReported(reference, at) {
-      await prisma.simulatorSubmission.updateMany({ where: { reference }, data: { reportedAt: at } });
+    async markReported(reference) {
+      await reported.load(reference);
     },
     async claimOverdue(cutoff, leaseUntil, limit) {
       const rows = await prisma.$queryRaw<Row[]>`
