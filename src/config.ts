@@ -76,6 +76,15 @@ const envSchema = z.object({
   SMPP_SOURCE_ADDR: z.string().optional(),
   SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
   SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).default(30_000),
+  // Security limits (README "Security limits"). Defaults are several times what the SDK's and
+  // the test suite's deepest real queries need; introspection is exempt from depth and cost.
+  /** Largest POST /graphql body and graphql-ws message, in bytes. */
+  MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(15),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
 });
 
 /** Each provider's section; `requiredFor` checks the ones SMS_PROVIDERS (or SMS_ROUTES) names. */
@@ -148,7 +157,19 @@ export type Config = Readonly<{
   aliyun: AliyunConfig | undefined;
   tencent: TencentConfig | undefined;
   smpp: SmppConfig | undefined;
+  /** Largest POST /graphql body and graphql-ws message (MAX_REQUEST_BYTES). */
+  maxRequestBytes: number;
+  /** Refusals of oversized GraphQL documents (GRAPHQL_MAX_*). */
+  graphqlLimits: GraphqlLimits;
 }>;
+
+export interface GraphqlLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -226,6 +247,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : undefined,
     smpp: has('smpp') ? { url: e.SMPP_URL!, sourceAddr: e.SMPP_SOURCE_ADDR, window: e.SMPP_WINDOW, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : undefined,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
+    graphqlLimits: Object.freeze({
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+    }),
   });
 }
 

@@ -19,12 +19,19 @@ export interface InboundReceived {
   accountId: string;
 }
 
+/** Published when an API key is revoked: every instance closes that key's open WebSockets. */
+export interface KeyRevoked {
+  keyId: string;
+  accountId: string;
+}
+
 const SUBSCRIBER_BUFFER = 10_000;
 
 type Channels = {
   // One channel per account: a subscriber only ever receives its own account's events.
   'message-status': [accountId: string, change: StatusChange];
   'inbound-message': [accountId: string, event: InboundReceived];
+  'key-revoked': [event: KeyRevoked];
 };
 
 export interface HeraldPubSub {
@@ -38,6 +45,9 @@ export interface HeraldPubSub {
   subscribeMessageStatus(accountId: string, messageId: string): AsyncIterable<StatusChange>;
   publishInbound(event: InboundReceived): void;
   subscribeInbound(accountId: string): AsyncIterable<InboundReceived>;
+  publishKeyRevoked(event: KeyRevoked): void;
+  /** Calls `listener` for every revocation made by any instance; returns the unsubscribe. */
+  onKeyRevoked(listener: (event: KeyRevoked) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -119,6 +129,23 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
       }
     },
     subscribeInbound: (accountId) => ownPubSub().subscribe('inbound-message', accountId),
+    publishKeyRevoked: (event) => {
+      try {
+        pubsub.publish('key-revoked', event);
+      } catch (error) {
+        options.logger.error({ err: error }, 'publishing a key revocation failed');
+      }
+    },
+    // A plain listener on the shared target (no buffer, no iterator): revocations are rare and
+    // each one is acted on at once. The topic is the channel name, as `createPubSub` names it.
+    onKeyRevoked: (listener) => {
+      const handler = (event: Event) => {
+        const detail = (event as CustomEvent<KeyRevoked>).detail;
+        if (detail?.keyId) listener(detail);
+      };
+      target.addEventListener('key-revoked', handler);
+      return () => target.removeEventListener('key-revoked', handler);
+    },
     close: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     },

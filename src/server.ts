@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { execute, subscribe } from 'graphql';
+import { execute, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, rateLimited } from './auth.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -19,6 +20,9 @@ import type { HeraldPubSub } from './pubsub.js';
 import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
 import { handleWebhook, isWebhookPath, type WebhookDeps } from './webhooks/router.js';
+import { checkBodySize, sendPayloadTooLarge } from './http/body-limit.js';
+import { queryLimitPlugins } from './security/query-limits.js';
+import { CSRF_HEADERS } from './security/csrf.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -69,6 +73,13 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    plugins: [
+      // Oversized documents are refused at parse/validate, on HTTP and graphql-ws alike.
+      ...queryLimitPlugins(config.graphqlLimits),
+      // A browser can send a cross-site GET or a form/text POST without a preflight; such a
+      // request must carry a header a page cannot set cross-site (any real client sends one).
+      useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] }),
+    ],
     // Unexpected errors reach clients as "Unexpected error." in production; never stack or SQL.
     maskedErrors: config.production ? true : { isDev: true },
     logging: {
@@ -132,7 +143,13 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
         );
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
       }
-      if (path === '/graphql') return void (await yoga.handle(req, res));
+      if (path === '/graphql') {
+        const body = await checkBodySize(req, config.maxRequestBytes);
+        if (body.kind === 'too-large') return sendPayloadTooLarge(res, config.maxRequestBytes);
+        // A chunked body was read here (to count it): yoga takes it as already read.
+        if (body.kind === 'buffered') (req as IncomingMessage & { body?: Buffer }).body = body.body;
+        return void (await yoga.handle(req, res));
+      }
       if (isWebhookPath(path)) return await handleWebhook(req, res, path, webhookDeps);
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
@@ -142,7 +159,13 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     }
   }
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // A message over the limit closes the socket (1009) before it is parsed.
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.maxRequestBytes });
+  // Open graphql-ws sockets by API key: a revocation (from any instance) closes them at once.
+  const socketsByKey = new Map<string, Set<WebSocket>>();
+  const stopRevocations = pubsub.onKeyRevoked(({ keyId }) => {
+    for (const socket of socketsByKey.get(keyId) ?? []) socket.close(4403, 'API key revoked');
+  });
   useServer<Record<string, unknown>, WsExtra>(
     {
       execute: (args) => (args as unknown as { rootValue: { execute: typeof execute } }).rootValue.execute(args),
@@ -150,7 +173,15 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
-          ctx.extra.auth = await authenticate(prisma, authorization);
+          const auth = (ctx.extra.auth = await authenticate(prisma, authorization));
+          const socket = ctx.extra.socket;
+          let sockets = socketsByKey.get(auth.keyId);
+          if (!sockets) socketsByKey.set(auth.keyId, (sockets = new Set()));
+          sockets.add(socket);
+          socket.once('close', () => {
+            sockets.delete(socket);
+            if (sockets.size === 0 && socketsByKey.get(auth.keyId) === sockets) socketsByKey.delete(auth.keyId);
+          });
           return true;
         } catch {
           // 4401 when no key was given, 4403 when the key is wrong or revoked.
@@ -165,10 +196,18 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
           socket: ctx.extra.socket,
           params,
         });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          // A refused or malformed document is an error message on the socket, not a crash.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory({ connectionParams: ctx.connectionParams, auth: ctx.extra.auth }),
           rootValue: { execute, subscribe },
@@ -198,6 +237,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     (stopping ??= (async () => {
       // Stop accepting, let in-flight requests finish (bounded), then close the database.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      stopRevocations();
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       wss.close();
       server.closeIdleConnections();

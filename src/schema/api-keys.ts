@@ -89,7 +89,7 @@ builder.mutationFields((t) => ({
       if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can revoke keys');
       const id = parseId(String(args.id), 'ApiKey');
       if (!id) throw new NotFoundError('API key');
-      const result = await revokeApiKey(ctx.prisma, ctx.auth.accountId, id);
+      const result = await revokeApiKey(ctx.prisma, ctx.auth.accountId, id, ctx.pubsub);
       if (result instanceof Error) throw result;
       return result;
     },

@@ -4,6 +4,7 @@ import type { ApiKey } from '../generated/prisma/client.js';
 import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole } from '../domain/api-key.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { Auth } from '../schema/context.js';
+import type { HeraldPubSub } from '../pubsub.js';
 
 export type CreatedApiKey = ApiKey & {
   /** The whole key. Returned once; only its hash is stored. */
@@ -32,11 +33,18 @@ export async function ensureAccount(prisma: PrismaClient, name: string) {
   return prisma.account.upsert({ where: { name }, create: { name }, update: {} });
 }
 
-export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyId: string) {
+/**
+ * Revokes a key: its next HTTP request is refused (authentication reads revokedAt every time),
+ * and with `pubsub` every instance closes the key's open WebSockets at once (code 4403).
+ * Without it (the CLI has no pub/sub) open sockets last until they reconnect.
+ */
+export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyId: string, pubsub?: Pick<HeraldPubSub, 'publishKeyRevoked'>) {
   const key = await prisma.apiKey.findFirst({ where: { id: keyId, accountId } });
   if (!key) return new NotFoundError('API key');
-  if (key.revokedAt) return key;
-  return prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  // Already revoked: announced again all the same, in case an instance missed it.
+  const revoked = key.revokedAt ? key : await prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  pubsub?.publishKeyRevoked({ keyId: key.id, accountId });
+  return revoked;
 }
 
 // lastUsedAt is informational: write it at most once a minute per key, not on every request.
