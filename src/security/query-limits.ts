@@ -14,10 +14,13 @@ export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
 
 /** A refusal clients can tell apart from a schema mistake: stable code, HTTP 400, the limit named. */
 export function queryTooComplex(message: string): GraphQLError {
+  // Yoga marks parse and validation errors as GraphQL-over-HTTP "spec" errors (`spec ||= true`),
+  // which legacy application/json clients get with HTTP 200. A refused document is a 400 for
+  // every client, so `spec` stays false whatever yoga assigns.
+  const http = { status: 400 };
+  Object.defineProperty(http, 'spec', { get: () => false, set: () => {}, enumerable: false });
   // graphql-armor prefixes every message with "Syntax Error: " although none of these is one.
-  return new GraphQLError(message.replace(/^Syntax Error: /, ''), {
-    extensions: { code: QUERY_TOO_COMPLEX, http: { status: 400 } },
-  });
+  return new GraphQLError(message.replace(/^Syntax Error: /, ''), { extensions: { code: QUERY_TOO_COMPLEX, http } });
 }
 
 export function queryLimitPlugins(limits: GraphqlLimits): Plugin[] {
