@@ -43,7 +43,7 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
   const { ids, phones, secret } = a;
   const probes: Probe[] = [];
   for (const id of [...new Set([...Object.values(ids), ...Object.values(ids).map(rawId), ...globalIds])]) {
-    probes.push({ covers: ['Query.node'], query: `query($id: ID!) { node(id: $id) { __typename id ... on Message { ${MESSAGE} } ... on Template { name body } ... on InboundMessage { body from } ... on Verification { to status } ... on SenderIdentity { value } ... on ApiKey { name } ... on Batch { total } } }`, variables: { id } });
+    probes.push({ covers: ['Query.node'], query: `query($id: ID!) { node(id: $id) { __typename id ... on Message { ${MESSAGE} } ... on Template { name body } ... on InboundMessage { body from } ... on Verification { to verificationStatus: status } ... on SenderIdentity { value } ... on ApiKey { name } ... on Batch { total } } }`, variables: { id } });
   }
   // Each id in both forms the API accepts: the Relay global id it hands out, and the raw uuid.
   const anyId = (names: string[]) => names.flatMap((n) => [...new Set([ids[n]!, rawId(ids[n]!)])]);

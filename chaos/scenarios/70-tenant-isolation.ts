@@ -90,7 +90,9 @@ export const scenario: ChaosScenario = {
         for (const key of [keys.bAdmin, keys.bSender]) {
           sent++;
           const answer = await graphql(herald.url, key, probe.query, probe.variables);
-          const text = JSON.stringify(probe.variables ?? {}) + probe.query;
+          // What B sent, with its global ids decoded too: an error naming the id B gave is an echo.
+          const given = Object.values(probe.variables ?? {}).filter((v): v is string => typeof v === 'string');
+          const text = [JSON.stringify(probe.variables ?? {}), probe.query, ...given.map(rawId)].join(' ');
           // A probe the validator refuses reaches no resolver and proves nothing.
           if (answer.status === 400 || answer.json?.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' || e.extensions?.code === 'BAD_USER_INPUT') || answer.status >= 500) {
             broken++;
@@ -99,6 +101,13 @@ export const scenario: ChaosScenario = {
           for (const leak of leaksIn(answer.json?.data, a, markers, text)) leaks.push(`${probe.covers.join(',')}: ${leak}`);
         }
       });
+
+      // The detector's own control: the same probes with A's key must find A's data.
+      let seenByA = 0;
+      for (const probe of probes.filter((p) => p.covers[0] === 'Query.message' || p.covers[0] === 'Query.templates')) {
+        const answer = await graphql(herald.url, keys.aAdmin, probe.query, probe.variables);
+        seenByA += leaksIn(answer.json?.data, a, markers, '').length;
+      }
 
       // Subscriptions with B's key: A's message ids, and B's account-wide streams while A acts.
       const sub = await probeSubscriptions(herald.url, keys, a, markers);
@@ -122,6 +131,7 @@ export const scenario: ChaosScenario = {
       row("A's rows changed by B", changed ? 'yes' : 0, '0', !changed, changed ? diffNote(before, after) : undefined);
       row('operations taking an ID left unprobed', unprobed.length, '0', unprobed.length === 0, unprobed.join(', ') || `${needed.length} found in the schema`);
       row('probes refused before a resolver (broken probes)', broken, '0', broken === 0, brokenNotes.slice(0, 2).join('; ') || sub.notes.join('; ') || undefined);
+      row("leak detector control (A's own key, same probes: A's data found)", seenByA, '> 0', seenByA > 0);
       row('own-account control (B sees its own message and subscription)', sub.control ? 'yes' : 'no', 'yes', sub.control);
       return rows;
     } finally {
