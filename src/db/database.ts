@@ -37,7 +37,15 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     await migratePostgres(options.databaseUrl);
-    const factory = new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // pg emits 'error' on a client whose connection dies while no query runs on it, and an
+    // 'error' event nobody listens to is thrown: the process dies. The pool and Prisma's adapter
+    // listen only at some moments of a client's life (idle in the pool, inside a transaction);
+    // a PostgreSQL restart under load hit one in between and killed Herald (chaos suite,
+    // database-restart). A listener for the client's whole life makes it what it should be: the
+    // pool drops the dead client, the query on it fails with a clean error, the next opens anew.
+    pool.on('connect', (client) => client.on('error', () => {}));
+    const factory = new PrismaPg(pool, { disposeExternalPool: true });
     const prisma = createClient(factory, options.onQuery);
     return { prisma, kind: 'postgres', pglite: undefined, close: () => prisma.$disconnect() };
   }

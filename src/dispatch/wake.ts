@@ -45,26 +45,62 @@ export async function createWakeSignal(options: { databaseUrl: string | undefine
 
   if (options.databaseUrl) {
     const url = options.databaseUrl;
+    const retryMs = 1_000;
+    // Both connections come back by themselves after PostgreSQL restarts: a failed reconnect
+    // (the server still starting) tries again, instead of leaving this instance deaf to other
+    // instances' wake-ups (and them to its own) until it is restarted.
     const connectListener = async (): Promise<void> => {
       const client = new pg.Client({ connectionString: url });
       client.on('notification', () => emitter.emit('wake'));
-      client.on('error', (error) => {
+      let lost = false;
+      const reconnect = (error: unknown) => {
+        if (lost) return; // one connection, one reconnect (pg may report its loss twice)
+        lost = true;
+        if (listener === client) listener = undefined;
+        client.end().catch(() => {});
+        if (closed) return;
         options.logger.warn({ err: error }, 'dispatch LISTEN connection lost; reconnecting');
-        listener = undefined;
-        if (!closed) setTimeout(() => void connectListener().catch(() => {}), 1_000);
-      });
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+        setTimeout(() => void connectListener().catch(reconnectLater), retryMs).unref();
+      };
+      const reconnectLater = () => {
+        if (!closed) setTimeout(() => void connectListener().catch(reconnectLater), retryMs).unref();
+      };
+      client.on('error', reconnect);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANNEL}`);
+      } catch (error) {
+        lost = true;
+        client.end().catch(() => {});
+        throw error;
+      }
+      if (closed) return void client.end().catch(() => {});
       listener = client;
       emitter.emit('wake'); // anything sent while we were not listening
     };
     await connectListener();
-    notifier = new pg.Client({ connectionString: url });
-    notifier.on('error', (error) => {
-      options.logger.warn({ err: error }, 'dispatch NOTIFY connection lost');
-      notifier = undefined;
-    });
-    await notifier.connect();
+    const connectNotifier = async (): Promise<void> => {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', (error) => {
+        if (notifier !== client) return;
+        options.logger.warn({ err: error }, 'dispatch NOTIFY connection lost; reconnecting');
+        notifier = undefined;
+        client.end().catch(() => {});
+        scheduleNotifier();
+      });
+      try {
+        await client.connect();
+      } catch (error) {
+        client.end().catch(() => {});
+        throw error;
+      }
+      if (closed) return void client.end().catch(() => {});
+      notifier = client;
+    };
+    const scheduleNotifier = () => {
+      if (!closed) setTimeout(() => void connectNotifier().catch(scheduleNotifier), retryMs).unref();
+    };
+    await connectNotifier();
   }
 
   return {
