@@ -39,7 +39,7 @@ async function rowsOf(prisma: PrismaClient, accountId: string): Promise<string> 
 }
 
 /** A's ids and words found in `data` (errors are left out: they may echo what B sent). */
-function leaksIn(data: unknown, a: TenantA, markers: string[], sent: string): string[] {
+function leaksIn(data: unknown, markers: string[], sent: string): string[] {
   const found: string[] = [];
   const walk = (value: unknown, key: string) => {
     if (typeof value === 'string') {
@@ -51,7 +51,6 @@ function leaksIn(data: unknown, a: TenantA, markers: string[], sent: string): st
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
   };
   walk(data, '');
-  void a;
   return found;
 }
 
@@ -98,7 +97,7 @@ export const scenario: ChaosScenario = {
             broken++;
             brokenNotes.push(`${probe.covers[0]} → ${answer.status} ${answer.body.slice(0, 160)}`);
           }
-          for (const leak of leaksIn(answer.json?.data, a, markers, text)) leaks.push(`${probe.covers.join(',')}: ${leak}`);
+          for (const leak of leaksIn(answer.json?.data, markers, text)) leaks.push(`${probe.covers.join(',')}: ${leak}`);
         }
       });
 
@@ -106,7 +105,7 @@ export const scenario: ChaosScenario = {
       let seenByA = 0;
       for (const probe of probes.filter((p) => p.covers[0] === 'Query.message' || p.covers[0] === 'Query.templates')) {
         const answer = await graphql(herald.url, keys.aAdmin, probe.query, probe.variables);
-        seenByA += leaksIn(answer.json?.data, a, markers, '').length;
+        seenByA += leaksIn(answer.json?.data, markers, '').length;
       }
 
       // Subscriptions with B's key: A's message ids, and B's account-wide streams while A acts.
