@@ -36,7 +36,11 @@ type Channels = {
 
 export interface HeraldPubSub {
   publishStatus(change: StatusChange): void;
-  subscribeStatus(accountId: string): AsyncIterable<StatusChange>;
+  /**
+   * The account's status changes; with `keep`, only those it keeps ever enter the subscriber's
+   * buffer (a subscriber to DELIVERED is not crowded out by the SENDING and SENT before them).
+   */
+  subscribeStatus(accountId: string, keep?: (change: StatusChange) => boolean): AsyncIterable<StatusChange>;
   /**
    * The status changes of one message of the account. Every follower of the account's messages
    * shares one listener on the account's channel, which hands each change to the followers of
@@ -119,7 +123,19 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
         options.logger.error({ err: error }, 'publishing a status change failed');
       }
     },
-    subscribeStatus: (accountId) => ownPubSub().subscribe('message-status', accountId),
+    subscribeStatus: (accountId, keep) =>
+      keep
+        ? new Repeater<StatusChange>(async (push, stop) => {
+            const topic = `message-status:${accountId}`;
+            const listener = (event: Event) => {
+              const change = (event as CustomEvent<StatusChange>).detail;
+              if (change && keep(change)) void push(change);
+            };
+            target.addEventListener(topic, listener);
+            await stop;
+            target.removeEventListener(topic, listener);
+          }, new SlidingBuffer(SUBSCRIBER_BUFFER))
+        : ownPubSub().subscribe('message-status', accountId),
     subscribeMessageStatus,
     publishInbound: (event) => {
       try {

@@ -26,7 +26,7 @@ const SEND_QUERY = 'mutation($input: SendMessageInput!) { sendMessage(input: $in
 export const scenario: Scenario = {
   name: NAME,
   async run(options: BenchOptions): Promise<BenchRow[]> {
-    const count = options.quick ? 2_000 : 20_000;
+    const count = Number(process.env.BENCH_E2E_COUNT) || (options.quick ? 2_000 : 20_000);
     const budgetMs = options.quick ? 60_000 : 240_000;
     const skipped = (note: string): BenchRow[] => [
       { scenario: NAME, metric: 'msg/s', herald: null, baseline: null, target: `≥ ${TARGET_RATE.toLocaleString('en-US')} msg/s`, met: null, note },
@@ -76,7 +76,9 @@ export const scenario: Scenario = {
           error: (error) => {
             subscriptionError ??= error instanceof Error ? error.message : JSON.stringify(error);
           },
-          complete: () => {},
+          complete: () => {
+            subscriptionError ??= 'the server ended the subscription';
+          },
         },
       );
 

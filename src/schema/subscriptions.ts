@@ -123,9 +123,13 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const statuses = args.filter?.status?.length ? new Set(args.filter.status) : undefined;
       const batchId = args.filter?.batchId ? parseId(String(args.filter.batchId), 'Batch') ?? String(args.filter.batchId) : undefined;
-      return filterChanges(ctx.pubsub.subscribeStatus(ctx.auth.accountId), (c) => (!statuses || statuses.has(c.status)) && (!batchId || c.batchId === batchId));
+      const keep = (c: StatusChange) => (!statuses || statuses.has(c.status)) && (!batchId || c.batchId === batchId);
+      return withMessages(ctx, ctx.pubsub.subscribeStatus(ctx.auth.accountId, keep));
     },
-    resolve: (query, transition: Transition, _args, ctx) => loadTransition(ctx, query)(transition).then(orThrowGone),
+    resolve: (query, transition: Transition & { row?: MessageRow | null }, _args, ctx) =>
+      transition.row !== undefined && scalarsOnly(query)
+        ? Promise.resolve(orThrowGone(transition.row && { ...transition.row, status: transition.status }))
+        : loadTransition(ctx, query)(transition).then(orThrowGone),
   }),
   inboundMessageReceived: t.prismaField({
     type: InboundMessage,
@@ -141,8 +145,54 @@ function orThrowGone<T>(value: T | null): T {
   return value;
 }
 
-async function* filterChanges(source: AsyncIterable<StatusChange>, keep: (change: StatusChange) => boolean): AsyncGenerator<Transition> {
-  for await (const change of source) if (keep(change)) yield { id: change.id, status: change.status };
+// A subscriber gets its events one at a time (graphql-js resolves each before taking the next),
+// so a load per event caps a subscriber at one query round trip per event: under a burst of
+// thousands of deliveries it fell behind until its buffer dropped events. Here the changes that
+// are already waiting are taken together and their messages read in one query; the resolver
+// uses those rows when the selection has no relations (the common `{ id status … }`).
+const PREFETCH_MAX = 500;
+
+async function* withMessages(ctx: Context, source: AsyncIterable<StatusChange>): AsyncGenerator<Transition & { row: MessageRow | null | undefined }> {
+  const changes = source[Symbol.asyncIterator]();
+  let waiting: Promise<IteratorResult<StatusChange>> | undefined;
+  try {
+    for (;;) {
+      const first = await (waiting ?? changes.next());
+      waiting = undefined;
+      if (first.done) return;
+      const batch = [first.value];
+      let ended = false;
+      while (batch.length < PREFETCH_MAX) {
+        waiting = changes.next();
+        // Buffered changes resolve within microtasks; one that is not there yet loses to the
+        // next macrotask and stays `waiting` for the next round.
+        const ready = await Promise.race([waiting, new Promise<null>((resolve) => setImmediate(resolve, null))]);
+        if (ready === null) break;
+        waiting = undefined;
+        if (ready.done) {
+          ended = true;
+          break;
+        }
+        batch.push(ready.value);
+      }
+      // A failed read (the database restarting) must not end the subscription: those events
+      // then load one by one in the resolver, which reports a failure on that event only.
+      const rows = await ctx.prisma.message
+        .findMany({ where: { id: { in: [...new Set(batch.map((c) => c.id))] }, accountId: ctx.auth.accountId } })
+        .catch(() => undefined);
+      const byId = new Map(rows?.map((row) => [row.id, row]));
+      for (const change of batch) yield { id: change.id, status: change.status, row: rows ? (byId.get(change.id) ?? null) : undefined };
+      if (ended) return;
+    }
+  } finally {
+    await changes.return?.();
+  }
+}
+
+/** Whether a Pothos query asks for scalar columns only (a full row then answers it). */
+function scalarsOnly(query: { include?: object; select?: Record<string, unknown> }): boolean {
+  if (query.include && Object.keys(query.include).length > 0) return false;
+  return !query.select || Object.values(query.select).every((v) => v === true);
 }
 
 /**
