@@ -38,9 +38,30 @@ export function queryLimitPlugins(limits: GraphqlLimits): Plugin[] {
         },
       ],
     }),
+    deepNestingPlugin,
     maxDepthPlugin({ n: limits.maxDepth, ...report }),
     maxAliasesPlugin({ n: limits.maxAliases, ...report }),
     maxDirectivesPlugin({ n: limits.maxDirectives, ...report }),
     costLimitPlugin({ maxCost: limits.maxCost, ...report }),
   ];
 }
+
+/**
+ * graphql-js parses recursively: a selection left open a couple of thousand levels deep (under the
+ * token limit) overflows the stack before the parser can say "syntax error", and the request
+ * ended as a 500 (found by the chaos suite's fuzzing). The overflow unwinds cleanly out of the
+ * parser, so it is answered as the refusal it is. Placed after the token limit so it wraps the
+ * parser that plugin installs.
+ */
+const deepNestingPlugin: Plugin = {
+  onParse({ parseFn, setParseFn }) {
+    setParseFn((source, options) => {
+      try {
+        return parseFn(source, options);
+      } catch (error) {
+        if (error instanceof RangeError) throw queryTooComplex('The document nests too deeply to be parsed.');
+        throw error;
+      }
+    });
+  },
+};

@@ -70,6 +70,13 @@ describe('GraphQL document limits', () => {
     }
   });
 
+  it('refuses a selection left open thousands of levels deep (under the token limit) as QUERY_TOO_COMPLEX, not a 500 from a parser stack overflow', async () => {
+    const account = await t.seedAccount();
+    const refused = await post(JSON.stringify({ query: `{ ${'viewer { '.repeat(2_400)}` }), json(account.senderKey));
+    expect({ status: refused.status, code: refused.json.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'QUERY_TOO_COMPLEX' });
+    expect(refused.json.errors[0].message).toMatch(/nests too deeply/);
+  });
+
   it("still answers GraphiQL's introspection query (exempt from depth and cost)", async () => {
     const account = await t.seedAccount();
     const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
