@@ -81,7 +81,7 @@ export async function createRuntime(options: {
     logger,
     publicUrl: options.publicUrl,
     simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
-    simulatorStore: createDatabaseSimulatorStore(prisma),
+    simulatorStore: createDatabaseSimulatorStore(database.background),
     events,
     dispatching: options.dispatch,
   });
@@ -104,10 +104,10 @@ export async function createRuntime(options: {
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
   });
   const reconciler = options.dispatch
-    ? createReconciler({ prisma, pool, publish, logger, options: config.reconcile })
+    ? createReconciler({ prisma: database.background, pool, publish, logger, options: config.reconcile })
     : undefined;
   const dispatcher = options.dispatch
-    ? createDispatcher({ prisma, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
+    ? createDispatcher({ prisma: database.background, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
 
   return {

@@ -12,6 +12,14 @@ export type { PrismaClient };
 
 export interface Database {
   prisma: PrismaClient;
+  /**
+   * The client background work uses (the dispatcher, the simulator's store, the reconciler). On
+   * PostgreSQL it has a small pool of its own, so that a flood of API requests queued for the
+   * main pool cannot starve delivery (under sustained intake, deliveries had fallen to a tenth
+   * of the accept rate, every dispatcher query waiting behind dozens of request queries). On
+   * PGlite (one connection) it is `prisma`.
+   */
+  background: PrismaClient;
   kind: 'pglite' | 'postgres';
   /** PGlite instance when embedded (for in-process notifications and tests). */
   pglite: PGlite | undefined;
@@ -37,17 +45,17 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     await migratePostgres(options.databaseUrl);
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // pg emits 'error' on a client whose connection dies while no query runs on it, and an
-    // 'error' event nobody listens to is thrown: the process dies. The pool and Prisma's adapter
-    // listen only at some moments of a client's life (idle in the pool, inside a transaction);
-    // a PostgreSQL restart under load hit one in between and killed Herald (chaos suite,
-    // database-restart). A listener for the client's whole life makes it what it should be: the
-    // pool drops the dead client, the query on it fails with a clean error, the next opens anew.
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const factory = new PrismaPg(pool, { disposeExternalPool: true });
-    const prisma = createClient(factory, options.onQuery);
-    return { prisma, kind: 'postgres', pglite: undefined, close: () => prisma.$disconnect() };
+    const prisma = createClient(postgresAdapter(options.databaseUrl, options.poolSize ?? 10), options.onQuery);
+    const background = createClient(postgresAdapter(options.databaseUrl, BACKGROUND_POOL_SIZE), options.onQuery);
+    return {
+      prisma,
+      background,
+      kind: 'postgres',
+      pglite: undefined,
+      close: async () => {
+        await Promise.all([prisma.$disconnect(), background.$disconnect()]);
+      },
+    };
   }
 
   const inMemory = options.pgliteDataDir?.startsWith('memory://');
@@ -62,6 +70,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const db = pglite;
     return {
       prisma,
+      background: prisma,
       kind: 'pglite',
       pglite: db,
       close: async () => {
@@ -76,6 +85,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await unlock();
     throw error;
   }
+}
+
+const BACKGROUND_POOL_SIZE = 4;
+
+function postgresAdapter(databaseUrl: string, max: number): PrismaPg {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  // pg emits 'error' on a client whose connection dies while no query runs on it, and an
+  // 'error' event nobody listens to is thrown: the process dies. The pool and Prisma's adapter
+  // listen only at some moments of a client's life (idle in the pool, inside a transaction);
+  // a PostgreSQL restart under load hit one in between and killed Herald (chaos suite,
+  // database-restart). A listener for the client's whole life makes it what it should be: the
+  // pool drops the dead client, the query on it fails with a clean error, the next opens anew.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return new PrismaPg(pool, { disposeExternalPool: true });
 }
 
 function createClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery?: (sql: string) => void): PrismaClient {
