@@ -1,0 +1,69 @@
+// messageStats: counts, segments, delivery rate and median time to delivery of the caller's
+// account, grouped by one dimension. The work is in src/services/message-stats.ts.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { ValidationError } from '../domain/errors.js';
+import { NONE_KEY, statsGroupBys } from '../domain/stats.js';
+import { messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
+import { builder } from './builder.js';
+import { unwrap } from './unwrap.js';
+
+const StatsGroupByEnum = builder.enumType('StatsGroupBy', {
+  description:
+    'DAY: UTC day of creation (key "2026-11-25"). PROVIDER: provider name ("NONE" before submission). STATUS: current status. ' +
+    'COUNTRY: ISO code from the number\'s calling code ("ZZ" unknown). TEMPLATE: template id ("NONE" without a template).',
+  values: statsGroupBys,
+});
+
+const MessageStatsGroup = builder.objectRef<StatsGroup>('MessageStatsGroup').implement({
+  description: 'Messages of one group created in the range. Counts are by current status, so they add up to `total`.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    label: t.exposeString('label', { nullable: true, description: 'Readable name where the key is not: country or template name.' }),
+    total: t.exposeInt('total'),
+    delivered: t.exposeInt('delivered'),
+    undelivered: t.exposeInt('undelivered'),
+    failed: t.exposeInt('failed'),
+    rejected: t.exposeInt('rejected'),
+    expired: t.exposeInt('expired'),
+    canceled: t.exposeInt('canceled'),
+    inFlight: t.exposeInt('inFlight', { description: 'SCHEDULED, QUEUED, SENDING or SENT: no outcome yet.' }),
+    segments: t.exposeInt('segments'),
+    deliveryRate: t.exposeFloat('deliveryRate', {
+      nullable: true,
+      description: 'delivered / (delivered + undelivered + failed + rejected + expired); null when none is final yet.',
+    }),
+    medianSecondsToDelivery: t.exposeFloat('medianSecondsToDelivery', {
+      nullable: true,
+      description: 'Median of deliveredAt - createdAt over the DELIVERED messages, in seconds.',
+    }),
+  }),
+});
+
+const MessageStats = builder.objectRef<Stats>('MessageStats').implement({
+  fields: (t) => ({
+    from: t.expose('from', { type: 'DateTime', description: 'Inclusive.' }),
+    to: t.expose('to', { type: 'DateTime', description: 'Exclusive.' }),
+    groupBy: t.expose('groupBy', { type: StatsGroupByEnum }),
+    groups: t.expose('groups', { type: [MessageStatsGroup], description: 'By day in order; otherwise biggest first.' }),
+    totals: t.expose('totals', { type: MessageStatsGroup, description: 'Every message in the range (key "TOTAL").' }),
+  }),
+});
+
+builder.queryField('messageStats', (t) =>
+  t.field({
+    type: MessageStats,
+    description: "Analytics of the account's messages created in [from, to) (at most 400 days), grouped by `groupBy`.",
+    errors: { types: [ValidationError] },
+    args: {
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      groupBy: t.arg({ type: StatsGroupByEnum, required: true }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const stats = unwrap(await messageStats(ctx.prisma, ctx.auth.accountId, args));
+      if (stats.groupBy !== 'TEMPLATE') return stats;
+      // Template keys are the API's global ids, as everywhere else (templateId filters take them).
+      return { ...stats, groups: stats.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };
+    },
+  }),
+);
