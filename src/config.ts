@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseRoutingConfig, RoutingConfigError } from './providers/routing.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './outgoing/schedule.js';
+import type { OutgoingWebhookOptions } from './outgoing/worker.js';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
@@ -52,6 +54,24 @@ const envSchema = z.object({
   DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
   /** How often the reconciler looks for overdue messages. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing/schedule.ts). */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default(DEFAULT_RETRY_SCHEDULE)
+    .transform((v, ctx) => {
+      try {
+        return parseRetrySchedule(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** An endpoint is disabled after this many deliveries in a row failed every attempt… */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
+  /** …or when every attempt failed for this long. */
+  WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(1).default(24 * 3600_000),
   TWILIO_ACCOUNT_SID: z.string().optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   TWILIO_FROM: z.string().optional(),
@@ -152,6 +172,8 @@ export type Config = Readonly<{
   /** SMS_ROUTES as given (parsed and validated by providers/routing.ts at start). */
   routes: string | undefined;
   reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
+  /** Outgoing webhooks' delivery worker (WEBHOOK_*). */
+  outgoingWebhooks: OutgoingWebhookOptions;
   /** A section is present when its required variables are set. */
   twilio: TwilioConfig | undefined;
   aliyun: AliyunConfig | undefined;
@@ -229,6 +251,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     routes: e.SMS_ROUTES,
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
+    outgoingWebhooks: Object.freeze({
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      pollMs: e.WEBHOOK_POLL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      batchSize: 50,
+      disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS,
+    }),
     twilio: has('twilio')
       ? { accountSid: e.TWILIO_ACCOUNT_SID!, authToken: e.TWILIO_AUTH_TOKEN!, from: e.TWILIO_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, apiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, '') }
       : undefined,

@@ -18,6 +18,8 @@ import { SimulatorProvider } from './providers/simulator.js';
 import { createCompliance, type Compliance } from './services/compliance.js';
 import { getMessageSealKey, getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
 import { createDatabaseSimulatorStore } from './services/simulator-store.js';
+import { createOutbox } from './outgoing/outbox.js';
+import { createDeliveryWorker, type DeliveryWorker } from './outgoing/worker.js';
 
 export interface Runtime {
   pubsub: HeraldPubSub;
@@ -35,6 +37,8 @@ export interface Runtime {
   dispatcher: Dispatcher | undefined;
   /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
   reconciler: Reconciler | undefined;
+  /** Sends outgoing webhooks; with the dispatcher. */
+  webhookWorker: DeliveryWorker | undefined;
   startDispatcher(): void;
   stop(): Promise<void>;
 }
@@ -54,8 +58,20 @@ export async function createRuntime(options: {
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
   const compliance = createCompliance({ prisma, redis });
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
+  // Outgoing webhooks hear what subscribers hear: every committed change is also written to
+  // the webhook outbox (not awaited: a slow outbox write never holds up dispatch or a request;
+  // stop() waits for the writes still running).
+  const outbox = createOutbox(database.background);
+  const outboxWrites = new Set<Promise<unknown>>();
+  const toOutbox = (work: () => Promise<unknown>) => {
+    const write = work()
+      .catch((error: unknown) => logger.warn({ err: error }, 'outgoing webhook events could not be written'))
+      .finally(() => outboxWrites.delete(write));
+    outboxWrites.add(write);
+  };
   const publish = (changes: StatusChange[]) => {
     for (const change of changes) pubsub.publishStatus(change);
+    if (changes.length > 0) toOutbox(() => outbox.statusChanges(changes));
   };
   const announce = (changes: StatusChange[]) => {
     publish(changes);
@@ -63,7 +79,10 @@ export async function createRuntime(options: {
   };
   const inbound: Omit<InboundDeps, 'prisma' | 'logger'> = {
     compliance,
-    publishInbound: (event) => pubsub.publishInbound(event),
+    publishInbound: (event) => {
+      pubsub.publishInbound(event);
+      toOutbox(() => outbox.inboundReceived(event));
+    },
     announce,
     sendOptions: { maxBodyLength: config.maxBodyLength, defaultCountry: config.defaultCountry },
   };
@@ -109,6 +128,9 @@ export async function createRuntime(options: {
   const dispatcher = options.dispatch
     ? createDispatcher({ prisma: database.background, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
     : undefined;
+  const webhookWorker = options.dispatch
+    ? createDeliveryWorker({ prisma: database.background, logger, options: config.outgoingWebhooks })
+    : undefined;
 
   return {
     pubsub,
@@ -120,14 +142,18 @@ export async function createRuntime(options: {
     inbound,
     dispatcher,
     reconciler,
+    webhookWorker,
     startDispatcher: () => {
       dispatcher?.start();
       reconciler?.start();
+      webhookWorker?.start();
     },
     async stop() {
       clearInterval(recovery);
       await reconciler?.stop();
       await dispatcher?.stop();
+      await webhookWorker?.stop();
+      await Promise.all(outboxWrites);
       await Promise.all(providers.map((p) => p.close?.()));
       await wake.close();
       await pubsub.close();

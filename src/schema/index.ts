@@ -14,6 +14,7 @@ import './inbound-conversation.js';
 import './subscriptions.js';
 import './verification.js';
 import './providers.js';
+import './webhook-endpoints.js';
 import './stats.js';
 
 let schema: GraphQLSchema | undefined;

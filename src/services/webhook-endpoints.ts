@@ -1,0 +1,105 @@
+// Outgoing webhook endpoints of an account: register, change, delete, rotate the secret.
+// Every function is scoped by accountId: an endpoint of another account is NOT_FOUND.
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { parseOrError } from '../domain/validation.js';
+import type { PrismaClient, WebhookEndpoint } from '../generated/prisma/client.js';
+import type { WebhookEventType } from '../outgoing/events.js';
+import { forgetEndpoints } from '../outgoing/outbox.js';
+import { generateSecret } from '../outgoing/signing.js';
+
+export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
+
+const url = z
+  .string()
+  .trim()
+  .max(2000, 'must be at most 2000 characters')
+  .refine((value) => {
+    try {
+      const parsed = new URL(value);
+      return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL')
+  // Credentials in the URL would show in every delivery log and list.
+  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'must not contain a user name or password');
+
+const eventTypes = z.array(z.string()).min(1, 'name at least one event type').transform((types) => [...new Set(types)]);
+const description = z.string().trim().max(500, 'must be at most 500 characters');
+
+const createSchema = z.object({ url, eventTypes, description: description.default('') });
+const updateSchema = z.object({ url: url.optional(), eventTypes: eventTypes.optional(), description: description.optional(), enabled: z.boolean().optional() });
+
+export interface WebhookEndpointInput {
+  url: string;
+  eventTypes: WebhookEventType[];
+  description?: string | null;
+}
+
+export interface WebhookEndpointPatch {
+  url?: string | null;
+  eventTypes?: WebhookEventType[] | null;
+  description?: string | null;
+  enabled?: boolean | null;
+}
+
+/** The endpoint with its secret: returned by create and rotate only. */
+export interface EndpointWithSecret {
+  endpoint: WebhookEndpoint;
+  secret: string;
+}
+
+export async function createWebhookEndpoint(prisma: PrismaClient, accountId: string, input: WebhookEndpointInput): Promise<EndpointWithSecret | ValidationError> {
+  const parsed = parseOrError(createSchema, { ...input, description: input.description ?? undefined }, ['input']);
+  if (parsed instanceof ValidationError) return parsed;
+  const count = await prisma.webhookEndpoint.count({ where: { accountId } });
+  if (count >= MAX_ENDPOINTS_PER_ACCOUNT) {
+    return new ValidationError([{ path: ['input'], message: `an account has at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints` }]);
+  }
+  const secret = generateSecret();
+  const endpoint = await prisma.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
+  forgetEndpoints(accountId);
+  return { endpoint, secret };
+}
+
+export async function updateWebhookEndpoint(
+  prisma: PrismaClient,
+  accountId: string,
+  id: string,
+  patch: WebhookEndpointPatch,
+): Promise<WebhookEndpoint | ValidationError | NotFoundError> {
+  const parsed = parseOrError(
+    updateSchema,
+    Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null && v !== undefined)),
+    ['input'],
+  );
+  if (parsed instanceof ValidationError) return parsed;
+  // Enabling again clears Herald's reason and failure record: the account says it is fixed.
+  const enabling = parsed.enabled === true ? { disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null } : {};
+  const disabling = parsed.enabled === false ? { disabledReason: null, disabledAt: new Date() } : {};
+  const { count } = await prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { ...parsed, ...enabling, ...disabling } });
+  if (count === 0) return new NotFoundError('webhook endpoint');
+  forgetEndpoints(accountId);
+  return prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+}
+
+/** Deletes the endpoint with its delivery log; returns the deleted endpoint. */
+export async function deleteWebhookEndpoint(prisma: PrismaClient, accountId: string, id: string): Promise<WebhookEndpoint | NotFoundError> {
+  const endpoint = await prisma.webhookEndpoint.findFirst({ where: { id, accountId } });
+  if (!endpoint) return new NotFoundError('webhook endpoint');
+  await prisma.webhookEndpoint.deleteMany({ where: { id, accountId } });
+  forgetEndpoints(accountId);
+  return endpoint;
+}
+
+/**
+ * A new secret, used from the next attempt on (retries of older events included): the old one
+ * stops at once, so a receiver updates its secret right after rotating.
+ */
+export async function rotateWebhookSecret(prisma: PrismaClient, accountId: string, id: string): Promise<EndpointWithSecret | NotFoundError> {
+  const secret = generateSecret();
+  const { count } = await prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
+  if (count === 0) return new NotFoundError('webhook endpoint');
+  return { endpoint: await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } }), secret };
+}
