@@ -3,6 +3,7 @@
 // schedules the next one from the retry schedule, and disables an endpoint that keeps failing.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import { forgetEndpoints } from './outbox.js';
 import { nextDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
 
@@ -139,7 +140,11 @@ export function createDeliveryWorker(deps: { prisma: PrismaClient; logger: Logge
     }
     if (!reason) return;
     const disabled = await prisma.webhookEndpoint.updateMany({ where: { id: endpointId, enabled: true }, data: { enabled: false, disabledReason: reason, disabledAt: at } });
-    if (disabled.count > 0) logger.warn({ endpointId, reason }, 'outgoing webhook endpoint disabled');
+    if (disabled.count === 0) return;
+    logger.warn({ endpointId, reason }, 'outgoing webhook endpoint disabled');
+    // This process stops writing events for it at once (other instances within the cache's TTL).
+    const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId }, select: { accountId: true } });
+    if (endpoint) forgetEndpoints(endpoint.accountId);
   }
 
   async function runOnce(): Promise<number> {
