@@ -63,7 +63,8 @@ export async function messageStats(
   let join = Prisma.empty;
   switch (args.groupBy) {
     case 'DAY':
-      key = Prisma.sql`to_char(m."createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+      // A date per row, formatted once per group below (to_char on every row costs more than the rest).
+      key = Prisma.sql`(m."createdAt" AT TIME ZONE 'UTC')::date`;
       break;
     case 'PROVIDER':
       key = Prisma.sql`m."provider"`;
@@ -91,7 +92,7 @@ export async function messageStats(
   }
 
   const rows = await prisma.$queryRaw<Row[]>`
-    SELECT s.key, GROUPING(s.key)::int AS is_total,
+    SELECT ${args.groupBy === 'DAY' ? Prisma.sql`to_char(s.key, 'YYYY-MM-DD')` : Prisma.sql`s.key`} AS key, GROUPING(s.key)::int AS is_total,
       count(*)::int AS total,
       count(*) FILTER (WHERE s.status = 'DELIVERED')::int AS delivered,
       count(*) FILTER (WHERE s.status = 'UNDELIVERED')::int AS undelivered,
