@@ -105,6 +105,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
+  /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(8).optional(),
 });
 
 /** Each provider's section; `requiredFor` checks the ones SMS_PROVIDERS (or SMS_ROUTES) names. */
@@ -183,6 +185,8 @@ export type Config = Readonly<{
   maxRequestBytes: number;
   /** Refusals of oversized GraphQL documents (GRAPHQL_MAX_*). */
   graphqlLimits: GraphqlLimits;
+  /** GET /metrics is open unless this is set (METRICS_TOKEN). */
+  metricsToken: string | undefined;
 }>;
 
 export interface GraphqlLimits {
@@ -278,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined,
     smpp: has('smpp') ? { url: e.SMPP_URL!, sourceAddr: e.SMPP_SOURCE_ADDR, window: e.SMPP_WINDOW, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : undefined,
     maxRequestBytes: e.MAX_REQUEST_BYTES,
+    metricsToken: e.METRICS_TOKEN,
     graphqlLimits: Object.freeze({
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

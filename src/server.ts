@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { execute, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -23,6 +24,8 @@ import { handleWebhook, isWebhookPath, type WebhookDeps } from './webhooks/route
 import { checkBodySize, sendPayloadTooLarge } from './http/body-limit.js';
 import { queryLimitPlugins } from './security/query-limits.js';
 import { CSRF_HEADERS } from './security/csrf.js';
+import { currentLogContext, REQUEST_ID_HEADER, requestIdFrom, withLogContext, type LogContext } from './observability/log-context.js';
+import { createHeraldRegistry, serveMetrics } from './observability/scrape.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -52,6 +55,8 @@ type WsExtra = {
   request: IncomingMessage;
   socket: import('ws').WebSocket;
   auth?: Context['auth'];
+  /** The socket's id (its upgrade request's x-request-id, or a new one). */
+  requestId?: string;
 };
 
 /**
@@ -68,6 +73,14 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   let publicUrl = config.publicUrl ?? '';
   const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch });
   const { pubsub, providers, publish, announce } = runtime;
+  // graphql-ws connections, for the socket and subscription gauges of /metrics.
+  const wsConnections = new Set<{ subscriptions: Record<string, unknown> }>();
+  const metricsRegistry = createHeraldRegistry({
+    prisma,
+    pool: runtime.pool,
+    logger,
+    sockets: () => ({ sockets: wsConnections.size, subscriptions: [...wsConnections].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0) }),
+  });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
@@ -79,6 +92,24 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       // A browser can send a cross-site GET or a form/text POST without a preflight; such a
       // request must carry a header a page cannot set cross-site (any real client sends one).
       useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] }),
+      // Operation counts, phase timings and errors, served by our GET /metrics.
+      usePrometheus({
+        registry: metricsRegistry,
+        endpoint: false,
+        // The URL is the same on every request (and carries the host): no label for it.
+        labels: { url: false },
+        metrics: {
+          graphql_envelop_request: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_phase_parse: true,
+          graphql_envelop_phase_validate: true,
+          graphql_envelop_phase_context: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_phase_subscribe: true,
+          graphql_envelop_error_result: true,
+          graphql_yoga_http_duration: true,
+        },
+      }),
     ],
     // Unexpected errors reach clients as "Unexpected error." in production; never stack or SQL.
     maskedErrors: config.production ? true : { isDev: true },
@@ -94,7 +125,18 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     },
     // The default GraphiQL loads its code from a CDN and is blank offline; this one is inlined.
     renderGraphiQL,
-    context: async ({ request, connectionParams, auth }: { request: Request; connectionParams?: Record<string, unknown>; auth?: Context['auth'] }) => ({
+    context: async ({
+      request,
+      connectionParams,
+      auth,
+      logContext,
+    }: {
+      request: Request;
+      connectionParams?: Record<string, unknown>;
+      auth?: Context['auth'];
+      /** graphql-ws: the socket's id and the operation's (HTTP: taken from the request's context). */
+      logContext?: LogContext;
+    }) => ({
       prisma,
       config,
       pubsub,
@@ -102,10 +144,16 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       compliance: runtime.compliance,
       providers,
       pool: runtime.pool,
+      ...requestLogging(logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
       auth: await limitRequests(auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
   });
+
+  function requestLogging(fields: LogContext): Pick<Context, 'requestId' | 'log'> {
+    const requestId = fields.requestId ?? requestIdFrom(undefined);
+    return { requestId, log: logger.child({ requestId, ...(fields.operationId && { operationId: fields.operationId }) }) };
+  }
 
   /** Per-key request rate (every HTTP request and WebSocket operation counts). */
   async function limitRequests(auth: Context['auth']): Promise<Context['auth']> {
@@ -125,7 +173,10 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
 
   const openSockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
-    void route(req, res);
+    // One id per request, on every log line written while handling it and in the answer.
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withLogContext({ requestId }, () => void route(req, res));
   });
   server.on('connection', (socket) => {
     openSockets.add(socket);
@@ -134,6 +185,12 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const started = performance.now();
+    res.once('finish', () => {
+      if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
+        logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      }
+    });
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
@@ -150,6 +207,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
         if (body.kind === 'buffered') (req as IncomingMessage & { body?: Buffer }).body = body.body;
         return void (await yoga.handle(req, res));
       }
+      if (path === '/metrics') return await serveMetrics(req, res, metricsRegistry, config.metricsToken);
       if (isWebhookPath(path)) return await handleWebhook(req, res, path, webhookDeps);
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
@@ -168,17 +226,29 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   });
   useServer<Record<string, unknown>, WsExtra>(
     {
-      execute: (args) => (args as unknown as { rootValue: { execute: typeof execute } }).rootValue.execute(args),
-      subscribe: (args) => (args as unknown as { rootValue: { subscribe: typeof subscribe } }).rootValue.subscribe(args),
+      // Operations run with the socket's id and their operation id on their log lines.
+      execute: (args) => {
+        const root = (args as unknown as { rootValue: { execute: typeof execute; logContext: LogContext } }).rootValue;
+        return withLogContext(root.logContext, () => root.execute(args));
+      },
+      subscribe: (args) => {
+        const root = (args as unknown as { rootValue: { subscribe: typeof subscribe; logContext: LogContext } }).rootValue;
+        return withLogContext(root.logContext, () => root.subscribe(args));
+      },
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
           const auth = (ctx.extra.auth = await authenticate(prisma, authorization));
           const socket = ctx.extra.socket;
+          const requestId = (ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]));
+          wsConnections.add(ctx);
+          logger.debug({ requestId, keyId: auth.keyId }, 'graphql-ws connected');
           let sockets = socketsByKey.get(auth.keyId);
           if (!sockets) socketsByKey.set(auth.keyId, (sockets = new Set()));
           sockets.add(socket);
-          socket.once('close', () => {
+          socket.once('close', (code) => {
+            wsConnections.delete(ctx);
+            logger.debug({ requestId, code }, 'graphql-ws closed');
             sockets.delete(socket);
             if (sockets.size === 0 && socketsByKey.get(auth.keyId) === sockets) socketsByKey.delete(auth.keyId);
           });
@@ -189,7 +259,8 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
+        const logContext: LogContext = { requestId: ctx.extra.requestId, operationId: id };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -209,8 +280,8 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory({ connectionParams: ctx.connectionParams, auth: ctx.extra.auth }),
-          rootValue: { execute, subscribe },
+          contextValue: await withLogContext(logContext, () => contextFactory({ connectionParams: ctx.connectionParams, auth: ctx.extra.auth, logContext })),
+          rootValue: { execute, subscribe, logContext },
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;

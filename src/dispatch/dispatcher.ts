@@ -17,6 +17,8 @@ import { openSealed } from '../domain/sealing.js';
 import type { Encoding } from '../domain/segments.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { Logger } from '../logger.js';
+import { metrics, providerLabel } from '../observability/metrics.js';
+import { withLogContext } from '../observability/log-context.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { LookupHint, OutboundMessage, ProviderTemplate, SendResult, SmsProvider } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
@@ -69,6 +71,8 @@ interface ClaimedMessage {
   createdAt: Date;
   /** SENDING when this claim took over an expired lease (or a retry whose backoff ran out). */
   previous: MessageStatus;
+  /** performance.now() at the claim, for the dispatch latency histogram. */
+  claimedAt: number;
 }
 
 export interface Dispatcher {
@@ -121,13 +125,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     else wokenDuringRound = true;
   };
 
-  async function runOnce(): Promise<number> {
+  // Each round's log lines carry its id; each message's carry its id too (log-context.ts).
+  function runOnce(): Promise<number> {
+    return withLogContext({ dispatchRound: randomUUID().slice(0, 8) }, runRound);
+  }
+
+  async function runRound(): Promise<number> {
     await promoteScheduled();
     const claimed = await claim();
     if (claimed.length > 0) {
       const [templates, identities] = await Promise.all([loadTemplates(claimed), loadIdentityProviders(claimed)]);
       await Promise.all(
-        claimed.map((m) => dispatchOne(m, m.templateId ? templates.get(m.templateId) : undefined, m.from ? identities.get(m.from) : undefined)),
+        claimed.map((m) =>
+          withLogContext({ messageId: m.id }, () => dispatchOne(m, m.templateId ? templates.get(m.templateId) : undefined, m.from ? identities.get(m.from) : undefined)),
+        ),
       );
     }
     if (Date.now() - lastSweep > PENDING_SWEEP_MS) {
@@ -167,8 +178,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       RETURNING m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
                 m.encoding::text AS encoding, m."sealedBody", m."sealedVariables", m.attempts, m.provider, m."templateId"::text, m.variables,
                 m.category::text, m."createdAt", due.previous::text AS previous`;
+    const claimedAt = performance.now();
     const claimed = rows.map((r) => ({
       ...r,
+      claimedAt,
       encoding: r.encoding as Encoding,
       previous: isMessageStatus(r.previous) ? r.previous : 'QUEUED',
     }));
@@ -243,6 +256,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           retryInMs = Math.min(retryInMs, result.retryInMs);
           continue;
         }
+        observeDispatch(message, provider, result.kind);
         if (result.kind !== 'retryable') return await record(message, provider, result);
         if (result.maybeAccepted) return await recordRetry(message, provider, result);
         lastFailure = { provider, result }; // certainly not taken: try the next provider
@@ -275,6 +289,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     }
     return undefined;
+  }
+
+  /** Claim → provider answer; only when a provider did answer (not lookups, not deferrals). */
+  function observeDispatch(message: ClaimedMessage, provider: SmsProvider | undefined, outcome: string): void {
+    if (!provider) return;
+    const seconds = (performance.now() - message.claimedAt) / 1000;
+    metrics.dispatchDuration.observe({ provider: providerLabel(provider.name), outcome }, seconds);
+    // messageId and dispatchRound come from the log context (runOnce).
+    logger.debug({ provider: provider.name, outcome, attempt: message.attempts, ms: Math.round(seconds * 1000) }, 'provider answered');
   }
 
   async function record(message: ClaimedMessage, provider: SmsProvider | undefined, result: Exclude<SendResult, { kind: 'retryable' }>): Promise<void> {

@@ -11,6 +11,7 @@ import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
+import { metrics, providerLabel } from '../observability/metrics.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -134,9 +135,12 @@ export async function changeMessageIn(tx: Tx, id: string, decide: Decide): Promi
  */
 export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Decide }[]): Promise<(StatusChange | null | undefined)[]> {
   const ids = [...new Set(items.map((i) => i.id))].sort();
-  const rows = await tx.$queryRaw<{ id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null; statusSynthetic: boolean }[]>`
-    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic"
+  const rows = await tx.$queryRaw<
+    { id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null; statusSynthetic: boolean; createdAt: Date; provider: string | null }[]
+  >`
+    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic", "createdAt", provider
     FROM "Message" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const created = new Map(rows.map((r) => [r.id, r]));
   const current = new Map<string, LockedMessage>();
   for (const row of rows) if (isMessageStatus(row.status)) current.set(row.id, { ...row, status: row.status });
 
@@ -174,6 +178,13 @@ export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Deci
     return next ? { id, accountId: message.accountId, batchId: message.batchId, status: next } : null;
   });
   if (updates.size > 0) await updateMessages(tx, updates);
+  // End-to-end latency (created → DELIVERED), here where every move to DELIVERED passes.
+  for (const [id, update] of updates) {
+    if (update.status !== 'DELIVERED') continue;
+    const row = created.get(id)!;
+    const at = update.data.deliveredAt ?? new Date();
+    metrics.deliveryDuration.observe({ provider: providerLabel(update.data.provider ?? row.provider) }, Math.max(0, at.getTime() - row.createdAt.getTime()) / 1000);
+  }
   if (events.length > 0) {
     const now = new Date();
     await tx.$executeRaw`

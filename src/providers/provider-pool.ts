@@ -3,6 +3,7 @@
 // in-flight window, and recent outcome statistics for the `providers` query.
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { metrics } from '../observability/metrics.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
 import { candidates, type ProviderLimits, type RoutableMessage, type RoutingConfig } from './routing.js';
@@ -105,6 +106,8 @@ export class ProviderPool {
       this.releaseSlot(entry);
     }
     entry.stats.record(performance.now() - started, result.kind !== 'retryable');
+    metrics.providerRequests.inc({ provider: provider.name, outcome: result.kind });
+    if (result.kind !== 'accepted') metrics.providerErrors.inc({ provider: provider.name, code: result.errorCode });
     if (result.kind !== 'retryable') entry.breaker.success();
     else {
       entry.breaker.failure();

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db/database.js';
 import type { ApiKeyRole } from '../domain/api-key.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
+import type { Logger } from '../logger.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 
@@ -26,4 +27,8 @@ export interface Context {
   providers: readonly SmsProvider[];
   /** Providers behind routing, circuits and limits: their health for the `providers` query. */
   pool: ProviderPool;
+  /** The HTTP request's id (x-request-id), or the graphql-ws socket's. */
+  requestId: string;
+  /** The logger bound to this request: its lines carry `requestId` (and `operationId` on a socket). */
+  log: Logger;
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '../db/database.js';
 import { applyStatusReports } from '../dispatch/reports.js';
 import type { Logger } from '../logger.js';
+import { metrics } from '../observability/metrics.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
@@ -31,13 +32,19 @@ export function isWebhookPath(path: string): boolean {
 export async function handleWebhook(req: IncomingMessage, res: ServerResponse, path: string, deps: WebhookDeps): Promise<void> {
   const match = PATH.exec(path);
   const provider = match && deps.providers().find((p) => p.name === match[1]);
-  if (!match || !provider) return reply(res, 404, { error: 'unknown webhook' });
-  if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+  // The path is the caller's to choose: an unconfigured name is counted as "unknown".
+  const rejected = (reason: string) => metrics.webhookRejections.inc({ provider: provider ? provider.name : 'unknown', reason });
+  const refuse = (reason: string, status: number, error: string) => {
+    rejected(reason);
+    reply(res, status, { error });
+  };
+  if (!match || !provider) return refuse('unknown_provider', 404, 'unknown webhook');
+  if (req.method !== 'POST') return refuse('method', 405, 'POST only');
   const kind = match[2] as 'status' | 'inbound';
-  if (kind === 'inbound' && !provider.parseInbound) return reply(res, 404, { error: 'this provider does not receive messages' });
+  if (kind === 'inbound' && !provider.parseInbound) return refuse('no_inbound', 404, 'this provider does not receive messages');
 
   const rawBody = await readBody(req, MAX_WEBHOOK_BYTES);
-  if (!rawBody) return reply(res, 413, { error: 'payload too large' });
+  if (!rawBody) return refuse('too_large', 413, 'payload too large');
   const request: WebhookRequest = {
     path,
     headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])),
@@ -46,6 +53,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
     receivedAt: new Date(),
   };
   if (!(await provider.verifyWebhook(request))) {
+    rejected('signature');
     deps.logger.warn({ provider: provider.name, path }, 'webhook rejected: bad or missing signature, or outside the replay window');
     return reply(res, 401, { error: 'invalid signature' });
   }
@@ -63,6 +71,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
     acknowledge(res, provider, kind, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
   } catch (error) {
     if (error instanceof WebhookPayloadError) {
+      rejected('payload');
       deps.logger.warn({ provider: provider.name, path, issues: error.issues }, 'webhook payload rejected');
       return reply(res, 400, { error: kind === 'inbound' ? 'malformed message' : 'malformed report' });
     }

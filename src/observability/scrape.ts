@@ -1,0 +1,108 @@
+// GET /metrics: the process registry merged with this Herald's scrape-time gauges.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
+import type { PrismaClient } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { ProviderPool } from '../providers/provider-pool.js';
+import { processRegistry } from './metrics.js';
+
+export interface ScrapeSources {
+  prisma: PrismaClient;
+  pool: ProviderPool;
+  logger: Logger;
+  /** Open graphql-ws sockets and the subscriptions running on them. */
+  sockets: () => { sockets: number; subscriptions: number };
+}
+
+const CIRCUIT_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
+
+/**
+ * The registry of one running Herald: its gauges read their sources when scraped. Messages by
+ * status come from the database (one GROUP BY), not from counters: every instance then
+ * reports the same, correct numbers whichever instance moved a message (use `max`, not `sum`,
+ * across instances), and a restart loses nothing.
+ */
+export function createHeraldRegistry(sources: ScrapeSources): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'herald_messages',
+    help: 'Messages in the database by status and provider (provider "none" before one was chosen)',
+    labelNames: ['status', 'provider'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const rows = await sources.prisma.$queryRaw<{ status: string; provider: string | null; count: bigint | number }[]>`
+          SELECT status::text AS status, provider, count(*) AS count FROM "Message" GROUP BY status, provider`;
+        for (const row of rows) this.set({ status: row.status, provider: row.provider ?? 'none' }, Number(row.count));
+        up.set(1);
+      } catch (error) {
+        // The rest of the scrape is still worth having while the database is away.
+        sources.logger.warn({ err: error }, 'metrics: counting messages failed');
+        up.set(0);
+      }
+    },
+  });
+  const up = new Gauge({ name: 'herald_database_up', help: '1 when the last scrape could read the database', registers: [registry] });
+  new Gauge({
+    name: 'herald_provider_circuit_state',
+    help: "A provider's circuit breaker: 0 closed, 1 half-open (probing), 2 open",
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    collect() {
+      for (const p of sources.pool.health()) this.set({ provider: p.name }, CIRCUIT_VALUE[p.circuit]);
+    },
+  });
+  new Gauge({
+    name: 'herald_provider_in_flight',
+    help: 'Submissions waiting for a provider answer',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    collect() {
+      for (const p of sources.pool.health()) this.set({ provider: p.name }, p.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'herald_websocket_connections',
+    help: 'Open graphql-ws sockets',
+    registers: [registry],
+    collect() {
+      this.set(sources.sockets().sockets);
+    },
+  });
+  new Gauge({
+    name: 'herald_subscriptions',
+    help: 'Operations running on open graphql-ws sockets (subscriptions)',
+    registers: [registry],
+    collect() {
+      this.set(sources.sockets().subscriptions);
+    },
+  });
+  return registry;
+}
+
+/**
+ * Answers GET /metrics. Open by default, like most exporters (bind the port privately or set
+ * METRICS_TOKEN); with a token it wants `Authorization: Bearer <token>`.
+ */
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse, registry: Registry, token: string | undefined): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' });
+    return void res.end(JSON.stringify({ error: 'GET only' }));
+  }
+  if (token && !bearerMatches(req.headers.authorization, token)) {
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="metrics"' });
+    return void res.end(JSON.stringify({ error: 'metrics need the METRICS_TOKEN bearer token' }));
+  }
+  const merged = Registry.merge([processRegistry, registry]);
+  const body = await merged.metrics();
+  res.writeHead(200, { 'content-type': merged.contentType });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
