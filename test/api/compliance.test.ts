@@ -175,6 +175,13 @@ describe('per-account sensitive-word rules', () => {
 });
 
 describe('previewMessage', () => {
+  it('refuses a body over the length limit at once with VALIDATION_FAILED instead of analysing it (40 000 CJK characters took a minute)', async () => {
+    const { sender } = await t.seedAccount();
+    const response = await sender(PREVIEW, { input: { body: '漢'.repeat(40_000) } });
+    expect(response.errors?.[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED' } });
+    expect(response.errors?.[0]?.message).toMatch(/40000 characters, over the \d+-character limit/);
+  });
+
   it('shows sensitive words with a warning, and nothing is sent', async () => {
     const { sender } = await t.seedAccount();
     const p = await preview(sender, { body: 'Win at our ONLINE CASINO — 赌博' });
