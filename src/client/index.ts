@@ -21,6 +21,18 @@ import {
   type SendMessageInput,
   type SendMessagesInput,
   type TypedDocumentString,
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
+  ListWebhookEndpointsDocument,
+  RotateWebhookSecretDocument,
+  UpdateWebhookEndpointDocument,
+  WebhookDeliveriesDocument,
+  type CreateWebhookEndpointInput,
+  type UpdateWebhookEndpointInput,
+  type WebhookDeliveriesQuery,
+  type WebhookDeliveryStatus,
+  type WebhookEndpointFieldsFragment,
+  type WebhookEventType,
 } from './generated/graphql.js';
 
 export type Message = MessageFieldsFragment;
@@ -28,6 +40,9 @@ export type { BulkRecipientInput, ErrorCode, MessageFilter, MessageStatus, Previ
 export type MessagePreview = PreviewMessageQuery['previewMessage'];
 export type Template = NonNullable<GetTemplateQuery['template']>;
 export type ProviderHealth = ProvidersQuery['providers'][number];
+export type WebhookEndpoint = WebhookEndpointFieldsFragment;
+export type WebhookDeliveryPage = WebhookDeliveriesQuery['webhookDeliveries'];
+export type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryStatus, WebhookEventType };
 
 /** Most recipients one sendBulk call takes (the server's limit). */
 export const MAX_BULK_RECIPIENTS = 10_000;
@@ -187,6 +202,48 @@ export class SMSClient {
   }
 
   /** Runs any typed document against the API (for operations the SDK does not wrap). */
+  /** ADMIN key. Registers an outgoing webhook endpoint; `secret` (whsec_…) is shown this once. */
+  async createWebhookEndpoint(input: CreateWebhookEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const { createWebhookEndpoint: result } = await this.request(CreateWebhookEndpointDocument, { input });
+    if (result.__typename === 'CreateWebhookEndpointSuccess') return result.data;
+    const { __typename, code, message, ...details } = result;
+    throw new HeraldApiError(code, message, { type: __typename, ...details });
+  }
+
+  /** ADMIN key. The account's webhook endpoints, newest first. */
+  async webhookEndpoints(): Promise<WebhookEndpoint[]> {
+    return (await this.request(ListWebhookEndpointsDocument, {})).webhookEndpoints;
+  }
+
+  /** ADMIN key. Changes an endpoint; `enabled: true` re-enables one Herald disabled. */
+  async updateWebhookEndpoint(id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
+    const { updateWebhookEndpoint: result } = await this.request(UpdateWebhookEndpointDocument, { id, input });
+    if (result.__typename === 'UpdateWebhookEndpointSuccess') return result.data;
+    const { __typename, code, message, ...details } = result;
+    throw new HeraldApiError(code, message, { type: __typename, ...details });
+  }
+
+  /** ADMIN key. Deletes an endpoint and its delivery log. */
+  async deleteWebhookEndpoint(id: string): Promise<void> {
+    const { deleteWebhookEndpoint: result } = await this.request(DeleteWebhookEndpointDocument, { id });
+    if (result.__typename === 'DeleteWebhookEndpointSuccess') return;
+    const { __typename, code, message } = result;
+    throw new HeraldApiError(code, message, { type: __typename });
+  }
+
+  /** ADMIN key. A new signing secret, used from the next attempt on; returned this once. */
+  async rotateWebhookSecret(id: string): Promise<string> {
+    const { rotateWebhookSecret: result } = await this.request(RotateWebhookSecretDocument, { id });
+    if (result.__typename === 'RotateWebhookSecretSuccess') return result.data.secret;
+    const { __typename, code, message } = result;
+    throw new HeraldApiError(code, message, { type: __typename });
+  }
+
+  /** ADMIN key. An endpoint's delivery log, newest first, with every attempt. */
+  async webhookDeliveries(endpointId: string, page: { first?: number; after?: string | null; status?: WebhookDeliveryStatus } = {}): Promise<WebhookDeliveryPage> {
+    return (await this.request(WebhookDeliveriesDocument, { endpointId, first: page.first, after: page.after, status: page.status })).webhookDeliveries;
+  }
+
   async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
     const response = await this.#fetch(this.#url, {
       method: 'POST',
