@@ -1,9 +1,28 @@
 // GET /metrics: the counters and histograms move by what really happened (messages sent through
 // the simulator, refused webhooks), the scrape-time gauges read the database, the pool and the
 // open sockets, and METRICS_TOKEN closes the endpoint.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BEHAVIOUR, postWebhook, send, simulatorOf, MESSAGE_EVENTS, startDeliveryHerald, subscribeWs, waitFor, waitForStatus, wsClient, wsReady } from '../support/delivery.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { startHerald, type RunningHerald } from '../../src/server.js';
+import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
+import {
+  DEFAULT_BEHAVIOUR,
+  FAST_DISPATCHER,
+  MESSAGE_EVENTS,
+  postWebhook,
+  rawId,
+  send,
+  simulatorOf,
+  startDeliveryHerald,
+  subscribeWs,
+  waitFor,
+  waitForStatus,
+  wsClient,
+  wsReady,
+} from '../support/delivery.js';
+import { createOwnDatabase, NO_LIMITS, startTestHerald, testDatabaseKind, type TestHerald } from '../support/herald.js';
 
 /** The samples of a Prometheus text exposition: `name{labels}` → value. */
 function parseExposition(text: string): Map<string, number> {
@@ -125,5 +144,75 @@ describe('METRICS_TOKEN', () => {
     expect((await fetch(`${t.herald.url}/metrics`, { headers: { authorization: 'Bearer scrape-token' } })).status).toBe(401);
     const samples = await scrape(t, { authorization: 'Bearer scrape-token-123' });
     expect(samples.has('herald_database_up')).toBe(true);
+  });
+});
+
+describe('request ids in the logs', () => {
+  const lines: string[] = [];
+  let herald: RunningHerald;
+  let database: Database;
+  let drop: (() => Promise<void>) | undefined;
+  let key: string;
+  beforeAll(async () => {
+    // A dispatching Herald claims every due message of its database: on PostgreSQL it gets its own.
+    const own = testDatabaseKind() === 'postgres' ? await createOwnDatabase(inject('postgresUrl')) : undefined;
+    drop = own?.drop;
+    database = await openDatabase({ databaseUrl: own?.url, dataDir: '/nonexistent', pgliteDataDir: 'memory://', holder: 'test' });
+    const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'debug', dispatch: true, dispatcher: FAST_DISPATCHER });
+    herald = await startHerald({ config, logger: createLogger(config, { write: (line: string) => void lines.push(line) }), database });
+    const account = await ensureAccount(database.prisma, 'logs');
+    await database.prisma.accountSettings.create({ data: { accountId: account.id, limits: NO_LIMITS } });
+    key = (await createApiKey(database.prisma, { accountId: account.id, name: 'sender', role: 'SENDER' })).secret;
+  });
+  afterAll(async () => {
+    await herald?.stop();
+    await database?.close();
+    await drop?.();
+  });
+
+  const post = (body: object, headers: Record<string, string> = {}) =>
+    fetch(`${herald.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify(body) });
+  const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it("honours an incoming x-request-id: echoed in the answer and on the request's log lines, once each, secrets redacted", async () => {
+    const response = await post({ query: 'mutation Send { sendMessage(input: { to: "+14155550100", body: "hi" }) { ... on SendMessageSuccess { data { id } } } }' }, { 'x-request-id': 'req-abc-123' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('req-abc-123');
+    const id = rawId(((await response.json()) as any).data.sendMessage.data.id);
+    const own = await waitFor(() => {
+      const found = parsed().filter((l) => l.requestId === 'req-abc-123');
+      return found.some((l) => l.msg === 'request') ? found : undefined;
+    }, { what: 'the access line' });
+    expect(own.find((l) => l.msg === 'request')).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
+    for (const line of lines.filter((l) => l.includes('req-abc-123'))) expect(line.match(/"requestId"/g)).toHaveLength(1);
+    // Dispatch lines carry the message id and the round instead.
+    const dispatched = await waitFor(() => parsed().find((l) => l.msg === 'provider answered' && l.messageId === id), { what: 'the dispatch line' });
+    expect(dispatched).toMatchObject({ provider: 'simulator', outcome: 'accepted', dispatchRound: expect.any(String) });
+    expect(dispatched.requestId).toBeUndefined();
+    expect(lines.join('\n')).not.toContain(key);
+  });
+
+  it('makes one up when none (or an unusable one) came, and lines of other requests do not carry it', async () => {
+    const first = await post({ query: '{ __typename }' });
+    const generated = first.headers.get('x-request-id')!;
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    const junk = await post({ query: '{ __typename }' }, { 'x-request-id': 'has spaces and "quotes"' });
+    const replaced = junk.headers.get('x-request-id')!;
+    expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced).not.toBe(generated);
+    await waitFor(() => parsed().some((l) => l.requestId === replaced && l.msg === 'request'), { what: 'the access line' });
+    expect(parsed().filter((l) => l.requestId === generated && l.msg === 'request')).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('has spaces');
+  });
+
+  it('gives a graphql-ws socket an id of its own on its lines', async () => {
+    const client = wsClient(`${herald.url}/graphql`, key);
+    try {
+      await wsReady(client);
+      const connected = await waitFor(() => parsed().find((l) => l.msg === 'graphql-ws connected'), { what: 'the connect line' });
+      expect(connected.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await client.dispose();
+    }
   });
 });
