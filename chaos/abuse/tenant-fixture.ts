@@ -56,5 +56,13 @@ export async function createTenantA(url: string, adminKey: string): Promise<Tena
   await id('inbound', 'simulateInboundMessage', `mutation($f: String!, $t: String!, $b: String!) { simulateInboundMessage(from: $f, to: $t, body: $b) { __typename ... on SimulateInboundMessageSuccess { data { id } } ${ERR} } }`, { f: phones.recipient, t: phones.sender, b: `Reply ${secret}` });
   await id('verification', 'startVerification', `mutation($i: StartVerificationInput!) { startVerification(input: $i) { __typename ... on StartVerificationSuccess { data { id } } ${ERR} } }`, { i: { to: phones.verified } });
   await id('apiKey', 'createApiKey', `mutation($n: String!) { createApiKey(name: $n, role: SENDER) { __typename ... on CreateApiKeySuccess { data { apiKey { id } } } ${ERR} } }`, { n: `${secret} key` }, (s) => (s.data as { apiKey: { id: string } }).apiKey.id);
+  // A webhook endpoint (its URL carries the secret word: B must never see it).
+  await id(
+    'webhookEndpoint',
+    'createWebhookEndpoint',
+    `mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { __typename ... on CreateWebhookEndpointSuccess { data { endpoint { id } } } ${ERR} } }`,
+    { i: { url: `http://127.0.0.1:9/${secret}`, eventTypes: ['MESSAGE_STATUS_CHANGED'], description: `${secret} hook` } },
+    (s) => (s.data as { endpoint: { id: string } }).endpoint.id,
+  );
   return { secret, ids, phones };
 }

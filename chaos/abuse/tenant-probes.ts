@@ -43,7 +43,7 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
   const { ids, phones, secret } = a;
   const probes: Probe[] = [];
   for (const id of [...new Set([...Object.values(ids), ...Object.values(ids).map(rawId), ...globalIds])]) {
-    probes.push({ covers: ['Query.node'], query: `query($id: ID!) { node(id: $id) { __typename id ... on Message { ${MESSAGE} } ... on Template { name body } ... on InboundMessage { body from } ... on Verification { to verificationStatus: status } ... on SenderIdentity { value } ... on ApiKey { name } ... on Batch { total } } }`, variables: { id } });
+    probes.push({ covers: ['Query.node'], query: `query($id: ID!) { node(id: $id) { __typename id ... on Message { ${MESSAGE} } ... on Template { name body } ... on InboundMessage { body from } ... on Verification { to verificationStatus: status } ... on SenderIdentity { value } ... on ApiKey { name } ... on Batch { total } ... on WebhookEndpoint { url description } } }`, variables: { id } });
   }
   // Each id in both forms the API accepts: the Relay global id it hands out, and the raw uuid.
   const anyId = (names: string[]) => names.flatMap((n) => [...new Set([ids[n]!, rawId(ids[n]!)])]);
@@ -72,6 +72,7 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
     ['Query.senderIdentities', '{ senderIdentities { id value } }'],
     ['Query.sensitiveWordRules', '{ sensitiveWordRules { word kind } }'],
     ['Query.viewer', '{ viewer { account { id name } apiKey { id name } } }'],
+    ['Query.webhookEndpoints', '{ webhookEndpoints { id url description } }'],
   ];
   const listVars = { to: phones.recipient, s: secret, from: phones.recipient, p: phones.recipient };
   for (const [covers, query] of lists) {
@@ -94,6 +95,13 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
   }
   for (const id of anyId(['senderIdentity'])) m('removeSenderIdentity', `mutation($id: ID!) { removeSenderIdentity(id: $id) { ${ERR} } }`, { id });
   for (const id of anyId(['apiKey'])) m('revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { ${ERR} ... on RevokeApiKeySuccess { data { id name } } } }`, { id });
+  const HOOK = 'id url description enabled eventTypes';
+  for (const id of anyId(['webhookEndpoint'])) {
+    probes.push({ covers: ['Query.webhookDeliveries'], query: `query($id: ID!) { webhookDeliveries(endpointId: $id, first: 50) { edges { node { id eventId payload } } } }`, variables: { id } });
+    m('updateWebhookEndpoint', `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { url: "http://127.0.0.1:9/hijacked", enabled: false }) { ${ERR} ... on UpdateWebhookEndpointSuccess { data { ${HOOK} } } } }`, { id });
+    m('rotateWebhookSecret', `mutation($id: ID!) { rotateWebhookSecret(id: $id) { ${ERR} ... on RotateWebhookSecretSuccess { data { secret endpoint { ${HOOK} } } } } }`, { id });
+    m('deleteWebhookEndpoint', `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { ${ERR} ... on DeleteWebhookEndpointSuccess { data { ${HOOK} } } } }`, { id });
+  }
   // By A's numbers rather than ids: removing A's opt-out, guessing A's code, replying as A's number.
   m('removeOptOut', `mutation($p: String!) { removeOptOut(phone: $p) { ${ERR} } }`, { p: phones.optedOut });
   for (const code of ['000000', '123456', '111111']) m('checkVerification', `mutation($to: String!, $c: String!) { checkVerification(input: { to: $to, code: $c }) { ${ERR} } }`, { to: phones.verified, c: code });

@@ -34,6 +34,7 @@ async function rowsOf(prisma: PrismaClient, accountId: string): Promise<string> 
     prisma.batch.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.sensitiveWordRule.findMany({ where, orderBy: { word: 'asc' } }),
     prisma.messageEvent.count({ where: { message: { accountId } } }),
+    prisma.webhookEndpoint.findMany({ where, select: { id: true, url: true, description: true, eventTypes: true, secret: true, enabled: true }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(parts, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 }
