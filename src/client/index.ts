@@ -1,6 +1,9 @@
 // Herald's typed client SDK. Operations live in operations.graphql; their types are generated
 // from the committed schema.graphql by `npm run generate` (codegen.ts).
 import {
+  MessageStatsDocument,
+  type MessageStatsGroupFieldsFragment,
+  type StatsGroupBy,
   ProvidersDocument,
   type ProvidersQuery,
   GetBatchDocument,
@@ -40,6 +43,8 @@ export type { BulkRecipientInput, ErrorCode, MessageFilter, MessageStatus, Previ
 export type MessagePreview = PreviewMessageQuery['previewMessage'];
 export type Template = NonNullable<GetTemplateQuery['template']>;
 export type ProviderHealth = ProvidersQuery['providers'][number];
+export type MessageStatsGroup = MessageStatsGroupFieldsFragment;
+export type { StatsGroupBy };
 export type WebhookEndpoint = WebhookEndpointFieldsFragment;
 export type WebhookDeliveryPage = WebhookDeliveriesQuery['webhookDeliveries'];
 export type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryStatus, WebhookEventType };
@@ -194,6 +199,19 @@ export class SMSClient {
   /** Each provider's circuit, limits, success rate and latency, as the server's instance sees them. */
   async providers(): Promise<ProviderHealth[]> {
     return (await this.request(ProvidersDocument, {})).providers;
+  }
+
+  /**
+   * Counts, segments, delivery rate and median time to delivery of the messages created in
+   * [from, to) (at most 400 days), grouped by DAY, PROVIDER, STATUS, COUNTRY or TEMPLATE, with the
+   * all-groups `totals`. Rejects with VALIDATION_FAILED for a reversed or too long range.
+   */
+  async messageStats(from: Date | string, to: Date | string, groupBy: StatsGroupBy): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
+    const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : d);
+    const { messageStats } = await this.request(MessageStatsDocument, { from: iso(from), to: iso(to), groupBy });
+    if (messageStats.__typename === 'MessageStatsSuccess') return { groups: messageStats.data.groups, totals: messageStats.data.totals };
+    const { __typename, code, message: text, ...details } = messageStats;
+    throw new HeraldApiError(code, text, { type: __typename, ...details });
   }
 
   /** Encoding, segments and warnings for a body, without sending it. */

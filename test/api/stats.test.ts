@@ -1,6 +1,7 @@
 // messageStats over messages written straight into the database (known statuses, times,
 // providers, countries), so every figure can be checked exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeraldApiError, SMSClient } from '../../src/client/index.js';
 import { expectNoErrors, startTestHerald, type SeededAccount, type TestHerald } from '../support/herald.js';
 
 let t: TestHerald;
@@ -144,5 +145,17 @@ describe('messageStats', () => {
     }
     const bad = await account.sender(STATS, { from: 'yesterday', to: RANGE.to, groupBy: 'DAY' });
     expect(bad.errors?.length).toBeGreaterThan(0);
+  });
+
+  it('is in the typed SDK: groups and totals, and VALIDATION_FAILED as a HeraldApiError', async () => {
+    const account = await t.seedAccount();
+    await seedStandard(account);
+    const client = new SMSClient({ url: t.url, apiKey: account.senderKey });
+    const stats = await client.messageStats(new Date(RANGE.from), RANGE.to, 'COUNTRY');
+    expect(stats.totals.total).toBe(8);
+    expect(stats.groups[0]).toMatchObject({ key: 'CN', label: 'China', total: 3 });
+    const error = await client.messageStats(RANGE.to, RANGE.from, 'DAY').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HeraldApiError);
+    expect((error as HeraldApiError).code).toBe('VALIDATION_FAILED');
   });
 });
