@@ -22,3 +22,7 @@ mkdirSync(binDir, { recursive: true });
 rmSync(path.join(binDir, 'herald'), { force: true });
 symlinkSync(path.join('..', '..', 'bin', 'herald.js'), path.join(binDir, 'herald'));
 chmodSync(path.join(root, 'bin', 'herald.js'), 0o755);
+
+// The dashboard's static files (dashboard/dist), bundled so /dashboard needs no internet.
+const { buildDashboard } = await import('./build-dashboard.mjs');
+await buildDashboard();

@@ -26,6 +26,7 @@ import { queryLimitPlugins } from './security/query-limits.js';
 import { CSRF_HEADERS } from './security/csrf.js';
 import { currentLogContext, REQUEST_ID_HEADER, requestIdFrom, withLogContext, type LogContext } from './observability/log-context.js';
 import { createHeraldRegistry, serveMetrics } from './observability/scrape.js';
+import { isDashboardPath, serveDashboard } from './http/dashboard.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -209,6 +210,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       }
       if (path === '/metrics') return await serveMetrics(req, res, metricsRegistry, config.metricsToken);
       if (isWebhookPath(path)) return await handleWebhook(req, res, path, webhookDeps);
+      if (isDashboardPath(path)) return await serveDashboard(req, res, path);
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
       logger.error({ err: error }, 'request failed');
