@@ -28,11 +28,14 @@ async function open(): Promise<boolean> {
   signIn.hidden = true;
   $('#app').hidden = false;
   $('#sign-out').hidden = false;
-  startMessages(setLive);
-  startSendForm();
   // The side panels must not take the page down with them.
+  const refreshStats = () => void loadStats().catch((e: Error) => ($('#stats').textContent = e.message));
+  let statsTimer: ReturnType<typeof setTimeout> | undefined;
+  // Live changes redraw the charts, at most about once a second whatever the traffic.
+  startMessages(setLive, () => (statsTimer ??= setTimeout(() => ((statsTimer = undefined), refreshStats()), 1000)));
+  startSendForm();
   void loadTemplates(viewer.apiKey.role === 'ADMIN').catch((e: Error) => ($('#templates').textContent = e.message));
-  void loadStats().catch((e: Error) => ($('#stats').textContent = e.message));
+  refreshStats();
   return true;
 }
 

@@ -8,6 +8,7 @@ interface Row { id: string; to: string; status: string; provider: string | null;
 
 const rows = new Map<string, { el: HTMLTableRowElement; updatedAt: string }>();
 let selected: string | null = null;
+let changed: () => void = () => undefined;
 
 function render(m: Row): HTMLTableRowElement {
   return h('tr', { 'data-id': m.id },
@@ -35,6 +36,7 @@ function upsert(m: Row, prepend: boolean): void {
   if (known && known.el.querySelector('.status')?.textContent !== m.status) el.classList.add('flash');
   rows.set(m.id, { el, updatedAt: m.updatedAt });
   if (selected === m.id) void showTimeline(m.id);
+  changed();
 }
 
 async function loadRecent(): Promise<void> {
@@ -59,7 +61,9 @@ export async function showTimeline(id: string): Promise<void> {
         e.errorCode ? h('span', { class: 'err' }, ` · ${e.errorCode}`) : ''))));
 }
 
-export function startMessages(onLive: (live: boolean) => void): void {
+/** `onChange` runs after every new or changed message (the stats refresh on it). */
+export function startMessages(onLive: (live: boolean) => void, onChange: () => void): void {
+  changed = onChange;
   $('#messages tbody').addEventListener('click', (event) => {
     const row = (event.target as Element).closest('tr');
     if (row?.dataset.id) void showTimeline(row.dataset.id);
