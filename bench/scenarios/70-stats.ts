@@ -135,12 +135,12 @@ async function query(url: string, key: string, variables: Record<string, string>
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({
       query: `query($from: DateTime!, $to: DateTime!, $groupBy: StatsGroupBy!) { messageStats(from: $from, to: $to, groupBy: $groupBy) {
-        __typename ... on MessageStatsSuccess { data { groups { key total deliveryRate medianSecondsToDelivery } totals { total } } } ... on Error { code message } } }`,
+        groups { key total deliveryRate medianSecondsToDelivery } totals { total } } }`,
       variables,
     }),
   });
   const text = await response.text();
-  const result = (JSON.parse(text) as { data?: { messageStats?: { data?: { groups: unknown[]; totals: { total: number } } } } }).data?.messageStats?.data;
+  const result = (JSON.parse(text) as { data?: { messageStats?: { groups: unknown[]; totals: { total: number } } } }).data?.messageStats;
   if (!response.ok || !result) throw new Error(`messageStats failed (HTTP ${response.status}): ${text.slice(0, 300)}`);
   return { total: result.totals.total, groups: result.groups.length };
 }

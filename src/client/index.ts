@@ -206,12 +206,11 @@ export class SMSClient {
    * [from, to) (at most 400 days), grouped by DAY, PROVIDER, STATUS, COUNTRY or TEMPLATE, with the
    * all-groups `totals`. Rejects with VALIDATION_FAILED for a reversed or too long range.
    */
-  async messageStats(from: Date | string, to: Date | string, groupBy: StatsGroupBy): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
-    const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : d);
+  async messageStats(from?: Date | string, to?: Date | string, groupBy?: StatsGroupBy): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
+    const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString() : d);
+    // A bad range comes back as a GraphQL error (code VALIDATION_FAILED): request() throws it.
     const { messageStats } = await this.request(MessageStatsDocument, { from: iso(from), to: iso(to), groupBy });
-    if (messageStats.__typename === 'MessageStatsSuccess') return { groups: messageStats.data.groups, totals: messageStats.data.totals };
-    const { __typename, code, message: text, ...details } = messageStats;
-    throw new HeraldApiError(code, text, { type: __typename, ...details });
+    return { groups: messageStats.groups, totals: messageStats.totals };
   }
 
   /** Encoding, segments and warnings for a body, without sending it. */

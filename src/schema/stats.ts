@@ -1,11 +1,11 @@
 // messageStats: counts, segments, delivery rate and median time to delivery of the caller's
 // account, grouped by one dimension. The work is in src/services/message-stats.ts.
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
 import { ValidationError } from '../domain/errors.js';
 import { NONE_KEY, statsGroupBys } from '../domain/stats.js';
 import { messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
 import { builder } from './builder.js';
-import { unwrap } from './unwrap.js';
 
 const StatsGroupByEnum = builder.enumType('StatsGroupBy', {
   description:
@@ -49,21 +49,31 @@ const MessageStats = builder.objectRef<Stats>('MessageStats').implement({
   }),
 });
 
+// API.md fixes `messageStats(from: DateTime, to: DateTime): MessageStats!`: both bounds optional
+// (the last 30 days by default), `groupBy` added (STATUS by default), and the result is the stats
+// themselves; a bad range is a GraphQL error with code VALIDATION_FAILED and its issues.
+const DEFAULT_RANGE_MS = 30 * 86_400_000;
+
 builder.queryField('messageStats', (t) =>
   t.field({
     type: MessageStats,
-    description: "Analytics of the account's messages created in [from, to) (at most 400 days), grouped by `groupBy`.",
-    errors: { types: [ValidationError] },
+    description:
+      "Analytics of the account's messages created in [from, to) (at most 400 days; default the 30 days before `to`, `to` default now), grouped by `groupBy` (default STATUS). A bad range is an error with code VALIDATION_FAILED.",
     args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      groupBy: t.arg({ type: StatsGroupByEnum, required: true }),
+      from: t.arg({ type: 'DateTime', required: false }),
+      to: t.arg({ type: 'DateTime', required: false }),
+      groupBy: t.arg({ type: StatsGroupByEnum, required: false, defaultValue: 'STATUS' }),
     },
     resolve: async (_root, args, ctx) => {
-      const stats = unwrap(await messageStats(ctx.prisma, ctx.auth.accountId, args));
-      if (stats.groupBy !== 'TEMPLATE') return stats;
+      const to = args.to ?? new Date();
+      const from = args.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
+      const result = await messageStats(ctx.prisma, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' });
+      if (result instanceof ValidationError) {
+        throw new GraphQLError(result.message, { extensions: { code: result.code, issues: result.issues } });
+      }
+      if (result.groupBy !== 'TEMPLATE') return result;
       // Template keys are the API's global ids, as everywhere else (templateId filters take them).
-      return { ...stats, groups: stats.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };
+      return { ...result, groups: result.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };
     },
   }),
 );
