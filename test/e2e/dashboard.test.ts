@@ -9,6 +9,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { repoRoot, spawnHerald, type HeraldProcess } from '../support/process.js';
+import { CREATE_TEMPLATE, SUBMIT_TEMPLATE } from '../support/templates.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without these, Chromium on a machine with no internet stalls on network features.
@@ -53,7 +54,7 @@ afterAll(async () => {
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename ... on SendMessageSuccess { data { id status } } } }`;
 
 describe('the dashboard in headless Chromium', () => {
-  it('shows a message sent through the API live, then DELIVERED, without a reload; previews segments; saves a screenshot', async () => {
+  it('shows a message sent through the API live, then DELIVERED, without a reload; timeline; preview; template review; stats; screenshot', async () => {
     const page = await browser!.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -65,6 +66,15 @@ describe('the dashboard in headless Chromium', () => {
       if (!request.url().startsWith(base) && !request.url().startsWith(base.replace('http', 'ws'))) foreign.push(request.url());
     });
 
+    // Two templates wait for review: one is approved in the page, the other stays in the queue.
+    const api = graphqlCaller(`${base}/graphql`, adminKey);
+    const pending: string[] = [];
+    for (const name of ['order-shipped', 'appointment-reminder']) {
+      const created = expectNoErrors(await api(CREATE_TEMPLATE, { input: { name, category: 'NOTIFICATION', body: `Hi {{name}}, ${name.replace('-', ' ')}.` } })).createTemplate;
+      expect(expectNoErrors(await api(SUBMIT_TEMPLATE, { id: created.data.id })).submitTemplate.data.status).toBe('PENDING_REVIEW');
+      pending.push(created.data.id);
+    }
+
     await page.goto(`${base}/dashboard`);
     await page.fill('#sign-in input[name=key]', adminKey);
     await page.click('#sign-in button[type=submit]');
@@ -73,7 +83,6 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('herald.apiKey'))).toBe(adminKey);
 
     // Sent through the API, not the page: the row can only arrive over the subscription.
-    const api = graphqlCaller(`${base}/graphql`, adminKey);
     const sent = expectNoErrors(await api(SEND, { input: { to: '+14155550123', body: 'Seen live on the dashboard' } })).sendMessage;
     expect(sent.__typename).toBe('SendMessageSuccess');
     const row = page.locator(`#messages tr[data-id="${sent.data.id}"]`);
@@ -98,6 +107,13 @@ describe('the dashboard in headless Chromium', () => {
     await page.fill('#send input[name=to]', 'not a number');
     await page.click('#send button[type=submit]');
     await expect.poll(() => page.textContent('#send-result'), { timeout: 10_000 }).toMatch(/^INVALID_PHONE_NUMBER: /);
+
+    // Template review: approving removes it from the queue and the API sees it APPROVED.
+    await page.click(`#templates .template[data-id="${pending[0]}"] button:text("Approve")`);
+    await page.locator(`#templates .template[data-id="${pending[0]}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    const reviewed = expectNoErrors(await api(`query($id: ID!) { template(id: $id) { status } }`, { id: pending[0] }));
+    expect(reviewed.template.status).toBe('APPROVED');
+    expect(await page.locator('#templates .template').count()).toBe(1);
 
     // The charts were redrawn from messageStats after the live changes.
     await expect.poll(() => page.textContent('#stats'), { timeout: 10_000 }).toMatch(/^1 messages · 1 delivered · 100% delivery rate/);
