@@ -34,11 +34,18 @@ function leakIn(body: string, request: FuzzRequest): string | undefined {
   return undefined;
 }
 
+// Node's HTTP parser refuses a request head (request line + headers) over its maxHeaderSize
+// (16 KiB) with 431 and closes the socket before Herald sees it; a client still writing a long
+// GET URL then often gets a reset instead of the 431. That is the refusal, not a missing answer.
+const MAX_HEADER_BYTES = 16 * 1024;
+
 async function send(url: string, request: FuzzRequest): Promise<{ status: number; body: string }> {
   try {
     const res = await fetch(`${url}/graphql${request.search}`, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: await res.text() };
   } catch (error) {
+    const head = request.search.length + JSON.stringify(request.headers).length;
+    if (head > MAX_HEADER_BYTES) return { status: 431, body: `request head over ${MAX_HEADER_BYTES} bytes: refused by the HTTP parser (its reset raced the 431)` };
     return { status: 0, body: String((error as Error).cause ?? error) };
   }
 }

@@ -309,9 +309,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         // A delivery report may already have moved it past SENT: then only the ids are stored.
         next: m.status === 'SENDING' ? 'SENT' : null,
         data: { provider: name, providerMessageId: result.providerMessageId, sentAt: at, leaseUntil: null, errorCode: null, errorMessage: null },
-        // The acceptance is on the timeline even then (as an event that moved nothing): each
-        // submission a provider took shows once, whichever answer arrived first.
-        event: { status: 'SENT', source: 'DISPATCHER', provider: name, rawStatus: result.rawStatus ?? null, at },
+        // (No acceptance event then either: the timeline ends with the report that overtook it.)
+        event: m.status === 'SENDING' ? { source: 'DISPATCHER', provider: name, rawStatus: result.rawStatus ?? null, at } : undefined,
       }));
       if (change) changes.push(change);
       changes.push(...(await applyPendingReports(prisma, name!, result.providerMessageId, message.id)));

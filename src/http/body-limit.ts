@@ -25,9 +25,16 @@ export async function checkBodySize(req: IncomingMessage, limit: number): Promis
   return body ? { kind: 'buffered', body } : { kind: 'too-large' };
 }
 
-/** The body, or undefined when it is larger than `limit` (buffering stops there). */
+/**
+ * The body, or undefined when it is larger than `limit` (refused before reading when its
+ * declared length says so; otherwise buffering stops at the limit).
+ */
 export function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      discardRest(req, limit);
+      return resolve(undefined);
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
+import { readBoundedBody } from '../http/body-limit.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -43,7 +44,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
   const kind = match[2] as 'status' | 'inbound';
   if (kind === 'inbound' && !provider.parseInbound) return refuse('no_inbound', 404, 'this provider does not receive messages');
 
-  const rawBody = await readBody(req, MAX_WEBHOOK_BYTES);
+  const rawBody = await readBoundedBody(req, MAX_WEBHOOK_BYTES);
   if (!rawBody) return refuse('too_large', 413, 'payload too large');
   const request: WebhookRequest = {
     path,
@@ -77,45 +78,6 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
     }
     throw error;
   }
-}
-
-/** The body, or undefined when it is larger than `limit` (buffering stops there). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      discardRest(req, limit);
-      return resolve(undefined);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        chunks.length = 0;
-        discardRest(req, limit);
-        resolve(undefined);
-      } else chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/**
- * Reads and drops the rest of a refused body. Destroying the request at once would reset the
- * connection, and the client would see ECONNRESET instead of the 413 (the unread bytes make
- * the kernel send RST). A body that goes on far past the limit is cut off all the same.
- */
-function discardRest(req: IncomingMessage, limit: number): void {
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > 8 * limit) req.destroy();
-  });
-  req.resume();
 }
 
 /** 200 with the body the vendor expects back (Aliyun wants `{"code":0}`), or Herald's summary. */
