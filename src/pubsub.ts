@@ -123,19 +123,19 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
         options.logger.error({ err: error }, 'publishing a status change failed');
       }
     },
-    subscribeStatus: (accountId, keep) =>
-      keep
-        ? new Repeater<StatusChange>(async (push, stop) => {
-            const topic = `message-status:${accountId}`;
-            const listener = (event: Event) => {
-              const change = (event as CustomEvent<StatusChange>).detail;
-              if (change && keep(change)) void push(change);
-            };
-            target.addEventListener(topic, listener);
-            await stop;
-            target.removeEventListener(topic, listener);
-          }, new SlidingBuffer(SUBSCRIBER_BUFFER))
-        : ownPubSub().subscribe('message-status', accountId),
+    // A listener of its own on the account's topic (the name `createPubSub` gives it), so the
+    // filter runs before the subscriber's buffer, not after.
+    subscribeStatus: (accountId, keep = () => true) =>
+      new Repeater<StatusChange>(async (push, stop) => {
+        const topic = `message-status:${accountId}`;
+        const listener = (event: Event) => {
+          const change = (event as CustomEvent<StatusChange>).detail;
+          if (change && keep(change)) void push(change);
+        };
+        target.addEventListener(topic, listener);
+        await stop;
+        target.removeEventListener(topic, listener);
+      }, new SlidingBuffer(SUBSCRIBER_BUFFER)),
     subscribeMessageStatus,
     publishInbound: (event) => {
       try {
