@@ -1,6 +1,5 @@
 // Provider delivery reports → message status. Idempotent: a duplicate, late or out-of-order
 // report is recorded as an event and moves nothing (the status machine decides).
-import DataLoader from 'dataloader';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
@@ -8,6 +7,7 @@ import type { StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
 import { changeMessage, changeMessageIn, type Decision, type LockedMessage, type MessageChanges } from './message-store.js';
 import { isUuid } from '../domain/ids.js';
+import { hasPendingReports } from '../services/grouped-lookups.js';
 
 export interface ReportOutcome {
   changes: StatusChange[];
@@ -95,31 +95,6 @@ async function findByProviderId(prisma: PrismaClient, provider: string, report: 
   if (!report.providerMessageId) return undefined;
   const row = await prisma.message.findFirst({ where: { provider, providerMessageId: report.providerMessageId }, select: { id: true } });
   return row?.id;
-}
-
-// Whether any report waits for a provider id: asked once per submission the dispatcher
-// records, so the submissions recorded in the same moment share one query (DataLoader
-// batching, no cache: a report deferred a moment later is seen by the next ask or the sweep).
-const SEP = '\u0000';
-const pendingLoaders = new WeakMap<PrismaClient, DataLoader<string, boolean>>();
-function hasPendingReports(prisma: PrismaClient, provider: string, providerMessageId: string): Promise<boolean> {
-  let loader = pendingLoaders.get(prisma);
-  if (!loader) {
-    loader = new DataLoader(
-      async (keys) => {
-        const pairs = keys.map((k) => k.split(SEP) as [string, string]);
-        const rows = await prisma.$queryRaw<{ provider: string; providerMessageId: string }[]>`
-          SELECT DISTINCT p.provider, p."providerMessageId" FROM "PendingStatusReport" p
-          JOIN unnest(${pairs.map((k) => k[0])}::text[], ${pairs.map((k) => k[1])}::text[]) AS k(provider, id)
-            ON p.provider = k.provider AND p."providerMessageId" = k.id`;
-        const found = new Set(rows.map((r) => `${r.provider}${SEP}${r.providerMessageId}`));
-        return keys.map((k) => found.has(k));
-      },
-      { cache: false, maxBatchSize: 1000 },
-    );
-    pendingLoaders.set(prisma, loader);
-  }
-  return loader.load(`${provider}${SEP}${providerMessageId}`);
 }
 
 /** Applies reports that arrived before `providerMessageId` was recorded on the message. */

@@ -1,5 +1,6 @@
 // Lookups that every send makes (its API key, its account's sender identities, whether the
-// recipient opted out), grouped across the requests in flight at the same moment: one query per
+// recipient opted out) and every recorded submission makes (whether a report waits for it),
+// grouped across the requests in flight at the same moment: one query per
 // group instead of one per request (DataLoader's batching; its cache is off, so every request
 // still reads the database: a revoked key or a new opt-out counts at once).
 import DataLoader from 'dataloader';
@@ -12,6 +13,7 @@ interface Loaders {
   apiKeys: DataLoader<string, KeyRow | undefined>;
   identities: DataLoader<string, { value: string; isDefault: boolean }[]>;
   optedOut: DataLoader<string, boolean>;
+  pendingReports: DataLoader<string, boolean>;
 }
 
 const all = new WeakMap<PrismaClient, Loaders>();
@@ -48,6 +50,18 @@ function loadersFor(prisma: PrismaClient): Loaders {
       },
       { cache: false, maxBatchSize: 1000 },
     ),
+    pendingReports: new DataLoader(
+      async (keys) => {
+        const pairs = keys.map((k) => k.split(SEP) as [string, string]);
+        const rows = await prisma.$queryRaw<{ provider: string; providerMessageId: string }[]>`
+          SELECT DISTINCT p.provider, p."providerMessageId" FROM "PendingStatusReport" p
+          JOIN unnest(${pairs.map((k) => k[0])}::text[], ${pairs.map((k) => k[1])}::text[]) AS k(provider, id)
+            ON p.provider = k.provider AND p."providerMessageId" = k.id`;
+        const found = new Set(rows.map((r) => `${r.provider}${SEP}${r.providerMessageId}`));
+        return keys.map((k) => found.has(k));
+      },
+      { cache: false, maxBatchSize: 1000 },
+    ),
   };
   all.set(prisma, loaders);
   return loaders;
@@ -63,4 +77,12 @@ export function loadSenderIdentities(prisma: PrismaClient, accountId: string): P
 
 export function isOptedOut(prisma: PrismaClient, accountId: string, phone: string): Promise<boolean> {
   return loadersFor(prisma).optedOut.load(`${accountId}${SEP}${phone}`);
+}
+
+/**
+ * Whether any delivery report waits for this provider id (it overtook the dispatcher): asked
+ * once per submission recorded, so the submissions recorded in the same moment share one query.
+ */
+export function hasPendingReports(prisma: PrismaClient, provider: string, providerMessageId: string): Promise<boolean> {
+  return loadersFor(prisma).pendingReports.load(`${provider}${SEP}${providerMessageId}`);
 }
