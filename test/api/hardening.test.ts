@@ -8,6 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { expectNoErrors, startTestHerald, type TestHerald } from '../support/herald.js';
+import { openSubscribedSocket } from '../support/ws.js';
 
 let t: TestHerald;
 beforeAll(async () => {
@@ -210,8 +211,8 @@ describe('CSRF prevention', () => {
 describe('key revocation', () => {
   it("closes the revoked key's open WebSockets at once with 4403, and no other key's", async () => {
     const account = await t.seedAccount();
-    const revokedSocket = await openSubscribedSocket(account.senderKey);
-    const otherSocket = await openSubscribedSocket(account.adminKey);
+    const revokedSocket = await openSubscribedSocket(t.url, account.senderKey);
+    const otherSocket = await openSubscribedSocket(t.url, account.adminKey);
 
     const keys = expectNoErrors(await account.admin('{ apiKeys { id name } }')).apiKeys as { id: string; name: string }[];
     const senderId = keys.find((k) => k.name === 'sender')!.id;
@@ -226,17 +227,6 @@ describe('key revocation', () => {
   });
 });
 
-/** A raw graphql-ws socket with one running subscription (messageEvents) for `key`. */
-async function openSubscribedSocket(key: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }));
-  const ack = await new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
-  expect(JSON.parse(ack).type).toBe('connection_ack');
-  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { messageEvents { id status } }' } }));
-  return { socket, closed };
-}
 
 describe('errors in production', () => {
   it('answers "Unexpected error." with no stack and no SQL when the database fails inside a resolver', async () => {

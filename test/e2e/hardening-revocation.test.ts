@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { runCli, spawnHerald, type HeraldProcess } from '../support/process.js';
 import { createFreshDatabase, REDIS_URL, requireRedis } from '../support/services.js';
+import { openSubscribedSocket } from '../support/ws.js';
 
 const processes: HeraldProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -21,17 +22,6 @@ async function startServer(env: Record<string, string>): Promise<string> {
   return url;
 }
 
-/** A graphql-ws socket with one running subscription; `closed` resolves with the close code. */
-async function subscribedSocket(url: string, key: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
-  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }));
-  const ack = await new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
-  expect(JSON.parse(ack).type).toBe('connection_ack');
-  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { messageEvents { id status } }' } }));
-  return { socket, closed };
-}
 
 describe('key revocation across instances (PostgreSQL + Redis)', { timeout: 120_000 }, () => {
   let env: Record<string, string>;
@@ -56,13 +46,13 @@ describe('key revocation across instances (PostgreSQL + Redis)', { timeout: 120_
       await adminA(`mutation { createApiKey(name: "sender", role: SENDER) { ... on CreateApiKeySuccess { data { secret apiKey { id } } } } }`),
     ).createApiKey.data;
 
-    const revokedOnB = await subscribedSocket(urlB, sender.secret);
-    const adminOnB = await subscribedSocket(urlB, adminKey);
+    const revokedOnB = await openSubscribedSocket(urlB, sender.secret);
+    const adminOnB = await openSubscribedSocket(urlB, adminKey);
     const started = Date.now();
     expect(expectNoErrors(await adminA(`mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }`, { id: sender.apiKey.id })).revokeApiKey.__typename).toBe(
       'RevokeApiKeySuccess',
     );
-    expect(await revokedOnB.closed).toBe(4403);
+    expect((await revokedOnB.closed).code).toBe(4403);
     const elapsedMs = Date.now() - started;
     console.log(`revocation through instance A closed the key's socket on instance B in ${elapsedMs} ms`);
     expect(elapsedMs).toBeLessThan(2_000);
