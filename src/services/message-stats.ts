@@ -35,20 +35,13 @@ export interface MessageStats {
   totals: StatsGroup;
 }
 
-interface Row {
+/** One row of the statement below: the counts (named as StatsCounts), then the rest. */
+type Row = StatsCounts & {
   key: string | null;
   is_total: number;
-  total: number;
-  delivered: number;
-  undelivered: number;
-  failed: number;
-  rejected: number;
-  expired: number;
-  canceled: number;
-  in_flight: number;
   segments: number;
   median: number | null;
-}
+};
 
 export async function messageStats(
   prisma: PrismaClient,
@@ -102,7 +95,7 @@ export async function messageStats(
       count(*) FILTER (WHERE s.status = 'REJECTED')::int AS rejected,
       count(*) FILTER (WHERE s.status = 'EXPIRED')::int AS expired,
       count(*) FILTER (WHERE s.status = 'CANCELED')::int AS canceled,
-      count(*) FILTER (WHERE s.status IN ('SCHEDULED', 'QUEUED', 'SENDING', 'SENT'))::int AS in_flight,
+      count(*) FILTER (WHERE s.status IN ('SCHEDULED', 'QUEUED', 'SENDING', 'SENT'))::int AS "inFlight",
       coalesce(sum(s.segments), 0)::float8 AS segments,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.seconds) FILTER (WHERE s.status = 'DELIVERED') AS median
     FROM (
@@ -115,16 +108,8 @@ export async function messageStats(
 
   const labels = await labelsFor(prisma, accountId, args.groupBy, rows);
   const toGroup = (row: Row): StatsGroup => {
-    const counts: StatsCounts = {
-      total: row.total,
-      delivered: row.delivered,
-      undelivered: row.undelivered,
-      failed: row.failed,
-      rejected: row.rejected,
-      expired: row.expired,
-      canceled: row.canceled,
-      inFlight: row.in_flight,
-    };
+    const { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight } = row;
+    const counts: StatsCounts = { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight };
     const key = row.key ?? NONE_KEY;
     return { key, label: labels.get(key) ?? null, ...counts, segments: Number(row.segments), deliveryRate: deliveryRate(counts), medianSecondsToDelivery: row.median };
   };
