@@ -7,6 +7,7 @@
 // one UPDATE and one INSERT of events for the whole group, instead of a transaction each.
 // Rows are locked in id order, so two groups never deadlock; decisions are pure functions of
 // the locked row, so grouping changes nothing about what is decided.
+import DataLoader from 'dataloader';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
@@ -72,47 +73,9 @@ const columns: [keyof MessageChanges, string][] = [
   ['attempts', 'int'],
 ];
 
-interface Pending {
-  id: string;
-  decide: Decide;
-  resolve: (change: StatusChange | null | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
-class Changer {
-  private queue: Pending[] = [];
-  private scheduled = false;
-
-  constructor(private readonly prisma: PrismaClient) {}
-
-  change(id: string, decide: Decide): Promise<StatusChange | null | undefined> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id, decide, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const group = this.queue.splice(0, 1000);
-    if (this.queue.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    if (group.length === 0) return;
-    this.prisma
-      .$transaction((tx) => changeMessagesIn(tx, group))
-      .then(
-        (changes) => group.forEach((p, i) => p.resolve(changes[i])),
-        (error: unknown) => group.forEach((p) => p.reject(error)),
-      );
-  }
-}
-
-const changers = new WeakMap<PrismaClient, Changer>();
+// One batcher per client: the changes asked for before the next macrotask are one group
+// (DataLoader's batching, as the other grouped lookups; no cache: every change is applied).
+const changers = new WeakMap<PrismaClient, DataLoader<{ id: string; decide: Decide }, StatusChange | null | undefined>>();
 
 /**
  * Locks one message, lets `decide` look at it, applies the decision. Returns the change to
@@ -120,8 +83,15 @@ const changers = new WeakMap<PrismaClient, Changer>();
  */
 export function changeMessage(prisma: PrismaClient, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
   let changer = changers.get(prisma);
-  if (!changer) changers.set(prisma, (changer = new Changer(prisma)));
-  return changer.change(id, decide);
+  if (!changer) {
+    changer = new DataLoader((items) => prisma.$transaction((tx) => changeMessagesIn(tx, [...items])), {
+      cache: false,
+      maxBatchSize: 1000,
+      batchScheduleFn: (run) => setImmediate(run),
+    });
+    changers.set(prisma, changer);
+  }
+  return changer.load({ id, decide });
 }
 
 /** `changeMessage` inside a transaction the caller holds (to commit other writes with it). */
