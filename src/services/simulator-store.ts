@@ -10,10 +10,13 @@ const toSubmission = (row: Row): StoredSubmission => ({ ...row, outcome: row.out
 /** The simulator's memory in Herald's database (table SimulatorSubmission). */
 export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorStore {
   // Reports sent in the same moment are marked in one UPDATE (DataLoader's batching, no cache).
-  const reported = new DataLoader<string, true>(
-    async (references) => {
-      await prisma.$executeRaw`UPDATE "SimulatorSubmission" SET "reportedAt" = ${new Date()} WHERE reference = ANY(${[...references]}::text[])`;
-      return references.map(() => true as const);
+  const reported = new DataLoader<{ reference: string; at: Date }, true>(
+    async (marks) => {
+      await prisma.$executeRaw`
+        UPDATE "SimulatorSubmission" s SET "reportedAt" = u.at
+        FROM unnest(${marks.map((m) => m.reference)}::text[], ${marks.map((m) => m.at)}::timestamptz[]) AS u(reference, at)
+        WHERE s.reference = u.reference`;
+      return marks.map(() => true as const);
     },
     { cache: false, maxBatchSize: 1000 },
   );
@@ -32,8 +35,8 @@ export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorSto
       const row = await prisma.simulatorSubmission.findUnique({ where: { reference } });
       return row ? toSubmission(row) : undefined;
     },
-    async markReported(reference) {
-      await reported.load(reference);
+    async markReported(reference, at) {
+      await reported.load({ reference, at });
     },
     async claimOverdue(cutoff, leaseUntil, limit) {
       const rows = await prisma.$queryRaw<Row[]>`
