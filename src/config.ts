@@ -72,6 +72,8 @@ const envSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
   /** …or when every attempt failed for this long. */
   WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(1).default(24 * 3600_000),
+  /** Endpoints may be loopback, private or link-local addresses (receivers on the operator's own network). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolean.default(false),
   TWILIO_ACCOUNT_SID: z.string().optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   TWILIO_FROM: z.string().optional(),
@@ -262,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: 50,
       disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
       disableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS,
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     }),
     twilio: has('twilio')
       ? { accountSid: e.TWILIO_ACCOUNT_SID!, authToken: e.TWILIO_AUTH_TOKEN!, from: e.TWILIO_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, apiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, '') }

@@ -60,7 +60,8 @@ export const scenario: ChaosScenario = {
   fast: true,
   async run(options) {
     const keys = { aAdmin: '', bAdmin: '', bSender: '', bAccountId: '' };
-    const herald = await startAbuseHerald(options, { SIMULATOR_DELAY_MS: '20' }, async (db) => {
+    // A's webhook endpoint points at 127.0.0.1 (nothing listens there): allowed by the opt-out.
+    const herald = await startAbuseHerald(options, { SIMULATOR_DELAY_MS: '20', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, async (db) => {
       const prisma = db.database.prisma;
       keys.aAdmin = (await createApiKey(prisma, { accountId: db.accountId, name: 'a-admin', role: 'ADMIN' })).secret;
       const b = await ensureAccount(prisma, 'chaos-b');

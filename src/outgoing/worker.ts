@@ -1,9 +1,11 @@
 // The delivery worker: claims due outbox rows (FOR UPDATE SKIP LOCKED, so several instances
-// share the work and never send one row twice at once), POSTs each signed, records the attempt,
-// schedules the next one from the retry schedule, and disables an endpoint that keeps failing.
+// share the work and never send one row twice at once), POSTs each signed (post-webhook.ts: to
+// public addresses only, unless allowed), records the attempt, schedules the next one from the
+// retry schedule, and disables an endpoint that keeps failing.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { forgetEndpoints } from './outbox.js';
+import { postWebhook } from './post-webhook.js';
 import { nextDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
 
@@ -18,6 +20,11 @@ export interface OutgoingWebhookOptions {
   disableAfterFailures: number;
   /** An endpoint whose every attempt failed for this long is disabled. */
   disableAfterMs: number;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_URLS: endpoints may be (and resolve to) loopback, private, link-local
+   * and other non-public addresses. Off by default (see address-guard.ts).
+   */
+  allowPrivateUrls: boolean;
 }
 
 export interface DeliveryWorker {
@@ -36,9 +43,6 @@ interface Claimed {
   url: string;
   secret: string;
 }
-
-/** How much of a receiver's error answer is kept in the log. */
-const ERROR_TEXT_MAX = 300;
 
 export function createDeliveryWorker(deps: { prisma: PrismaClient; logger: Logger; options: OutgoingWebhookOptions; now?: () => Date }): DeliveryWorker {
   const { prisma, logger, options } = deps;
@@ -66,32 +70,8 @@ export function createDeliveryWorker(deps: { prisma: PrismaClient; logger: Logge
       RETURNING d.id::text, d."endpointId"::text, d."eventId", d.payload, d.attempts, e.url, e.secret`;
   }
 
-  async function post(delivery: Claimed): Promise<{ statusCode: number | null; error: string | null; durationMs: number }> {
-    const started = performance.now();
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: { ...signedHeaders(delivery.secret, delivery.eventId, delivery.payload, now()), 'user-agent': 'Herald-Webhooks/1' },
-        body: delivery.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      const text = response.ok ? '' : (await response.text().catch(() => '')).slice(0, ERROR_TEXT_MAX);
-      if (response.ok) await response.body?.cancel().catch(() => undefined);
-      const durationMs = Math.round(performance.now() - started);
-      // Standard Webhooks: any 2xx is a success; everything else (redirects included) is retried.
-      return { statusCode: response.status, error: response.ok ? null : `HTTP ${response.status}${text ? `: ${text}` : ''}`, durationMs };
-    } catch (error) {
-      const durationMs = Math.round(performance.now() - started);
-      const name = error instanceof Error ? error.name : '';
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
-      const message = name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : (cause ?? (error instanceof Error ? error.message : String(error)));
-      return { statusCode: null, error: message.slice(0, ERROR_TEXT_MAX), durationMs };
-    }
-  }
-
   async function deliver(delivery: Claimed): Promise<void> {
-    const result = await post(delivery);
+    const result = await postWebhook(delivery.url, signedHeaders(delivery.secret, delivery.eventId, delivery.payload, now()), delivery.payload, options);
     const at = now();
     const succeeded = result.error === null;
     const delay = succeeded ? undefined : nextDelayMs(options.retrySchedule, delivery.attempts);

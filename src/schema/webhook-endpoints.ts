@@ -86,7 +86,10 @@ const WebhookEndpointWithSecret = builder.objectRef<EndpointWithSecret>('Webhook
 
 const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
   fields: (t) => ({
-    url: t.string({ required: true, description: 'An http:// or https:// URL.' }),
+    url: t.string({
+      required: true,
+      description: 'An http:// or https:// URL on a public address (loopback, private and link-local hosts are refused unless the server sets WEBHOOK_ALLOW_PRIVATE_URLS).',
+    }),
     eventTypes: t.field({ type: [WebhookEventTypeEnum], required: true }),
     description: t.string({ required: false }),
   }),
@@ -148,11 +151,12 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const result = await createWebhookEndpoint(ctx.prisma, ctx.auth.accountId, {
-        url: input.url,
-        eventTypes: input.eventTypes.map(eventTypeFromEnum),
-        description: input.description,
-      });
+      const result = await createWebhookEndpoint(
+        ctx.prisma,
+        ctx.auth.accountId,
+        { url: input.url, eventTypes: input.eventTypes.map(eventTypeFromEnum), description: input.description },
+        ctx.config.outgoingWebhooks,
+      );
       if (result instanceof Error) throw result;
       return result;
     },
@@ -164,10 +168,13 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { id, input }, ctx) => {
       requireAdmin(ctx);
-      const result = await updateWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpointId(id), {
-        ...input,
-        eventTypes: input.eventTypes?.map(eventTypeFromEnum),
-      });
+      const result = await updateWebhookEndpoint(
+        ctx.prisma,
+        ctx.auth.accountId,
+        endpointId(id),
+        { ...input, eventTypes: input.eventTypes?.map(eventTypeFromEnum) },
+        ctx.config.outgoingWebhooks,
+      );
       if (result instanceof Error) throw result;
       return result;
     },

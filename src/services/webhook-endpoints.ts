@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
 import type { PrismaClient, WebhookEndpoint } from '../generated/prisma/client.js';
+import { resolvesToPrivateAddress, type ResolveHost } from '../outgoing/address-guard.js';
 import type { WebhookEventType } from '../outgoing/events.js';
 import { forgetEndpoints } from '../outgoing/outbox.js';
 import { generateSecret } from '../outgoing/signing.js';
@@ -44,15 +45,40 @@ export interface WebhookEndpointPatch {
   enabled?: boolean | null;
 }
 
+/** Where endpoints may point (WEBHOOK_ALLOW_PRIVATE_URLS); `resolve` for tests. */
+export interface EndpointUrlPolicy {
+  allowPrivateUrls: boolean;
+  resolve?: ResolveHost;
+}
+
+/**
+ * The SSRF guard at the door: a URL whose host is, or resolves to, a non-public address is a
+ * validation error on `url` (deliveries check again where they connect: address-guard.ts).
+ */
+async function refusePrivateUrl(url: string | undefined, policy: EndpointUrlPolicy): Promise<ValidationError | undefined> {
+  if (url === undefined || policy.allowPrivateUrls) return undefined;
+  if (!(await resolvesToPrivateAddress(new URL(url).hostname, policy.resolve))) return undefined;
+  return new ValidationError([
+    { path: ['input', 'url'], message: 'must be a public address: this host is, or resolves to, a loopback, private, link-local or other non-public address' },
+  ]);
+}
+
 /** The endpoint with its secret: returned by create and rotate only. */
 export interface EndpointWithSecret {
   endpoint: WebhookEndpoint;
   secret: string;
 }
 
-export async function createWebhookEndpoint(prisma: PrismaClient, accountId: string, input: WebhookEndpointInput): Promise<EndpointWithSecret | ValidationError> {
+export async function createWebhookEndpoint(
+  prisma: PrismaClient,
+  accountId: string,
+  input: WebhookEndpointInput,
+  policy: EndpointUrlPolicy,
+): Promise<EndpointWithSecret | ValidationError> {
   const parsed = parseOrError(createSchema, { ...input, description: input.description ?? undefined }, ['input']);
   if (parsed instanceof ValidationError) return parsed;
+  const refused = await refusePrivateUrl(parsed.url, policy);
+  if (refused) return refused;
   const count = await prisma.webhookEndpoint.count({ where: { accountId } });
   if (count >= MAX_ENDPOINTS_PER_ACCOUNT) {
     return new ValidationError([{ path: ['input'], message: `an account has at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints` }]);
@@ -68,6 +94,7 @@ export async function updateWebhookEndpoint(
   accountId: string,
   id: string,
   patch: WebhookEndpointPatch,
+  policy: EndpointUrlPolicy,
 ): Promise<WebhookEndpoint | ValidationError | NotFoundError> {
   const parsed = parseOrError(
     updateSchema,
@@ -75,6 +102,8 @@ export async function updateWebhookEndpoint(
     ['input'],
   );
   if (parsed instanceof ValidationError) return parsed;
+  const refused = await refusePrivateUrl(parsed.url, policy);
+  if (refused) return refused;
   // Enabling again clears Herald's reason and failure record: the account says it is fixed.
   const enabling = parsed.enabled === true ? { disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null } : {};
   const disabling = parsed.enabled === false ? { disabledReason: null, disabledAt: new Date() } : {};

@@ -1,6 +1,7 @@
 // Outgoing webhooks end to end: a real Herald (dispatcher and webhook worker on) POSTs to local
 // receivers on 127.0.0.1, which check every signature with the reference `standardwebhooks`
-// library and count what they get.
+// library and count what they get. Receivers on 127.0.0.1 need WEBHOOK_ALLOW_PRIVATE_URLS
+// (allowPrivateUrls); the guard itself is tested in outgoing-webhooks-ssrf.test.ts.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -23,7 +24,7 @@ const received: Received[] = [];
 
 beforeAll(async () => {
   t = await startDeliveryHerald({
-    outgoingWebhooks: { retrySchedule: [50, 50], pollMs: 50, timeoutMs: 5_000, batchSize: 50, disableAfterFailures: 1, disableAfterMs: 3_600_000 },
+    outgoingWebhooks: { retrySchedule: [50, 50], pollMs: 50, timeoutMs: 5_000, batchSize: 50, disableAfterFailures: 1, disableAfterMs: 3_600_000, allowPrivateUrls: true },
   });
   // /fail/* answers 500, everything else 204.
   receiver = createServer((req, res) => {
@@ -176,6 +177,13 @@ describe('managing endpoints', () => {
     const empty = expectNoErrors(await account.admin<any>(CREATE, { input: { url: 'https://example.com/h', eventTypes: [] } })).createWebhookEndpoint;
     expect(empty).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'eventTypes'] }] });
     expect(expectNoErrors(await account.admin<any>(LIST)).webhookEndpoints).toEqual([]);
+  });
+
+  it("accepts loopback, private and link-local URLs when WEBHOOK_ALLOW_PRIVATE_URLS is set (receivers on the operator's own network)", async () => {
+    const account = await t.seedAccount();
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost:8080/hook', 'http://169.254.169.254/hook', 'http://10.0.0.8/hook', 'http://[::1]/hook']) {
+      expect((await createEndpoint(account.admin, { url, eventTypes: ['MESSAGE_DELIVERED'] })).endpoint.url).toBe(url);
+    }
   });
 
   it('updates, rotates and deletes; a SENDER key is refused', async () => {

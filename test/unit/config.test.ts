@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ SMS_PROVIDERS: 'twilio', ...twilio }).twilio).toMatchObject({ accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' });
     expect(() => loadConfig({ SMS_PROVIDERS: 'aliyun', ALIYUN_CALLBACK_TOKEN: 'short' })).toThrow(/ALIYUN_CALLBACK_TOKEN: must be at least 16/);
   });
+  it('keeps outgoing webhooks off private addresses unless WEBHOOK_ALLOW_PRIVATE_URLS says otherwise', () => {
+    expect(loadConfig({}).outgoingWebhooks.allowPrivateUrls).toBe(false);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).outgoingWebhooks.allowPrivateUrls).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: '0' }).outgoingWebhooks.allowPrivateUrls).toBe(false);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'sure' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_URLS/);
+  });
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
