@@ -52,7 +52,12 @@ export interface HeraldPubSub {
   publishKeyRevoked(event: KeyRevoked): void;
   /** Calls `listener` for every revocation made by any instance; returns the unsubscribe. */
   onKeyRevoked(listener: (event: KeyRevoked) => void): () => void;
-  close(): Promise<void>;
+  /**
+   * Waits for the publishes still on their way to Redis, then closes. A short-lived process
+   * (the CLI) passes `timeoutMs`: past it, the connections are dropped instead. Resolves true
+   * when every publish reached Redis (always, without Redis).
+   */
+  close(options?: { timeoutMs?: number }): Promise<boolean>;
 }
 
 /**
@@ -61,6 +66,8 @@ export interface HeraldPubSub {
  */
 export function createHeraldPubSub(options: { redisUrl: string | undefined; logger: Logger }): HeraldPubSub {
   let clients: Redis[] = [];
+  // PUBLISH commands not answered yet, each resolving whether Redis took it.
+  const publishing = new Set<Promise<boolean>>();
   let eventTarget;
   if (options.redisUrl) {
     const connect = (role: string) => {
@@ -70,7 +77,25 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
       return client;
     };
     clients = [connect('publish'), connect('subscribe')];
-    eventTarget = createRedisEventTarget({ publishClient: clients[0], subscribeClient: clients[1] });
+    const [publisher, subscriber] = clients;
+    // The event target drops PUBLISH's promise. Kept here instead: a PUBLISH failed by a dropped
+    // connection is logged, not an unhandled rejection, and close() can wait for the rest.
+    const publishClient: Pick<Redis, 'publish'> = {
+      publish: (channel: string | Buffer, message: string | Buffer) => {
+        const sent = publisher.publish(channel, message).then(
+          () => true,
+          (error: unknown) => {
+            options.logger.warn({ err: error, channel: String(channel) }, 'redis publish failed');
+            return false;
+          },
+        );
+        publishing.add(sent);
+        void sent.then(() => publishing.delete(sent));
+        return sent.then(() => 0);
+      },
+    };
+    // The event target calls nothing but `publish` on its publish client.
+    eventTarget = createRedisEventTarget({ publishClient: publishClient as Redis, subscribeClient: subscriber });
   }
   // Each subscriber gets a bounded buffer: without one, a subscriber slower than the publish
   // rate makes `publish` throw after 1024 pending events (RepeaterOverflowError), which would
@@ -162,8 +187,25 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
       target.addEventListener('key-revoked', handler);
       return () => target.removeEventListener('key-revoked', handler);
     },
-    close: async () => {
-      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    close: async ({ timeoutMs } = {}) => {
+      let delivered = false;
+      // QUIT is answered after every command sent before it. While Redis is unreachable it waits
+      // forever: past the deadline the connections are dropped instead.
+      const quit = Promise.all(publishing)
+        .then((results) => void (delivered = results.every(Boolean)))
+        .then(() => Promise.all(clients.map((c) => c.quit())))
+        .then(
+          () => true,
+          () => false,
+        );
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<boolean>((resolve) => {
+        if (timeoutMs !== undefined) timer = setTimeout(resolve, timeoutMs, false);
+      });
+      const quitInTime = await Promise.race([quit, deadline]);
+      clearTimeout(timer);
+      if (!quitInTime) for (const c of clients) c.disconnect();
+      return delivered;
     },
   };
 }

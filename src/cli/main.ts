@@ -21,6 +21,16 @@ async function withDatabase<T>(config: Config, run: (db: Database) => Promise<T>
   }
 }
 
+/** How long `keys revoke` waits for Redis to take its announcement. */
+const ANNOUNCE_TIMEOUT_MS = 5_000;
+
+async function openPubSub(cfg: Config) {
+  const [{ createLogger }, { createHeraldPubSub }] = await Promise.all([import('../logger.js'), import('../pubsub.js')]);
+  // Errors only: while Redis is unreachable the connection retries (and would warn) every few
+  // hundred ms; the command says once what happened.
+  return createHeraldPubSub({ redisUrl: cfg.redisUrl, logger: createLogger({ ...cfg, logLevel: 'error' }) });
+}
+
 function nonEmpty(value: string): string {
   if (!value.trim()) throw new InvalidArgumentError('must not be empty');
   return value.trim();
@@ -70,22 +80,41 @@ export function buildCli(config: () => Config): Command {
 
   keys
     .command('revoke')
-    .description('revoke a key by its id or prefix; effective on its next request')
+    .description('revoke a key by its id or prefix: refused from its next request; with REDIS_URL its open WebSockets close at once')
     .argument('<key>', 'key id (from `keys list`) or prefix')
     .action(async (idOrPrefix: string) => {
-      const result = await withDatabase(config(), async ({ prisma }) => {
-        const key = await prisma.apiKey.findFirst({
-          where: /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix },
+      const cfg = config();
+      // Announced on the servers' own pub/sub, as revokeApiKey over GraphQL does: every
+      // instance closes the key's open WebSockets (4403) at once.
+      const pubsub = cfg.redisUrl ? await openPubSub(cfg) : undefined;
+      let announced: boolean | undefined;
+      let result;
+      try {
+        result = await withDatabase(cfg, async ({ prisma }) => {
+          const key = await prisma.apiKey.findFirst({
+            where: /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix },
+          });
+          const { revokeApiKey } = await import('../services/api-keys.js');
+          return key ? revokeApiKey(prisma, key.accountId, key.id, pubsub) : undefined;
         });
-        const { revokeApiKey } = await import('../services/api-keys.js');
-        return key ? revokeApiKey(prisma, key.accountId, key.id) : undefined;
-      });
+      } finally {
+        announced = await pubsub?.close({ timeoutMs: ANNOUNCE_TIMEOUT_MS });
+      }
       if (!result || result instanceof Error) {
         console.error(`no key with id or prefix "${idOrPrefix}"`);
         process.exitCode = 1;
         return;
       }
-      console.log(`revoked key "${result.name}" (${result.prefix})`);
+      console.log(`revoked key "${result.name}" (${result.prefix}): refused from its next request`);
+      // Without Redis nothing reaches the servers: their pub/sub is in-process, and PostgreSQL's
+      // LISTEN/NOTIFY channel only wakes dispatchers (no payload). With the embedded database no
+      // server runs beside the CLI (DATA_DIR lock), so there is nothing to tell.
+      if (announced) console.log('announced on Redis: every instance closes its open WebSocket subscriptions now');
+      else if (cfg.redisUrl) {
+        console.error(`herald: could not announce it on Redis (not reached within ${ANNOUNCE_TIMEOUT_MS / 1000} s); the key's open subscriptions close on their next reconnect`);
+      } else if (cfg.databaseUrl) {
+        console.log("the key's open subscriptions close on their next reconnect; set REDIS_URL (as the servers have it) to close them at once");
+      }
     });
 
   program
