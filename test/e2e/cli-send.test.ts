@@ -2,7 +2,6 @@
 // HTTP with an API key, never opening the database (the server holds DATA_DIR, and the CLI is
 // given the same DATA_DIR: opening it would fail).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMSClient } from '../../src/client/index.js';
 import { openDatabase } from '../../src/db/database.js';
 import { expectNoErrors, graphqlCaller, NO_LIMITS, type GraphQLCaller } from '../support/herald.js';
+import { closedPort } from '../support/ports.js';
 import { runCli, spawnHerald, type HeraldProcess } from '../support/process.js';
 
 let dataDir: string;
@@ -56,15 +56,6 @@ afterAll(async () => {
 
 /** The CLI as a client of the running server; DATA_DIR is the server's (held, so never openable). */
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { HERALD_URL: url, HERALD_API_KEY: key, DATA_DIR: dataDir, ...env });
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const summaryValue = (stdout: string, label: string) => Number(stdout.match(new RegExp(`^${label}\\s+(\\d+)$`, 'm'))?.[1]);
 

@@ -1,22 +1,12 @@
 // Closing the pub/sub as a short-lived process (the CLI's `keys revoke`) does: it says whether
 // what was published reached Redis, and never hangs or crashes when Redis cannot be reached.
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createHeraldPubSub } from '../../src/pubsub.js';
+import { closedPort } from '../support/ports.js';
 
 const logger = createLogger({ ...makeConfig(), logLevel: 'silent' });
-
-/** A local port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('HeraldPubSub.close', () => {
   it('without Redis, has nothing to wait for', async () => {

@@ -3,8 +3,6 @@
 // a lower-case name, one of three result kinds, receipts mapped to the message.
 
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmppProvider, type SmppOptions } from '../../src/providers/smpp.js';
@@ -14,6 +12,7 @@ import { messageIdKeys, parseReceipt } from '../../src/providers/smpp-receipt.js
 import { classifyCommandStatus, commandStatuses } from '../../src/providers/smpp-status.js';
 import { providerErrorCodes, WebhookPayloadError, type InboundReport, type OutboundMessage, type SendResult, type StatusReport, type WebhookRequest } from '../../src/providers/types.js';
 import { ESME, startSmscFake, type ReceiptStat, type SmscFake, type SmscFakeOptions } from '../fakes/smsc.js';
+import { closedPort } from '../support/ports.js';
 
 function recordingEvents() {
   const events = {
@@ -100,16 +99,6 @@ async function waitUntil(predicate: () => boolean, timeoutMs = 3_000): Promise<v
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const reportsFor = (events: Events, providerMessageId: string) => events.reports.filter((r) => r.providerMessageId === providerMessageId);

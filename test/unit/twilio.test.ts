@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReport } from '../../src/domain/status-machine.js';
@@ -8,6 +6,7 @@ import { computeTwilioSignature, verifyTwilioSignature } from '../../src/provide
 import { classifyTwilioError, twilioStatusWords } from '../../src/providers/twilio-status.js';
 import { WebhookPayloadError, type LookupHint, type OutboundMessage, type SmsProvider, type WebhookRequest } from '../../src/providers/types.js';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.js';
+import { closedPort } from '../support/ports.js';
 import { providerContract } from './provider-contract.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
@@ -36,15 +35,6 @@ const withForm = (request: WebhookRequest, params: Record<string, string>): Webh
   rawBody: Buffer.from(new URLSearchParams(params).toString()),
 });
 const formOf = (request: WebhookRequest) => Object.fromEntries(new URLSearchParams(request.rawBody.toString()));
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // The contract's lookup test passes no body, and Twilio can only match on it (it keeps no
 // client reference). Here each reference's hint carries that message's own body, as the
