@@ -1,6 +1,7 @@
 // Produces every generated file from committed sources, so a fresh clone works after
 // `npm ci` with nothing done by hand: the Prisma client and Pothos types from
-// prisma/schema.prisma, and the typed SDK documents from schema.graphql.
+// prisma/schema.prisma, the typed SDK documents from schema.graphql, the embedded database's
+// template and the dashboard's bundle.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,14 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 run(bin('prisma'), ['generate']);
 run(bin('graphql-codegen'), ['--config', 'codegen.ts']);
+
+// The embedded database's template (src/db/pglite-template.ts): a first `npm start` unpacks it
+// instead of running initdb. Optional: without it a start is slower, not broken.
+try {
+  run(process.execPath, ['--import', 'tsx', 'scripts/build-pgdata-template.ts']);
+} catch {
+  console.warn('herald: the embedded database template could not be made; a first start will run initdb instead');
+}
 
 // npm links the bins of dependencies, not the project's own: link `herald` so that
 // `npx herald …` runs this checkout's CLI (and never fetches a package of that name).

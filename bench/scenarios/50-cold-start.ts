@@ -1,6 +1,7 @@
-// Cold start of the embedded default, as a user starts it: `node --import tsx src/main.ts` with a
-// fresh empty DATA_DIR in a temp dir, PORT=0 and nothing else (no DATABASE_URL: PGlite, migrations
-// applied on that first start, the first ADMIN key created). Timed from spawn to the first
+// Cold start of the embedded default, as a user starts it: `node scripts/start.mjs` (what
+// `npm start` runs: dist/ brought up to date with src/, then the server from it) with a
+// fresh empty DATA_DIR in a temp dir, PORT=0 and nothing else (no DATABASE_URL: PGlite, unpacked
+// from the template `npm ci` made, migrations included; the first ADMIN key created). Timed from spawn to the first
 // `GET /readyz` answering 200 (polled every 20 ms once the process prints its URL); then 3 s idle
 // and the process's RSS is read. A second start on the same (now migrated) DATA_DIR is the "warm
 // start" row. Baseline in the same run: `node -e` of a bare node:http server to its first 200
@@ -50,7 +51,7 @@ export const scenario: Scenario = {
         const dataDir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-cold-'));
         dirs.push(dataDir);
         const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), DATA_DIR: dataDir, PORT: '0' };
-        const heraldArgs = ['--import', 'tsx', 'src/main.ts'];
+        const heraldArgs = ['scripts/start.mjs'];
         const heraldReady = /Herald listening on (http:\/\/[^/\s]+)/;
         cold.push(await timeStart(heraldArgs, env, heraldReady, '/readyz'));
         warm.push(await timeStart(heraldArgs, env, heraldReady, '/readyz'));
@@ -76,7 +77,7 @@ export const scenario: Scenario = {
     const coldRss = round(m(cold, 'rssMb'), 0);
     const bareRss = round(m(bare, 'rssMb'), 0);
     const list = (xs: Start[], key: keyof Start, digits: number) => xs.map((x) => x[key].toFixed(digits)).join(', ');
-    const how = `${runs === 1 ? '1 run' : `median of ${runs} runs`}; node --import tsx src/main.ts, fresh DATA_DIR (PGlite), PORT=0; /readyz polled every ${POLL_MS} ms`;
+    const how = `${runs === 1 ? '1 run' : `median of ${runs} runs`}; node scripts/start.mjs (npm start), fresh DATA_DIR (PGlite, from the install's template), PORT=0; /readyz polled every ${POLL_MS} ms`;
     const failed = failure ? `; FAILED: ${failure}` : '';
     return [
       {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.js';
@@ -7,6 +7,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import pg from 'pg';
 import { applyMigrations, MigrationError } from './migrate.js';
 import { createPGliteAdapterFactory } from './pglite-adapter.js';
+import { openPGlite } from './pglite-template.js';
 
 export type { PrismaClient };
 
@@ -62,8 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const unlock = inMemory ? async () => {} : await lockDataDir(options.dataDir, options.holder);
   let pglite: PGlite | undefined;
   try {
-    pglite = new PGlite(options.pgliteDataDir ?? path.join(options.dataDir, 'pgdata'));
-    await pglite.waitReady;
+    pglite = await openPGlite(options.pgliteDataDir ?? path.join(options.dataDir, 'pgdata'));
     const factory = createPGliteAdapterFactory(pglite);
     await applyMigrations(pglite, { advisoryLock: false });
     const prisma = createClient(factory, options.onQuery);

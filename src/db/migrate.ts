@@ -25,7 +25,7 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-interface Migration {
+export interface Migration {
   name: string;
   sql: string;
   checksum: string;
@@ -97,7 +97,7 @@ async function applyOne(session: SqlSession, migration: Migration): Promise<void
   }
 }
 
-async function readMigrations(): Promise<Migration[]> {
+export async function readMigrations(): Promise<Migration[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
   const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   return Promise.all(

@@ -12,7 +12,7 @@ export interface HeraldProcess {
 }
 
 export function spawnHerald(args: string[], env: Record<string, string>): HeraldProcess {
-  const entry = args[0] === 'server' ? ['--import', 'tsx', 'src/main.ts'] : ['bin/herald.js', ...args];
+  const entry = args[0] === 'server' ? ['scripts/start.mjs'] : ['bin/herald.js', ...args];
   const child = spawn(process.execPath, entry, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },

@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
+import { buildTemplate, openPGlite, templatePath } from '../../src/db/pglite-template.js';
+
+let pglite: PGlite | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await pglite?.close();
+  pglite = undefined;
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const appliedCount = async (db: PGlite) =>
+  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE finished_at IS NOT NULL')).rows[0].n;
+
+describe('the embedded database template', () => {
+  beforeAll(async () => {
+    // npm ci makes it; building again is a no-op that says so.
+    await buildTemplate();
+  });
+
+  it('is named after the PGlite version and the migrations it holds', async () => {
+    const { path: built, built: again } = await buildTemplate();
+    expect(again).toBe(false);
+    expect(built).toBe(await templatePath());
+    expect(path.basename(built)).toMatch(/^pgdata-\d+\.\d+\.\d+-[0-9a-f]{16}\.tar\.gz$/);
+  });
+
+  it('gives a fresh data directory every migration, with nothing left for the runner', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-template-'));
+    dirs.push(dir);
+    pglite = await openPGlite(path.join(dir, 'pgdata'));
+    expect(await appliedCount(pglite)).toBe((await readMigrations()).length);
+    expect(await applyMigrations(pglite, { advisoryLock: false })).toEqual([]);
+    // A real cluster on disk, writable and kept across a reopen (not unpacked again over it).
+    await pglite.exec(`INSERT INTO "Account" (id, name) VALUES ('00000000-0000-7000-8000-000000000001', 'kept')`);
+    await pglite.close();
+    pglite = await openPGlite(path.join(dir, 'pgdata'));
+    expect((await pglite.query<{ name: string }>('SELECT name FROM "Account"')).rows).toEqual([{ name: 'kept' }]);
+  });
+
+  it('falls back to initdb and the migration runner when there is no template', async () => {
+    pglite = await openPGlite('memory://', { template: path.join(os.tmpdir(), 'no-such-template.tar.gz') });
+    expect(await pglite.query('SELECT to_regclass($1) AS t', ['"_prisma_migrations"'])).toMatchObject({ rows: [{ t: null }] });
+    const applied = await applyMigrations(pglite, { advisoryLock: false });
+    expect(applied.length).toBe((await readMigrations()).length);
+  });
+});
