@@ -13,6 +13,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
 import { metrics, providerLabel } from '../observability/metrics.js';
+import { GROUP_PER_MOMENT } from '../services/grouped-lookups.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -85,9 +86,8 @@ export function changeMessage(prisma: PrismaClient, id: string, decide: Decide):
   let changer = changers.get(prisma);
   if (!changer) {
     changer = new DataLoader((items) => prisma.$transaction((tx) => changeMessagesIn(tx, [...items])), {
-      cache: false,
+      ...GROUP_PER_MOMENT,
       maxBatchSize: 1000,
-      batchScheduleFn: (run) => setImmediate(run),
     });
     changers.set(prisma, changer);
   }
