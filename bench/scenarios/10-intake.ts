@@ -1,6 +1,7 @@
 // Single-send intake: sendMessage over HTTP at 50 concurrent connections on PostgreSQL
 // (durable when it answers), against a bare node:http handler doing one equivalent INSERT with
 // `pg`. Both servers run as their own processes; autocannon runs here.
+// Profile Herald during the run: BENCH_INTAKE_CPU_PROF=<dir> (node --cpu-prof into that directory).
 import autocannon from 'autocannon';
 import { ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
 import { prepareDatabase } from '../lib/accounts.js';
@@ -16,7 +17,7 @@ export const scenario: Scenario = {
     let herald: ServerProcess | undefined;
     let baseline: ServerProcess | undefined;
     try {
-      herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' });
+      herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' }, process.env.BENCH_INTAKE_CPU_PROF);
       const heraldResult = await load(`${herald.url}/graphql`, db.key, seconds, options);
       await herald.stop();
       baseline = await startNodeProcess('bench/baselines/pg-insert-server.ts', { DATABASE_URL: db.databaseUrl! }, /baseline listening on (http:\/\/\S+)/);
