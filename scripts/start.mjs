@@ -1,6 +1,7 @@
-// `npm start`: brings dist/ up to date with src/ (scripts/build-server.mjs; nothing to do when it
-// is current), then runs the server from it in this same process.
-import { buildServer } from './build-server.mjs';
+// `npm start`: brings the server bundle up to date with src/ (scripts/build-server.mjs; nothing
+// to do when it is current), then runs it in this same process.
+import { pathToFileURL } from 'node:url';
+import { buildServer, bundlePath } from './build-server.mjs';
 
 await buildServer();
-await import('../dist/main.js');
+await import(pathToFileURL(bundlePath).href);

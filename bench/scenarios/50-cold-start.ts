@@ -1,5 +1,5 @@
 // Cold start of the embedded default, as a user starts it: `node scripts/start.mjs` (what
-// `npm start` runs: dist/ brought up to date with src/, then the server from it) with a
+// `npm start` runs: dist/herald.js, one bundle of src/ and its packages, rebuilt first if older) with a
 // fresh empty DATA_DIR in a temp dir, PORT=0 and nothing else (no DATABASE_URL: PGlite, unpacked
 // from the template `npm ci` made, migrations included; the first ADMIN key created). Timed from spawn to the first
 // `GET /readyz` answering 200 (polled every 20 ms once the process prints its URL); then 3 s idle

@@ -10,8 +10,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { projectRoot } from '../paths.js';
 
-export const prismaDir = path.resolve(import.meta.dirname, '../../prisma');
+export const prismaDir = path.join(projectRoot, 'prisma');
 export const schemaPath = path.join(prismaDir, 'schema.prisma');
 export const migrationsDir = path.join(prismaDir, 'migrations');
 

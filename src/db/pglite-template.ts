@@ -15,8 +15,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, readMigrations } from './migrate.js';
+import { projectRoot as root } from '../paths.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const CACHE_DIR = path.join(root, 'node_modules', '.cache', 'herald');
 
 function pgliteVersion(): string {

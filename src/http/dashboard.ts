@@ -4,8 +4,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { projectRoot } from '../paths.js';
 
-const DIST = path.resolve(import.meta.dirname, '../../dashboard/dist');
+const DIST = path.join(projectRoot, 'dashboard', 'dist');
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

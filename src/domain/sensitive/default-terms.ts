@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../paths.js';
 import { createSensitiveMatcher, type SensitiveMatcher } from './sensitive-matcher.js';
 import { parseTermList } from './term-list.js';
 
 // The one file of the screen that touches the file system: the built-in lists are data, kept
 // in the repository beside the code (data/sensitive-words), so that they can be reviewed and
-// changed without touching TypeScript. The path is resolved from this module, so it holds for
-// src/ under tsx and for dist/ after a build (both sit two folders below the repository root).
-const LIST_DIRECTORY = new URL('../../../data/sensitive-words/', import.meta.url);
+// changed without touching TypeScript.
+const LIST_DIRECTORY = path.join(projectRoot, 'data', 'sensitive-words');
 
 /** The built-in lists, in the order their terms are reported when two spell the same term. */
 export const DEFAULT_SENSITIVE_LIST_FILES = ['zh.txt', 'en.txt'] as const;
@@ -17,7 +18,7 @@ let cachedMatcher: SensitiveMatcher | undefined;
 /** Terms of the built-in Chinese and English lists; read once, then served from memory. */
 export function loadDefaultSensitiveTerms(): string[] {
   cachedTerms ??= DEFAULT_SENSITIVE_LIST_FILES.flatMap((file) =>
-    parseTermList(readFileSync(new URL(file, LIST_DIRECTORY), 'utf8')),
+    parseTermList(readFileSync(path.join(LIST_DIRECTORY, file), 'utf8')),
   );
   return [...cachedTerms];
 }
