@@ -35,3 +35,7 @@ chmodSync(path.join(root, 'bin', 'herald.js'), 0o755);
 // The dashboard's static files (dashboard/dist), bundled so /dashboard needs no internet.
 const { buildDashboard } = await import('./build-dashboard.mjs');
 await buildDashboard();
+
+// The server's bundle (scripts/build-server.mjs), so a first `npm start` need not make it.
+const { buildServer } = await import('./build-server.mjs');
+await buildServer();

@@ -40,10 +40,18 @@ export async function openPGlite(dataDir: string, options: { template?: string }
   const fresh = dataDir.startsWith('memory://') || !existsSync(path.join(dataDir, 'PG_VERSION'));
   const template = fresh ? (options.template ?? (await templatePath())) : undefined;
   const loadDataDir = template && existsSync(template) ? new Blob([await readFile(template)]) : undefined;
-  const pglite = new PGlite(dataDir, loadDataDir ? { loadDataDir } : {});
+  const pglite = new PGlite(dataDir, { ...(loadDataDir && { loadDataDir }), startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   await pglite.waitReady;
   return pglite;
 }
+
+/**
+ * PostgreSQL's default 128 MB of shared buffers are all touched when PGlite starts (its WASM
+ * memory): ~120 MB of a server's idle RSS for a database one process uses. 32 MB holds the hot
+ * pages of a small deployment; reads past them come from the operating system's file cache.
+ * Deployments that need more run PostgreSQL (DATABASE_URL).
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=32MB'];
 
 /** Makes the template (an in-memory cluster with every migration applied) unless it exists. */
 export async function buildTemplate(): Promise<{ path: string; built: boolean }> {

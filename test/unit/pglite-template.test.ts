@@ -36,6 +36,8 @@ describe('the embedded database template', () => {
     pglite = await openPGlite(path.join(dir, 'pgdata'));
     expect(await appliedCount(pglite)).toBe((await readMigrations()).length);
     expect(await applyMigrations(pglite, { advisoryLock: false })).toEqual([]);
+    // Smaller than PostgreSQL's 128 MB default: the embedded server's idle memory (see openPGlite).
+    expect((await pglite.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]!.shared_buffers).toBe('32MB');
     // A real cluster on disk, writable and kept across a reopen (not unpacked again over it).
     await pglite.exec(`INSERT INTO "Account" (id, name) VALUES ('00000000-0000-7000-8000-000000000001', 'kept')`);
     await pglite.close();
