@@ -4,6 +4,7 @@
 // database. Full: median of 3 runs of each (alternating); quick: 1 run. Both sides get one small
 // warm-up (100 rows) first, so JIT and connection set-up are not what is timed. The request body
 // and the baseline's ids are built before the clock starts; the client only waits.
+// Profile Herald during the run: BENCH_BULK_CPU_PROF=<dir> (node --cpu-prof into that directory).
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
@@ -40,7 +41,7 @@ export const scenario: Scenario = {
     let herald: ServerProcess | undefined;
     let client: pg.Client | undefined;
     try {
-      herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' });
+      herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' }, process.env.BENCH_BULK_CPU_PROF);
       client = new pg.Client({ connectionString: db.databaseUrl! });
       await client.connect();
       const graphqlUrl = `${herald.url}/graphql`;
