@@ -85,8 +85,9 @@ export async function messageStats(
   }
 
   // The median sorts every delivered row of the range: with PostgreSQL's default 4 MB work_mem a
-  // year of a busy account spills that sort to disk. SET LOCAL lasts for this transaction only.
-  const [, rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL work_mem = '64MB'`, prisma.$queryRaw<Row[]>`
+  // year of a busy account spills that sort to disk. JIT compiling this statement cost more than
+  // it saved (1.39 → 1.22 s at a million rows with it off). SET LOCAL lasts for this transaction.
+  const [, , rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL work_mem = '64MB'`, prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<Row[]>`
     SELECT ${args.groupBy === 'DAY' ? Prisma.sql`to_char(s.key, 'YYYY-MM-DD')` : Prisma.sql`s.key`} AS key, GROUPING(s.key)::int AS is_total,
       count(*)::int AS total,
       count(*) FILTER (WHERE s.status = 'DELIVERED')::int AS delivered,
