@@ -4,11 +4,12 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { execute, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, rateLimited } from './auth.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import type { Context } from './schema/context.js';
@@ -112,7 +113,12 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       }),
     ],
     // Unexpected errors reach clients as "Unexpected error." in production; never stack or SQL.
-    maskedErrors: config.production ? true : { isDev: true },
+    // A database that cannot be reached (restarting, refusing connections) is said as such, with
+    // a code a client can retry on: nothing was done, so trying again is safe.
+    maskedErrors: {
+      isDev: !config.production,
+      maskError: (error, message, isDev) => (isDatabaseUnavailable(error) ? databaseUnavailableError(error) : maskError(error, message, isDev)),
+    },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -331,4 +337,16 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** The answer to an operation that failed because the database could not be reached. */
+function databaseUnavailableError(error: unknown): GraphQLError {
+  const located = error instanceof GraphQLError ? error : undefined;
+  return new GraphQLError('The database is unavailable for a moment; nothing was done, retry shortly.', {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': '1' } } },
+  });
 }

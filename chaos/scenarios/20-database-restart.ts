@@ -65,6 +65,7 @@ export const scenario: ChaosScenario = {
       const outcomes = load.outcomes;
       const duringOutage = outcomes.filter((o) => o.answeredAt >= restartAt && o.kind !== 'accepted');
       const leaky = outcomes.filter((o) => o.kind === 'leaky-error');
+      const unavailable = duringOutage.filter((o) => o.status === 503 && o.detail?.includes('"SERVICE_UNAVAILABLE"'));
       const noAnswer = outcomes.filter((o) => o.kind === 'no-answer');
       const ids = load.accepted().map(rawId);
       const final = () => truth!.count(`SELECT count(*)::int AS n FROM "Message" WHERE id = ANY($1::uuid[]) AND status::text = ANY($2)`, [ids, FINAL_STATUSES]);
@@ -103,6 +104,16 @@ export const scenario: ChaosScenario = {
         { scenario: NAME, figure: 'Herald process still alive', value: heraldAlive ? 'yes' : 'no', expected: 'yes', ok: heraldAlive, note: death },
         { scenario: NAME, figure: 'LISTEN connection (wake-ups) back', value: listening, expected: '≥ 1', ok: listening >= 1 },
         { scenario: NAME, figure: 'answers leaking stack/SQL', value: leaky.length, expected: '0', ok: leaky.length === 0, note: leaky[0]?.detail },
+        {
+          // A client must be able to tell "retry, nothing was done" from a bug: every refusal
+          // while PostgreSQL is away says SERVICE_UNAVAILABLE with HTTP 503.
+          scenario: NAME,
+          figure: 'refusals saying SERVICE_UNAVAILABLE (503)',
+          value: `${unavailable.length} / ${duringOutage.length}`,
+          expected: 'all',
+          ok: unavailable.length === duringOutage.length,
+          note: duringOutage.find((o) => !unavailable.includes(o))?.detail,
+        },
         { scenario: NAME, figure: 'requests with no HTTP answer', value: noAnswer.length, expected: '0', ok: noAnswer.length === 0, note: noAnswer[0]?.detail },
         { scenario: NAME, figure: 'reconnected ws client reads current state', value: `${wsStatus || '(none)'} = ${dbStatus}`, expected: 'equal', ok: wsStatus !== '' && wsStatus === dbStatus },
         {
