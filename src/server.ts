@@ -219,9 +219,14 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       if (isDashboardPath(path)) return await serveDashboard(req, res, path);
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
-      logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
+      // Providers retry a 503 with its Retry-After, as clients of /graphql do (see maskedErrors).
+      const unavailable = isDatabaseUnavailable(error);
+      logger[unavailable ? 'warn' : 'error']({ err: error }, unavailable ? 'database unavailable' : 'request failed');
+      if (res.headersSent) res.end();
+      else if (unavailable) {
+        res.setHeader('retry-after', '1');
+        sendJson(res, 503, { error: 'database unavailable, retry shortly' });
+      } else sendJson(res, 500, { error: 'internal error' });
     }
   }
 

@@ -10,7 +10,9 @@ import { makeConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { startHerald, type RunningHerald } from '../../src/server.js';
+import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
 import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
+import { SIMULATOR_SECRET_KEY } from '../../src/services/settings.js';
 import { createOwnDatabase, graphqlCaller, NO_LIMITS, testDatabaseKind } from '../support/herald.js';
 
 /** Relays 127.0.0.1:<port> to PostgreSQL until cut; open() listens on the same port again. */
@@ -59,6 +61,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
   let herald: RunningHerald;
   let db: ReturnType<typeof relay>;
   let send: (to: string) => Promise<Response>;
+  let report: () => Promise<Response>;
 
   beforeAll(async () => {
     own = await createOwnDatabase(inject('postgresUrl'));
@@ -80,6 +83,15 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
         body: JSON.stringify({ query: SEND, variables: { to } }),
       });
+    // A genuine, signed simulator report (about a message Herald does not have: it is never applied).
+    const secret = (await database.prisma.setting.findUniqueOrThrow({ where: { key: SIMULATOR_SECRET_KEY } })).value;
+    const body = Buffer.from(JSON.stringify({ reference: '01900000-0000-7000-8000-000000000000', providerMessageId: 'sim-x', status: 'delivered', timestamp: new Date().toISOString() }));
+    report = () =>
+      fetch(`${herald.url}/webhooks/simulator/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...createSignatureHeaders(secret, body, new Date()) },
+        body: new Uint8Array(body),
+      });
     // The same key through the SDK-style caller, to be sure the set-up works before the cut.
     expect((await graphqlCaller(url, key)(SEND, { to: '+14155550100' })).data.sendMessage.__typename).toBe('SendMessageSuccess');
   });
@@ -90,7 +102,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
     await own?.drop();
   });
 
-  it('answers SERVICE_UNAVAILABLE (503, Retry-After) while the database is away, stores nothing, and serves again after', async () => {
+  it('answers SERVICE_UNAVAILABLE (503, Retry-After) to operations and provider callbacks while the database is away, stores nothing, and serves again after', async () => {
     await db.cut();
     // The first request may meet a pooled connection that is just being reset, later ones a
     // refused connection: both are "unavailable".
@@ -102,6 +114,10 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
       expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|SELECT|INSERT|at .*\.ts:\d+/);
     }
+    // A provider's callback meanwhile gets 503 with Retry-After too, so that it retries.
+    const callback = await report();
+    expect(callback.status).toBe(503);
+    expect(callback.headers.get('retry-after')).toBe('1');
 
     await db.open();
     let answer: { data?: { sendMessage?: { __typename: string } } } = {};
