@@ -19,7 +19,8 @@ function barChart(title: string, groups: Group[]): HTMLElement {
   const chart = svg('svg', { width: 600, height: groups.length * rowHeight + 4, role: 'img' });
   groups.forEach((g, i) => {
     const y = i * rowHeight + 2;
-    const width = (n: number) => Math.max(n ? 1 : 0, (n / max) * 380);
+    // 300 px of bar leaves room within the 600 px for the longest label ("12345 · 100% delivered").
+    const width = (n: number) => Math.max(n ? 1 : 0, (n / max) * 300);
     chart.append(
       svg('text', { x: 0, y: y + 13 }, (g.label ?? g.key).slice(0, 22)),
       svg('rect', { x: 150, y, width: width(g.total), height: rowHeight - 6, fill: '#c9d2e3' }),
@@ -43,7 +44,7 @@ export async function loadStats(): Promise<void> {
   const [days, providers, statuses] = await Promise.all([by('DAY'), by('PROVIDER'), by('STATUS')]);
   const t = days.totals;
   $('#stats').replaceChildren(
-    h('p', { 'data-testid': 'stats-totals' }, `${t.total} messages · ${t.delivered} delivered`,
+    h('p', { 'data-testid': 'stats-totals' }, `${t.total} ${t.total === 1 ? 'message' : 'messages'} · ${t.delivered} delivered`,
       t.deliveryRate === null ? '' : ` · ${Math.round(t.deliveryRate * 100)}% delivery rate`,
       t.medianSecondsToDelivery === null ? '' : ` · median ${t.medianSecondsToDelivery.toFixed(1)} s to delivery`),
     barChart('By day', days.groups),
