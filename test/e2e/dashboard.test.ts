@@ -116,7 +116,7 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.locator('#templates .template').count()).toBe(1);
 
     // The charts were redrawn from messageStats after the live changes.
-    await expect.poll(() => page.textContent('#stats'), { timeout: 10_000 }).toMatch(/^1 messages · 1 delivered · 100% delivery rate/);
+    await expect.poll(() => page.textContent('#stats'), { timeout: 10_000 }).toMatch(/^1 message · 1 delivered · 100% delivery rate/);
     expect(await page.locator('#stats svg rect').count()).toBeGreaterThan(0);
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
