@@ -6,14 +6,8 @@
 // suite's database-restart scenario does that).
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { startHerald, type RunningHerald } from '../../src/server.js';
-import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
-import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
-import { SIMULATOR_SECRET_KEY } from '../../src/services/settings.js';
-import { createOwnDatabase, graphqlCaller, NO_LIMITS, testDatabaseKind } from '../support/herald.js';
+import { reportBody, sendWebhook, simulatorSecret } from '../support/delivery.js';
+import { createOwnDatabase, startTestHerald, testDatabaseKind, type SeededAccount, type TestHerald } from '../support/herald.js';
 
 /** Relays 127.0.0.1:<port> to PostgreSQL until cut; open() listens on the same port again. */
 function relay(target: { host: string; port: number }) {
@@ -39,6 +33,7 @@ function relay(target: { host: string; port: number }) {
       });
     });
   const cut = async () => {
+    if (!server?.listening) return;
     const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
     for (const s of sockets) s.resetAndDestroy();
     await closed;
@@ -57,11 +52,16 @@ const SEND = /* GraphQL */ `
 
 describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => {
   let own: Awaited<ReturnType<typeof createOwnDatabase>>;
-  let database: Database;
-  let herald: RunningHerald;
   let db: ReturnType<typeof relay>;
-  let send: (to: string) => Promise<Response>;
-  let report: () => Promise<Response>;
+  let t: TestHerald;
+  let account: SeededAccount;
+  // Plain fetch: the answer's status and Retry-After header are what is checked.
+  const send = (to: string) =>
+    fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${account.senderKey}` },
+      body: JSON.stringify({ query: SEND, variables: { to } }),
+    });
 
   beforeAll(async () => {
     own = await createOwnDatabase(inject('postgresUrl'));
@@ -70,39 +70,21 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
     await db.open();
     const viaRelay = new URL(own.url);
     viaRelay.port = String(db.port());
-    database = await openDatabase({ databaseUrl: viaRelay.toString(), dataDir: '/nonexistent', holder: 'test' });
-    const account = await ensureAccount(database.prisma, `unavailable-${process.pid}`);
-    await database.prisma.accountSettings.create({ data: { accountId: account.id, limits: NO_LIMITS } });
-    const key = (await createApiKey(database.prisma, { accountId: account.id, name: 'sender', role: 'SENDER' })).secret;
-    const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', dispatch: false });
-    herald = await startHerald({ config, logger: createLogger(config), database });
-    const url = `${herald.url}/graphql`;
-    send = (to) =>
-      fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query: SEND, variables: { to } }),
-      });
-    // A genuine, signed simulator report (about a message Herald does not have: it is never applied).
-    const secret = (await database.prisma.setting.findUniqueOrThrow({ where: { key: SIMULATOR_SECRET_KEY } })).value;
-    const body = Buffer.from(JSON.stringify({ reference: '01900000-0000-7000-8000-000000000000', providerMessageId: 'sim-x', status: 'delivered', timestamp: new Date().toISOString() }));
-    report = () =>
-      fetch(`${herald.url}/webhooks/simulator/status`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...createSignatureHeaders(secret, body, new Date()) },
-        body: new Uint8Array(body),
-      });
-    // The same key through the SDK-style caller, to be sure the set-up works before the cut.
-    expect((await graphqlCaller(url, key)(SEND, { to: '+14155550100' })).data.sendMessage.__typename).toBe('SendMessageSuccess');
+    t = await startTestHerald({}, { databaseUrl: viaRelay.toString() });
+    account = await t.seedAccount();
+    // The set-up works before the cut.
+    expect((await account.sender(SEND, { to: '+14155550100' })).data.sendMessage.__typename).toBe('SendMessageSuccess');
   });
 
   afterAll(async () => {
-    await herald?.stop();
-    await database?.close();
+    await t?.stop();
+    await db?.cut();
     await own?.drop();
   });
 
   it('answers SERVICE_UNAVAILABLE (503, Retry-After) to operations and provider callbacks while the database is away, stores nothing, and serves again after', async () => {
+    // A genuine, signed simulator report (about a message Herald does not have: it is never applied).
+    const secret = await simulatorSecret(t);
     await db.cut();
     // The first request may meet a pooled connection that is just being reset, later ones a
     // refused connection: both are "unavailable".
@@ -115,7 +97,10 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
       expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|SELECT|INSERT|at .*\.ts:\d+/);
     }
     // A provider's callback meanwhile gets 503 with Retry-After too, so that it retries.
-    const callback = await report();
+    const callback = await sendWebhook(t, {
+      body: reportBody({ reference: '01900000-0000-7000-8000-000000000000', providerMessageId: 'sim-x', status: 'delivered' }),
+      secret,
+    });
     expect(callback.status).toBe(503);
     expect(callback.headers.get('retry-after')).toBe('1');
 
@@ -127,7 +112,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('database unavailable', () => 
     }
     expect(answer.data?.sendMessage?.__typename).toBe('SendMessageSuccess');
     // Only the sends made while it was reachable exist: nothing half-done from the outage.
-    const stored = await database.prisma.message.findMany({ select: { to: true }, orderBy: { createdAt: 'asc' } });
+    const stored = await t.database.prisma.message.findMany({ where: { accountId: account.accountId }, select: { to: true }, orderBy: { createdAt: 'asc' } });
     expect(stored.map((m) => m.to)).toEqual(['+14155550100', '+14155550104']);
   });
 });

@@ -270,20 +270,24 @@ export const MESSAGE_EVENTS = /* GraphQL */ `
 
 export const STATUS_WEBHOOK = '/webhooks/simulator/status';
 
-/** POSTs `body` to a webhook path of `t`, signed with `secret` at `signedAt` unless headers are given. */
-export async function postWebhook(
-  t: TestHerald,
-  options: { path?: string; body: string | Buffer; secret?: string; signedAt?: Date; headers?: Record<string, string>; signBody?: string | Buffer },
-): Promise<{ status: number; json: any }> {
+type WebhookRequest = { path?: string; body: string | Buffer; secret?: string; signedAt?: Date; headers?: Record<string, string>; signBody?: string | Buffer };
+
+/** POSTs `body` to a webhook path of `t`, signed with `secret` at `signedAt` unless headers are given; the raw answer. */
+export function sendWebhook(t: TestHerald, options: WebhookRequest): Promise<Response> {
   const raw = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
   const signed = options.secret
     ? createSignatureHeaders(options.secret, options.signBody !== undefined ? Buffer.from(options.signBody) : raw, options.signedAt ?? new Date())
     : {};
-  const response = await fetch(`${t.herald.url}${options.path ?? STATUS_WEBHOOK}`, {
+  return fetch(`${t.herald.url}${options.path ?? STATUS_WEBHOOK}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...signed, ...options.headers },
     body: new Uint8Array(raw),
   });
+}
+
+/** sendWebhook's answer as its status and body (JSON when it parses). */
+export async function postWebhook(t: TestHerald, options: WebhookRequest): Promise<{ status: number; json: any }> {
+  const response = await sendWebhook(t, options);
   const text = await response.text();
   let json: unknown;
   try {

@@ -54,15 +54,19 @@ export function testDatabaseKind(): 'pglite' | 'postgres' {
   return process.env.HERALD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 }
 
-export async function startTestHerald(overrides: Partial<Config> = {}): Promise<TestHerald> {
+/**
+ * `databaseUrl` (PostgreSQL runs only) points Herald at a database the caller made and drops
+ * itself, e.g. through a relay it can cut.
+ */
+export async function startTestHerald(overrides: Partial<Config> = {}, options: { databaseUrl?: string } = {}): Promise<TestHerald> {
   const queries: string[] = [];
   const kind = testDatabaseKind();
   // A dispatcher claims every due message in its database, so a dispatching Herald must not
   // share the run's PostgreSQL database with other test files (running in parallel): it gets
   // a database of its own, dropped at stop(). PGlite databases are per Herald anyway.
-  const ownDatabase = kind === 'postgres' && overrides.dispatch ? await createOwnDatabase(inject('postgresUrl')) : undefined;
+  const ownDatabase = kind === 'postgres' && overrides.dispatch && !options.databaseUrl ? await createOwnDatabase(inject('postgresUrl')) : undefined;
   const database = await openDatabase({
-    databaseUrl: kind === 'postgres' ? (ownDatabase?.url ?? inject('postgresUrl')) : undefined,
+    databaseUrl: kind === 'postgres' ? (options.databaseUrl ?? ownDatabase?.url ?? inject('postgresUrl')) : undefined,
     dataDir: '/nonexistent',
     pgliteDataDir: 'memory://',
     holder: 'test',
