@@ -20,8 +20,11 @@ import { getMessageSealKey, getOrCreateSecret, SIMULATOR_SECRET_KEY } from './se
 import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 import { createOutbox } from './outgoing/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from './outgoing/worker.js';
+import { createStore, type Store } from './store/store.js';
 
 export interface Runtime {
+  /** Every statement Herald runs, created once here and handed down. */
+  store: Store;
   pubsub: HeraldPubSub;
   compliance: Compliance;
   providers: readonly SmsProvider[];
@@ -52,6 +55,7 @@ export async function createRuntime(options: {
 }): Promise<Runtime> {
   const { config, logger, database } = options;
   const { prisma } = database;
+  const store = createStore(database);
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
@@ -133,6 +137,7 @@ export async function createRuntime(options: {
     : undefined;
 
   return {
+    store,
     pubsub,
     compliance,
     providers,

@@ -145,6 +145,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       logContext?: LogContext;
     }) => ({
       prisma,
+      store: runtime.store,
       config,
       pubsub,
       announce,

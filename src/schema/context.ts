@@ -6,6 +6,7 @@ import type { SmsProvider } from '../providers/types.js';
 import type { Logger } from '../logger.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 import type { Compliance } from '../services/compliance.js';
+import type { Store } from '../store/store.js';
 
 /** Who is calling: resolved from the API key before any operation runs. */
 export interface Auth {
@@ -17,6 +18,8 @@ export interface Auth {
 /** Per-operation context, the same for HTTP, SSE and WebSocket operations. */
 export interface Context {
   prisma: PrismaClient;
+  /** Every statement Herald runs (see store/store.ts). */
+  store: Store;
   config: Config;
   auth: Auth;
   pubsub: HeraldPubSub;

@@ -1,7 +1,9 @@
-// The dashboard in real headless Chromium (Debian's, never a downloaded browser) against a real
+// The dashboard in real headless Chromium (the one shipped inside the @sparticuz/chromium npm
+// package, which `npm ci` installs like any package: no download, no root) against a real
 // `herald server` process: a message sent through the API appears in the page and turns
 // DELIVERED without a reload; the send form previews segments as the user types.
 import { existsSync } from 'node:fs';
+import packagedChromium from '@sparticuz/chromium';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +13,6 @@ import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { repoRoot, spawnHerald, type HeraldProcess } from '../support/process.js';
 import { CREATE_TEMPLATE, SUBMIT_TEMPLATE } from '../support/templates.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Without these, Chromium on a machine with no internet stalls on network features.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(repoRoot, 'test-results', 'dashboard.png');
@@ -24,10 +25,9 @@ let base: string;
 let adminKey: string;
 
 beforeAll(async () => {
-  // Fails (never skips) when the browser is missing: CI installs it in .ci/run.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium with \`apt-get install -y --no-install-recommends chromium\` (.ci/run does this)`);
-  }
+  // Fails (never skips) when the browser cannot be had: the package unpacks its binary into the
+  // system's temporary folder on first use and throws if it cannot.
+  const chromiumPath = await packagedChromium.executablePath();
   if (!existsSync(path.join(repoRoot, 'dashboard', 'dist', 'main.js'))) {
     throw new Error('dashboard/dist is not built: run `npm run generate` (npm ci runs it)');
   }
@@ -38,7 +38,7 @@ beforeAll(async () => {
   const [, graphqlUrl] = await herald.waitFor(/listening on (http:\/\/\S+\/graphql)/);
   base = graphqlUrl.replace(/\/graphql$/, '');
   // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  browser = await chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
 }, 90_000);
 
 afterAll(async () => {
