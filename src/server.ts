@@ -202,10 +202,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
-        const ready = await prisma.$queryRaw`SELECT 1`.then(
-          () => true,
-          () => false,
-        );
+        const ready = await runtime.store.ping();
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
       }
       if (path === '/graphql') {

@@ -13,11 +13,18 @@ export interface Store {
    * small pool of its own, so a flood of requests cannot starve delivery (see db/database.ts).
    */
   readonly background: PrismaClient;
+  /** Whether the database answers (GET /readyz). */
+  ping(): Promise<boolean>;
 }
 
 export function createStore(database: Pick<Database, 'prisma' | 'background'>): Store {
   return {
     prisma: database.prisma,
     background: database.background,
+    ping: () =>
+      database.prisma.$queryRaw`SELECT 1`.then(
+        () => true,
+        () => false,
+      ),
   };
 }
