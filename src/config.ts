@@ -1,9 +1,8 @@
 // The environment, read once at start and validated; nothing else reads process.env.
 import path from 'node:path';
 import { z } from 'zod';
-import { parseRoutingConfig, RoutingConfigError } from './providers/routing.js';
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './outgoing/schedule.js';
-import type { OutgoingWebhookOptions } from './outgoing/worker.js';
+import { parseRoutingConfig, RoutingConfigError } from './config/routes.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './config/retry-schedule.js';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
@@ -190,6 +189,25 @@ export type Config = Readonly<{
   /** GET /metrics is open unless this is set (METRICS_TOKEN). */
   metricsToken: string | undefined;
 }>;
+
+/** Outgoing webhook delivery (WEBHOOK_* variables). */
+export interface OutgoingWebhookOptions {
+  /** Delays before each retry (ms); its length + 1 is the number of attempts. */
+  retrySchedule: number[];
+  pollMs: number;
+  /** How long one POST may take. */
+  timeoutMs: number;
+  batchSize: number;
+  /** Deliveries failed for good in a row after which the endpoint is disabled. */
+  disableAfterFailures: number;
+  /** An endpoint whose every attempt failed for this long is disabled. */
+  disableAfterMs: number;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_URLS: endpoints may be (and resolve to) loopback, private, link-local
+   * and other non-public addresses. Off by default (see address-guard.ts).
+   */
+  allowPrivateUrls: boolean;
+}
 
 export interface GraphqlLimits {
   maxDepth: number;

@@ -8,7 +8,7 @@ import { createWakeSignal } from './dispatch/wake.js';
 import type { Logger } from './logger.js';
 import { createProviders } from './providers/registry.js';
 import { ProviderPool } from './providers/provider-pool.js';
-import { parseRoutingConfig } from './providers/routing.js';
+import { parseRoutingConfig } from './config/routes.js';
 import type { ProviderEvents, SmsProvider } from './providers/types.js';
 import { applyStatusReports } from './dispatch/reports.js';
 import { receiveInbound, type InboundDeps } from './services/inbound.js';

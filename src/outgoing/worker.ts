@@ -2,30 +2,13 @@
 // share the work and never send one row twice at once), POSTs each signed (post-webhook.ts: to
 // public addresses only, unless allowed), records the attempt, schedules the next one from the
 // retry schedule, and disables an endpoint that keeps failing.
+import type { OutgoingWebhookOptions } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { forgetEndpoints } from './outbox.js';
 import { postWebhook } from './post-webhook.js';
 import { nextDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
-
-export interface OutgoingWebhookOptions {
-  /** Delays before each retry (ms); its length + 1 is the number of attempts. */
-  retrySchedule: number[];
-  pollMs: number;
-  /** How long one POST may take. */
-  timeoutMs: number;
-  batchSize: number;
-  /** Deliveries failed for good in a row after which the endpoint is disabled. */
-  disableAfterFailures: number;
-  /** An endpoint whose every attempt failed for this long is disabled. */
-  disableAfterMs: number;
-  /**
-   * WEBHOOK_ALLOW_PRIVATE_URLS: endpoints may be (and resolve to) loopback, private, link-local
-   * and other non-public addresses. Off by default (see address-guard.ts).
-   */
-  allowPrivateUrls: boolean;
-}
 
 export interface DeliveryWorker {
   start(): void;

@@ -6,7 +6,8 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { metrics } from '../observability/metrics.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
-import { candidates, type ProviderLimits, type RoutableMessage, type RoutingConfig } from './routing.js';
+import type { ProviderLimits, RoutingConfig } from '../config/routes.js';
+import { candidates, type RoutableMessage } from './routing.js';
 import type { OutboundMessage, SendResult, SmsProvider } from './types.js';
 
 export interface ProviderHealth extends StatsSnapshot {

@@ -3,7 +3,8 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { eventTypesForStatus } from '../../src/outgoing/events.js';
-import { DEFAULT_RETRY_SCHEDULE, nextDelayMs, parseRetrySchedule } from '../../src/outgoing/schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../src/config/retry-schedule.js';
+import { nextDelayMs } from '../../src/outgoing/schedule.js';
 import { generateSecret, sign, signedHeaders, verify } from '../../src/outgoing/signing.js';
 
 describe('signing', () => {

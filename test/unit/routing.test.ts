@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/providers/circuit-breaker.js';
 import { ProviderPool } from '../../src/providers/provider-pool.js';
 import { percentile, ProviderStats } from '../../src/providers/provider-stats.js';
-import { candidates, orderByWeight, parseRoutingConfig, RoutingConfigError } from '../../src/providers/routing.js';
+import { parseRoutingConfig, RoutingConfigError } from '../../src/config/routes.js';
+import { candidates, orderByWeight } from '../../src/providers/routing.js';
 import type { OutboundMessage, SendResult, SmsProvider } from '../../src/providers/types.js';
 
 const ALL = ['simulator', 'twilio', 'aliyun', 'tencent'];

@@ -1,0 +1,121 @@
+// SMS_ROUTES: which providers may carry a message and in what order, their limits and circuit
+// settings. Parsed and validated with the rest of the configuration at start (config.ts); the
+// choice itself is made per message by providers/routing.ts.
+//
+// Configured in one place, SMS_ROUTES (JSON), validated at start:
+//   {
+//     "routes": [
+//       { "name": "china", "match": { "countries": ["CN"] }, "providers": ["aliyun", "tencent"],
+//         "weights": { "aliyun": 3, "tencent": 1 } },
+//       { "match": { "categories": ["MARKETING"] }, "providers": ["twilio"] },
+//       { "providers": ["twilio", "simulator"] }
+//     ],
+//     "providers": { "twilio": { "ratePerSecond": 50, "window": 20 } },
+//     "circuit": { "failureThreshold": 5, "openMs": 5000 }
+//   }
+// The first route whose `match` fits wins (every given criterion must fit; a list fits when
+// any of its values does; no `match` fits everything). Without SMS_ROUTES, or when no route
+// fits, the order is SMS_PROVIDERS.
+import { z } from 'zod';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider names are lower-case words');
+
+const routeSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    match: z
+      .object({
+        /** ISO 3166 alpha-2 of the recipient's number (`CN`, `US`). */
+        countries: z.array(z.string().regex(/^[A-Z]{2}$/, 'countries are ISO 3166 alpha-2 codes like CN')).min(1).optional(),
+        /** E.164 prefixes of the recipient (`+861`, `+44`). */
+        prefixes: z.array(z.string().regex(/^\+\d{1,15}$/, 'prefixes start with + and digits')).min(1).optional(),
+        /** Herald template names. */
+        templates: z.array(z.string().min(1)).min(1).optional(),
+        categories: z.array(z.enum(['OTP', 'NOTIFICATION', 'MARKETING'])).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Failover order. */
+    providers: z.array(name).min(1),
+    /**
+     * Traffic split for the first try: a provider with a weight is picked first in proportion
+     * to it; the others follow in list order as fallbacks. Unweighted providers are fallbacks only.
+     */
+    weights: z.record(name, z.number().positive()).optional(),
+  })
+  .strict()
+  .superRefine((route, ctx) => {
+    for (const weighted of Object.keys(route.weights ?? {})) {
+      if (!route.providers.includes(weighted)) ctx.addIssue({ code: 'custom', message: `weights name ${weighted}, which is not in this route's providers` });
+    }
+    if (new Set(route.providers).size !== route.providers.length) ctx.addIssue({ code: 'custom', message: 'a provider is listed twice' });
+  });
+
+const limitsSchema = z
+  .object({
+    /** Submissions per second to this provider, across every Herald instance sharing Redis. */
+    ratePerSecond: z.number().positive().optional(),
+    /** Submissions awaiting the provider's answer at once, per instance. */
+    window: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const circuitSchema = z
+  .object({
+    /** Consecutive failures (errors, timeouts) that open the circuit. */
+    failureThreshold: z.number().int().positive().default(5),
+    /** How long an open circuit refuses before letting one probe through. */
+    openMs: z.number().int().positive().default(5_000),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    routes: z.array(routeSchema).default([]),
+    providers: z.record(name, limitsSchema).default({}),
+    circuit: circuitSchema.default({ failureThreshold: 5, openMs: 5_000 }),
+  })
+  .strict();
+
+export type Route = z.infer<typeof routeSchema>;
+export type ProviderLimits = z.infer<typeof limitsSchema>;
+export type CircuitSettings = z.infer<typeof circuitSchema>;
+export interface RoutingConfig {
+  routes: Route[];
+  limits: Record<string, ProviderLimits>;
+  circuit: CircuitSettings;
+  /** SMS_PROVIDERS: the default order. */
+  defaultOrder: string[];
+}
+
+export class RoutingConfigError extends Error {
+  override name = 'RoutingConfigError';
+}
+
+/**
+ * Reads SMS_ROUTES against the configured providers. Throws a RoutingConfigError naming every
+ * problem (bad JSON, unknown fields, a provider that SMS_PROVIDERS does not list).
+ */
+export function parseRoutingConfig(json: string | undefined, providers: readonly string[]): RoutingConfig {
+  let raw: unknown = {};
+  if (json !== undefined) {
+    try {
+      raw = JSON.parse(json);
+    } catch (error) {
+      throw new RoutingConfigError(`SMS_ROUTES is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  SMS_ROUTES.${i.path.join('.')}: ${i.message}`);
+    throw new RoutingConfigError(`invalid SMS_ROUTES:\n${lines.join('\n')}`);
+  }
+  const { routes, providers: limits, circuit } = parsed.data;
+  const named = [...routes.flatMap((r) => r.providers), ...Object.keys(limits)];
+  const unknown = [...new Set(named.filter((n) => !providers.includes(n)))];
+  if (unknown.length > 0) {
+    throw new RoutingConfigError(`SMS_ROUTES names ${unknown.join(', ')}, not in SMS_PROVIDERS (${providers.join(', ')}); add them there with their settings`);
+  }
+  return { routes, limits, circuit, defaultOrder: [...providers] };
+}
+
