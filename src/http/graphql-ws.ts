@@ -1,0 +1,133 @@
+// GraphQL subscriptions (and any operation) over WebSocket, graphql-ws protocol, on /graphql.
+// A socket is authenticated once, when it connects; each operation then goes through the same
+// Yoga plugins and context factory as HTTP (`yoga.getEnveloped`). Sockets are tracked by API key
+// so that revoking a key (on any instance: the revocation comes through pub/sub) closes them.
+import type { IncomingMessage, Server } from 'node:http';
+import { execute, GraphQLError, subscribe } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { authenticate } from '../auth.js';
+import type { Logger } from '../logger.js';
+import { REQUEST_ID_HEADER, requestIdFrom, withLogContext, type LogContext } from '../observability/log-context.js';
+import type { HeraldPubSub } from '../pubsub.js';
+import type { Context } from '../schema/context.js';
+import type { Store } from '../store/store.js';
+import type { ContextInput, HeraldYoga } from './yoga.js';
+
+/** WebSocket close codes of RFC 6455 that Herald uses (graphql-ws's own are its CloseCode). */
+export const WebSocketCloseCode = {
+  /** The server is shutting down. */
+  GoingAway: 1001,
+  /** A message over the size limit (ws closes with it before parsing). */
+  MessageTooBig: 1009,
+} as const;
+
+type WsExtra = {
+  request: IncomingMessage;
+  socket: WebSocket;
+  auth?: Context['auth'];
+  /** The socket's id (its upgrade request's x-request-id, or a new one). */
+  requestId?: string;
+};
+
+export interface GraphqlWs {
+  /** Open graphql-ws connections and their subscriptions, for the gauges of /metrics. */
+  counts(): { sockets: number; subscriptions: number };
+  /** Closes every socket with GoingAway and stops accepting. */
+  close(): void;
+}
+
+export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store: Store; pubsub: HeraldPubSub; logger: Logger; maxPayloadBytes: number }): GraphqlWs {
+  const { yoga, logger } = deps;
+  // A message over the limit closes the socket (MessageTooBig) before it is parsed.
+  const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.maxPayloadBytes });
+  const connections = new Set<{ subscriptions: Record<string, unknown> }>();
+  const socketsByKey = new Map<string, Set<WebSocket>>();
+  const stopRevocations = deps.pubsub.onKeyRevoked(({ keyId }) => {
+    for (const socket of socketsByKey.get(keyId) ?? []) socket.close(CloseCode.Forbidden, 'API key revoked');
+  });
+
+  function track(keyId: string, socket: WebSocket, onClose: (code: number) => void): void {
+    let sockets = socketsByKey.get(keyId);
+    if (!sockets) socketsByKey.set(keyId, (sockets = new Set()));
+    sockets.add(socket);
+    socket.once('close', (code) => {
+      onClose(code);
+      sockets.delete(socket);
+      if (sockets.size === 0 && socketsByKey.get(keyId) === sockets) socketsByKey.delete(keyId);
+    });
+  }
+
+  useServer<Record<string, unknown>, WsExtra>(
+    {
+      // Operations run with the socket's id and their operation id on their log lines.
+      execute: (args) => {
+        const root = (args as unknown as { rootValue: { execute: typeof execute; logContext: LogContext } }).rootValue;
+        return withLogContext(root.logContext, () => root.execute(args));
+      },
+      subscribe: (args) => {
+        const root = (args as unknown as { rootValue: { subscribe: typeof subscribe; logContext: LogContext } }).rootValue;
+        return withLogContext(root.logContext, () => root.subscribe(args));
+      },
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          const auth = (ctx.extra.auth = await authenticate(deps.store.prisma, authorization));
+          const requestId = (ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]));
+          connections.add(ctx);
+          logger.debug({ requestId, keyId: auth.keyId }, 'graphql-ws connected');
+          track(auth.keyId, ctx.extra.socket, (code) => {
+            connections.delete(ctx);
+            logger.debug({ requestId, code }, 'graphql-ws closed');
+          });
+          return true;
+        } catch {
+          // Unauthorized when no key was given, Forbidden when the key is wrong or revoked.
+          if (authorization) ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+          else ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, id, params) => {
+        const logContext: LogContext = { requestId: ctx.extra.requestId, operationId: id };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          // A refused or malformed document is an error message on the socket, not a crash.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const contextInput: Omit<ContextInput, 'request'> = { connectionParams: ctx.connectionParams, auth: ctx.extra.auth, logContext };
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await withLogContext(logContext, () => contextFactory(contextInput)),
+          rootValue: { execute, subscribe, logContext },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    counts: () => ({ sockets: connections.size, subscriptions: [...connections].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0) }),
+    close() {
+      stopRevocations();
+      for (const client of wss.clients) client.close(WebSocketCloseCode.GoingAway, 'server shutting down');
+      wss.close();
+    },
+  };
+}

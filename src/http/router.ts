@@ -1,0 +1,76 @@
+// Every HTTP path Herald serves on its one port: health and readiness, GraphQL (HTTP and SSE;
+// WebSocket upgrades are graphql-ws.ts's), metrics, provider callbacks and the dashboard. Each
+// request gets an id, on every log line written while handling it and in the answer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { Logger } from '../logger.js';
+import { REQUEST_ID_HEADER, requestIdFrom, withLogContext } from '../observability/log-context.js';
+import { serveMetrics } from '../observability/scrape.js';
+import type { Store } from '../store/store.js';
+import { handleWebhook, isWebhookPath, type WebhookDeps } from '../webhooks/router.js';
+import { checkBodySize, sendPayloadTooLarge } from './body-limit.js';
+import { isDashboardPath, serveDashboard } from './dashboard.js';
+import type { HeraldYoga } from './yoga.js';
+
+export interface RouterDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  yoga: HeraldYoga;
+  metricsRegistry: Registry;
+  webhooks: WebhookDeps;
+}
+
+/** Paths polled by probes and scrapers: not logged per request. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function createRequestHandler(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withLogContext({ requestId }, () => void handle(deps, req, res));
+  };
+}
+
+async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { config, logger } = deps;
+  const path = (req.url ?? '/').split('?')[0]!;
+  const started = performance.now();
+  res.once('finish', () => {
+    if (!QUIET_PATHS.has(path)) logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  try {
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = await deps.store.ping();
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+    }
+    if (path === '/graphql') {
+      const body = await checkBodySize(req, config.maxRequestBytes);
+      if (body.kind === 'too-large') return sendPayloadTooLarge(res, config.maxRequestBytes);
+      // A chunked body was read here (to count it): yoga takes it as already read.
+      if (body.kind === 'buffered') (req as IncomingMessage & { body?: Buffer }).body = body.body;
+      return void (await deps.yoga.handle(req, res));
+    }
+    if (path === '/metrics') return await serveMetrics(req, res, deps.metricsRegistry, config.metricsToken);
+    if (isWebhookPath(path)) return await handleWebhook(req, res, path, deps.webhooks);
+    if (isDashboardPath(path)) return await serveDashboard(req, res, path);
+    sendJson(res, 404, { error: 'not found' });
+  } catch (error) {
+    // Providers retry a 503 with its Retry-After, as clients of /graphql do (see http/yoga.ts).
+    const unavailable = isDatabaseUnavailable(error);
+    logger[unavailable ? 'warn' : 'error']({ err: error }, unavailable ? 'database unavailable' : 'request failed');
+    if (res.headersSent) res.end();
+    else if (unavailable) {
+      res.setHeader('retry-after', '1');
+      sendJson(res, 503, { error: 'database unavailable, retry shortly' });
+    } else sendJson(res, 500, { error: 'internal error' });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
