@@ -61,13 +61,22 @@ export interface LimiterOptions {
 
 const DEFAULT_CONCURRENCY = 256;
 
+/** What the limiter's checks share: the counter and the policy source. */
+interface LimiterParts {
+  counter: ReturnType<typeof createWindowCounter>;
+  policyFor: (accountId: string) => LimitPolicy | Promise<LimitPolicy>;
+  concurrency: number;
+}
+
 export function createLimiter(options: LimiterOptions = {}): Limiter {
-  const counter = createWindowCounter({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'herald:limits' });
-  const policyFor = options.policyFor ?? (() => defaultLimitPolicy);
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const parts: LimiterParts = {
+    counter: createWindowCounter({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'herald:limits' }),
+    policyFor: options.policyFor ?? (() => defaultLimitPolicy),
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+  // Checks still running, so close() can wait for them.
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
-
   const track = <T>(run: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new Error('the limiter is closed'));
     const promise = run();
@@ -77,91 +86,97 @@ export function createLimiter(options: LimiterOptions = {}): Limiter {
     return promise;
   };
 
-  const consumeRequest = async (apiKeyId: string, accountId: string): Promise<LimitResult> => {
-    const { requests } = await policyFor(accountId);
-    const rate = await counter.add(requestKey(accountId, apiKeyId, 'rate', requests.perSeconds), 1, requests.perSeconds);
-    if (rate.consumed <= requests.max) return undefined;
-    const { burst } = requests;
-    const describe = `at most ${requests.max} requests per ${requests.perSeconds} s for this API key`;
-    if (!burst) return refuse(rate, describe);
-    const extra = await counter.add(requestKey(accountId, apiKeyId, 'burst', burst.perSeconds), 1, burst.perSeconds);
-    if (extra.consumed <= burst.max) return undefined;
-    // Either pool refilling lets the next request through, so the wait is the shorter one.
-    const sooner = rate.msBeforeNext <= extra.msBeforeNext ? rate : extra;
-    return refuse(sooner, `${describe}, plus a burst of ${burst.max} per ${burst.perSeconds} s`);
-  };
-
-  const checkSendMany = async (accountId: string, sends: readonly SendToCheck[]): Promise<LimitResult[]> => {
-    sends.forEach(assertSend);
-    const policy = await policyFor(accountId);
-    const results: LimitResult[] = new Array(sends.length).fill(undefined);
-    const rulesOf = sends.map((send) => recipientRules(accountId, policy, send));
-
-    // Recipient windows first: a send refused here must not use quota.
-    await forEachBounded(sends.length, concurrency, async (index) => {
-      const rules = rulesOf[index];
-      if (rules.length === 0) return;
-      const points = countOf(sends[index]);
-      const counts = await Promise.all(rules.map((r) => counter.add(r.key, points, r.window.perSeconds)));
-      const refusing = rules.flatMap((r, i) => (counts[i].consumed > r.window.max ? [{ rule: r, count: counts[i] }] : []));
-      if (refusing.length === 0) return;
-      await Promise.all(rules.map((r) => counter.subtract(r.key, points, r.window.perSeconds)));
-      const longest = refusing.reduce((a, b) => (b.count.msBeforeNext > a.count.msBeforeNext ? b : a));
-      const { window, what } = longest.rule;
-      results[index] = refuse(longest.count, `at most ${window.max} ${what} per ${window.perSeconds} s to one recipient`);
-    });
-
-    const quotaRefused = await countQuota(accountId, policy.accountQuota, sends, results);
-    await forEachBounded(quotaRefused.length, concurrency, async (i) => {
-      const index = quotaRefused[i];
-      const points = countOf(sends[index]);
-      await Promise.all(rulesOf[index].map((r) => counter.subtract(r.key, points, r.window.perSeconds)));
-    });
-    return results;
-  };
-
-  /**
-   * Adds the whole batch to each quota window in one step, then accepts items in order while
-   * every window has room; the rest is taken back. Fills `results` for refused items and
-   * returns their indexes. Room is judged on the count right after this batch's own addition,
-   * which includes every other concurrent addition: a race can refuse more, never accept more.
-   */
-  const countQuota = async (accountId: string, windows: readonly LimitWindow[], sends: readonly SendToCheck[], results: LimitResult[]) => {
-    const counted = sends.flatMap((send, index) => (results[index] === undefined && !send.exempt?.quota ? [index] : []));
-    if (counted.length === 0 || windows.length === 0) return [];
-    const total = counted.reduce((sum, index) => sum + countOf(sends[index]), 0);
-    const counts = await Promise.all(windows.map((w) => counter.add(quotaKey(accountId, w.perSeconds), total, w.perSeconds)));
-    const room = windows.map((w, i) => Math.max(0, w.max - (counts[i].consumed - total)));
-    const minRoom = Math.min(...room);
-    if (total <= minRoom) return [];
-
-    const refused: number[] = [];
-    let running = 0;
-    let accepted = 0;
-    for (const index of counted) {
-      running += countOf(sends[index]);
-      if (running <= minRoom) {
-        accepted = running;
-        continue;
-      }
-      const short = windows.flatMap((w, i) => (room[i] < running ? [{ window: w, count: counts[i] }] : []));
-      const longest = short.reduce((a, b) => (b.count.msBeforeNext > a.count.msBeforeNext ? b : a));
-      results[index] = refuse(longest.count, `account quota of ${longest.window.max} messages per ${longest.window.perSeconds} s reached`);
-      refused.push(index);
-    }
-    await Promise.all(windows.map((w) => counter.subtract(quotaKey(accountId, w.perSeconds), total - accepted, w.perSeconds)));
-    return refused;
-  };
-
   return {
-    consumeRequest: (apiKeyId, accountId) => track(() => consumeRequest(apiKeyId, accountId)),
-    checkSend: (accountId, send) => track(async () => (await checkSendMany(accountId, [send]))[0]),
-    checkSendMany: (accountId, sends) => track(() => checkSendMany(accountId, sends)),
+    consumeRequest: (apiKeyId, accountId) => track(() => consumeRequest(parts, apiKeyId, accountId)),
+    checkSend: (accountId, send) => track(async () => (await checkSendMany(parts, accountId, [send]))[0]),
+    checkSendMany: (accountId, sends) => track(() => checkSendMany(parts, accountId, sends)),
     close: async () => {
       closed = true;
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+async function consumeRequest({ counter, policyFor }: LimiterParts, apiKeyId: string, accountId: string): Promise<LimitResult> {
+  const { requests } = await policyFor(accountId);
+  const rate = await counter.add(requestKey(accountId, apiKeyId, 'rate', requests.perSeconds), 1, requests.perSeconds);
+  if (rate.consumed <= requests.max) return undefined;
+  const { burst } = requests;
+  const describe = `at most ${requests.max} requests per ${requests.perSeconds} s for this API key`;
+  if (!burst) return refuse(rate, describe);
+  const extra = await counter.add(requestKey(accountId, apiKeyId, 'burst', burst.perSeconds), 1, burst.perSeconds);
+  if (extra.consumed <= burst.max) return undefined;
+  // Either pool refilling lets the next request through, so the wait is the shorter one.
+  const sooner = rate.msBeforeNext <= extra.msBeforeNext ? rate : extra;
+  return refuse(sooner, `${describe}, plus a burst of ${burst.max} per ${burst.perSeconds} s`);
+}
+
+async function checkSendMany({ counter, policyFor, concurrency }: LimiterParts, accountId: string, sends: readonly SendToCheck[]): Promise<LimitResult[]> {
+  sends.forEach(assertSend);
+  const policy = await policyFor(accountId);
+  const results: LimitResult[] = new Array(sends.length).fill(undefined);
+  const rulesOf = sends.map((send) => recipientRules(accountId, policy, send));
+
+  // Recipient windows first: a send refused here must not use quota.
+  await forEachBounded(sends.length, concurrency, async (index) => {
+    const rules = rulesOf[index];
+    if (rules.length === 0) return;
+    const points = countOf(sends[index]);
+    const counts = await Promise.all(rules.map((r) => counter.add(r.key, points, r.window.perSeconds)));
+    const refusing = rules.flatMap((r, i) => (counts[i].consumed > r.window.max ? [{ rule: r, count: counts[i] }] : []));
+    if (refusing.length === 0) return;
+    await Promise.all(rules.map((r) => counter.subtract(r.key, points, r.window.perSeconds)));
+    const longest = refusing.reduce((a, b) => (b.count.msBeforeNext > a.count.msBeforeNext ? b : a));
+    const { window, what } = longest.rule;
+    results[index] = refuse(longest.count, `at most ${window.max} ${what} per ${window.perSeconds} s to one recipient`);
+  });
+
+  const quotaRefused = await countQuota(counter, accountId, policy.accountQuota, sends, results);
+  await forEachBounded(quotaRefused.length, concurrency, async (i) => {
+    const index = quotaRefused[i];
+    const points = countOf(sends[index]);
+    await Promise.all(rulesOf[index].map((r) => counter.subtract(r.key, points, r.window.perSeconds)));
+  });
+  return results;
+}
+
+/**
+ * Adds the whole batch to each quota window in one step, then accepts items in order while
+ * every window has room; the rest is taken back. Fills `results` for refused items and
+ * returns their indexes. Room is judged on the count right after this batch's own addition,
+ * which includes every other concurrent addition: a race can refuse more, never accept more.
+ */
+async function countQuota(
+  counter: LimiterParts['counter'],
+  accountId: string,
+  windows: readonly LimitWindow[],
+  sends: readonly SendToCheck[],
+  results: LimitResult[],
+): Promise<number[]> {
+  const counted = sends.flatMap((send, index) => (results[index] === undefined && !send.exempt?.quota ? [index] : []));
+  if (counted.length === 0 || windows.length === 0) return [];
+  const total = counted.reduce((sum, index) => sum + countOf(sends[index]), 0);
+  const counts = await Promise.all(windows.map((w) => counter.add(quotaKey(accountId, w.perSeconds), total, w.perSeconds)));
+  const room = windows.map((w, i) => Math.max(0, w.max - (counts[i].consumed - total)));
+  const minRoom = Math.min(...room);
+  if (total <= minRoom) return [];
+
+  const refused: number[] = [];
+  let running = 0;
+  let accepted = 0;
+  for (const index of counted) {
+    running += countOf(sends[index]);
+    if (running <= minRoom) {
+      accepted = running;
+      continue;
+    }
+    const short = windows.flatMap((w, i) => (room[i] < running ? [{ window: w, count: counts[i] }] : []));
+    const longest = short.reduce((a, b) => (b.count.msBeforeNext > a.count.msBeforeNext ? b : a));
+    results[index] = refuse(longest.count, `account quota of ${longest.window.max} messages per ${longest.window.perSeconds} s reached`);
+    refused.push(index);
+  }
+  await Promise.all(windows.map((w) => counter.subtract(quotaKey(accountId, w.perSeconds), total - accepted, w.perSeconds)));
+  return refused;
 }
 
 interface RecipientRule {
