@@ -231,6 +231,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const missing = crossChecks(e, present);
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
+  return toConfig(e, (name) => providerEnv[name].every((v) => present[v]));
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** What one variable's schema cannot check: settings that depend on each other. */
+function crossChecks(e: Env, present: Record<string, string | undefined>): string[] {
   const missing = Object.entries(providerEnv).flatMap(([name, vars]) =>
     e.SMS_PROVIDERS.includes(name) ? vars.filter((v) => !present[v]).map((v) => `  ${v}: required when SMS_PROVIDERS names ${name}`) : [],
   );
@@ -247,8 +256,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       missing.push(...error.message.split('\n').filter((line) => line.startsWith('  ')), ...(error.message.includes('\n') ? [] : [`  ${error.message}`]));
     }
   }
-  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
-  const has = (name: keyof typeof providerEnv) => providerEnv[name].every((v) => present[v]);
+  return missing;
+}
+
+/** The typed, frozen Config from parsed variables; `has` says whether a provider is configured. */
+function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean): Config {
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,

@@ -4,7 +4,8 @@
 // so that revoking a key (on any instance: the revocation comes through pub/sub) closes them.
 import type { IncomingMessage, Server } from 'node:http';
 import { execute, GraphQLError, subscribe } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
+import type { Context as WsServerContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate } from '../auth.js';
@@ -30,6 +31,8 @@ type WsExtra = {
   /** The socket's id (its upgrade request's x-request-id, or a new one). */
   requestId?: string;
 };
+
+type WsContext = WsServerContext<Record<string, unknown>, WsExtra>;
 
 export interface GraphqlWs {
   /** Open graphql-ws connections and their subscriptions, for the gauges of /metrics. */
@@ -89,35 +92,7 @@ export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store:
           return false;
         }
       },
-      onSubscribe: async (ctx, id, params) => {
-        const logContext: LogContext = { requestId: ctx.extra.requestId, operationId: id };
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        let document;
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          // A refused or malformed document is an error message on the socket, not a crash.
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        const contextInput: Omit<ContextInput, 'request'> = { connectionParams: ctx.connectionParams, auth: ctx.extra.auth, logContext };
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await withLogContext(logContext, () => contextFactory(contextInput)),
-          rootValue: { execute, subscribe, logContext },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
+      onSubscribe: (ctx, id, params) => prepareOperation(yoga, ctx, id, params),
     },
     wss,
   );
@@ -130,4 +105,38 @@ export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store:
       wss.close();
     },
   };
+}
+
+/**
+ * A graphql-ws operation made ready to run through the same Yoga plugins and context factory as
+ * HTTP, or the errors that refuse it (a malformed or over-limit document is an error message on
+ * the socket, never a crash).
+ */
+async function prepareOperation(yoga: HeraldYoga, ctx: WsContext, id: string, params: SubscribePayload) {
+  const logContext: LogContext = { requestId: ctx.extra.requestId, operationId: id };
+  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+    ...ctx,
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    params,
+  });
+  let document;
+  try {
+    document = parse(params.query);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+  const contextInput: Omit<ContextInput, 'request'> = { connectionParams: ctx.connectionParams, auth: ctx.extra.auth, logContext };
+  const args = {
+    schema,
+    operationName: params.operationName,
+    document,
+    variableValues: params.variables,
+    contextValue: await withLogContext(logContext, () => contextFactory(contextInput)),
+    rootValue: { execute, subscribe, logContext },
+  };
+  const errors = validate(args.schema, args.document);
+  if (errors.length) return errors;
+  return args;
 }
