@@ -99,29 +99,9 @@ could not be reached (the run stops; re-run to resume), 2 usage or input error (
 
 export async function runBulk(opts: BulkOptions): Promise<BulkSummary> {
   const started = Date.now();
-  if (!opts.body === !opts.template) throw new UsageError('give exactly one of --template or --body');
-  const client = remoteClient(opts);
-  const info = await stat(opts.csv).catch(() => undefined);
-  if (!info?.isFile()) throw new UsageError(`--csv: no such file: ${opts.csv}`);
-
-  const scan = await scanCsvFile(opts.csv).catch((error: unknown) => {
-    throw error instanceof CsvFileError ? new UsageError(`${opts.csv}: ${error.message} (nothing was sent)`) : error;
-  });
-  const { header } = scan;
-  if (opts.body && header.variables.length > 0) {
-    throw new UsageError(
-      `${opts.csv} has variable columns (${header.variables.join(', ')}) but --body sends one fixed text; use --template to fill variables, or remove those columns`,
-    );
-  }
-  if (opts.template) await checkTemplateColumns(client, opts.template, header, opts.csv);
-
-  const prefix = opts.idempotencyPrefix ?? defaultPrefix(scan.sha256, opts);
-  if (!prefix.trim() || prefix.length > 200) throw new UsageError('--idempotency-prefix: give 1 to 200 characters');
+  const { client, scan, prefix } = await planRun(opts);
   const rejectedFile = opts.rejected ?? `${opts.csv}.rejected.csv`;
-  const out = createWriteStream(rejectedFile);
-  const progress = createProgress(scan.rows, opts.progress);
-
-  const summary: BulkSummary = {
+  const run = new BulkRun(client, opts, prefix, createWriteStream(rejectedFile), createProgress(scan.rows, opts.progress), {
     file: opts.csv,
     rows: scan.rows,
     processed: 0,
@@ -133,93 +113,128 @@ export async function runBulk(opts: BulkOptions): Promise<BulkSummary> {
     rejectedFile,
     idempotencyPrefix: prefix,
     durationMs: 0,
-  };
-  const writeRejected = async (line: number, fields: string[], code: string, message: string) => {
-    summary.rejected++;
-    summary.rejectedByCode[code] = (summary.rejectedByCode[code] ?? 0) + 1;
-    if (!out.write(csvLine([line, code, message, ...fields]))) await once(out, 'drain');
-  };
-
+  });
   try {
-    await write(out, csvLine(['line', 'code', 'message', ...header.columns]));
-    let pending: PendingRow[] = [];
-    let chunkIndex = 0;
-    let headerSeen = false;
-    const flush = async (): Promise<boolean> => {
-      const rows = pending;
-      pending = [];
-      const index = chunkIndex++;
-      const recipients = rows.filter((r) => r.recipient).map((r) => r.recipient!);
-      let result: BulkResult | undefined;
-      if (recipients.length > 0) {
-        const requestedAt = Date.now();
-        try {
-          result = await sendChunk(client, progress, index, {
-            recipients,
-            templateId: opts.template,
-            body: opts.body,
-            from: opts.from,
-            scheduledAt: opts.scheduledAt,
-            idempotencyKey: `${prefix}-${index}`,
-          });
-        } catch (error) {
-          const code = error instanceof HeraldApiError ? error.code : 'UNREACHABLE';
-          let message = describeFailure(error, opts.url);
-          if (code === 'IDEMPOTENCY_CONFLICT') {
-            message += `. Chunk ${index} was sent before with other input under key ${prefix}-${index}: the same file with another --chunk size? Re-run with the earlier options to resume, or pass --idempotency-prefix to send the file again as a new run`;
-          }
-          summary.stopped = { chunk: index, fromLine: rows[0].line, code, message, unsentRows: summary.rows - summary.processed };
-          return false;
-        }
-        summary.batchIds.push(result.batchId);
-        summary.accepted += result.acceptedCount;
-        if (Date.parse(result.createdAt) < requestedAt - 2000) {
-          summary.alreadySent.batches++;
-          summary.alreadySent.accepted += result.acceptedCount;
-        }
-      }
-      const refused = new Map(result?.rejected.map((r) => [r.index, r]) ?? []);
-      let recipientIndex = 0;
-      for (const row of rows) {
-        if (row.recipient) {
-          const rejection = refused.get(recipientIndex++);
-          if (rejection) await writeRejected(row.line, row.fields, rejection.code, rejection.message);
-        } else {
-          await writeRejected(row.line, row.fields, row.code!, row.message!);
-        }
-      }
-      summary.processed += rows.length;
-      progress.update(summary);
-      return true;
-    };
-
-    const records = readCsvRecords(createReadStream(opts.csv));
-    let stopped = false;
-    for await (const record of records) {
-      if (!headerSeen) {
-        headerSeen = true; // checked by the scan
-        continue;
-      }
-      const row = rowToRecipient(header, record.fields);
-      pending.push(
-        row.ok
-          ? { line: record.line, fields: record.fields, recipient: { to: row.to, variables: row.variables } }
-          : { line: record.line, fields: record.fields, code: row.code, message: row.message },
-      );
-      if (pending.length >= opts.chunk && !(await flush())) {
-        stopped = true;
-        break;
-      }
-    }
-    if (!stopped && pending.length > 0) await flush();
+    await write(run.out, csvLine(['line', 'code', 'message', ...scan.header.columns]));
+    await sendFile(run, scan.header);
   } finally {
-    progress.stop(summary);
-    out.end();
-    await once(out, 'close');
+    run.progress.stop(run.summary);
+    run.out.end();
+    await once(run.out, 'close');
   }
+  const { summary } = run;
   if (summary.stopped) console.error(`herald: chunk ${summary.stopped.chunk} (from line ${summary.stopped.fromLine}) refused: ${summary.stopped.message}`);
   summary.durationMs = Date.now() - started;
   return summary;
+}
+
+/** Checks the options and the file before anything is sent (a UsageError: nothing was sent). */
+async function planRun(opts: BulkOptions) {
+  if (!opts.body === !opts.template) throw new UsageError('give exactly one of --template or --body');
+  const client = remoteClient(opts);
+  const info = await stat(opts.csv).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`--csv: no such file: ${opts.csv}`);
+  const scan = await scanCsvFile(opts.csv).catch((error: unknown) => {
+    throw error instanceof CsvFileError ? new UsageError(`${opts.csv}: ${error.message} (nothing was sent)`) : error;
+  });
+  if (opts.body && scan.header.variables.length > 0) {
+    throw new UsageError(
+      `${opts.csv} has variable columns (${scan.header.variables.join(', ')}) but --body sends one fixed text; use --template to fill variables, or remove those columns`,
+    );
+  }
+  if (opts.template) await checkTemplateColumns(client, opts.template, scan.header, opts.csv);
+  const prefix = opts.idempotencyPrefix ?? defaultPrefix(scan.sha256, opts);
+  if (!prefix.trim() || prefix.length > 200) throw new UsageError('--idempotency-prefix: give 1 to 200 characters');
+  return { client, scan, prefix };
+}
+
+/** The second pass: reads the rows as a stream and sends them chunk by chunk until done or refused. */
+async function sendFile(run: BulkRun, header: CsvHeader): Promise<void> {
+  let pending: PendingRow[] = [];
+  let chunkIndex = 0;
+  let headerSeen = false;
+  for await (const record of readCsvRecords(createReadStream(run.opts.csv))) {
+    if (!headerSeen) {
+      headerSeen = true; // checked by the scan
+      continue;
+    }
+    const row = rowToRecipient(header, record.fields);
+    pending.push(
+      row.ok
+        ? { line: record.line, fields: record.fields, recipient: { to: row.to, variables: row.variables } }
+        : { line: record.line, fields: record.fields, code: row.code, message: row.message },
+    );
+    if (pending.length >= run.opts.chunk) {
+      if (!(await run.sendChunk(pending, chunkIndex++))) return;
+      pending = [];
+    }
+  }
+  if (pending.length > 0) await run.sendChunk(pending, chunkIndex);
+}
+
+/** One run's state: where refused rows go, the progress display and the summary so far. */
+class BulkRun {
+  constructor(
+    readonly client: SMSClient,
+    readonly opts: BulkOptions,
+    readonly prefix: string,
+    readonly out: WriteStream,
+    readonly progress: Progress,
+    readonly summary: BulkSummary,
+  ) {}
+
+  /** Sends one chunk and records its outcome; false when the server refused the whole chunk. */
+  async sendChunk(rows: PendingRow[], index: number): Promise<boolean> {
+    const { opts, prefix, summary } = this;
+    const recipients = rows.filter((r) => r.recipient).map((r) => r.recipient!);
+    let result: BulkResult | undefined;
+    if (recipients.length > 0) {
+      const requestedAt = Date.now();
+      const input = { recipients, templateId: opts.template, body: opts.body, from: opts.from, scheduledAt: opts.scheduledAt, idempotencyKey: `${prefix}-${index}` };
+      try {
+        result = await sendWithRetries(this.client, this.progress, index, input);
+      } catch (error) {
+        const code = error instanceof HeraldApiError ? error.code : 'UNREACHABLE';
+        let message = describeFailure(error, opts.url);
+        if (code === 'IDEMPOTENCY_CONFLICT') {
+          message += `. Chunk ${index} was sent before with other input under key ${prefix}-${index}: the same file with another --chunk size? Re-run with the earlier options to resume, or pass --idempotency-prefix to send the file again as a new run`;
+        }
+        summary.stopped = { chunk: index, fromLine: rows[0].line, code, message, unsentRows: summary.rows - summary.processed };
+        return false;
+      }
+      summary.batchIds.push(result.batchId);
+      summary.accepted += result.acceptedCount;
+      // An earlier run with the same key made this batch: nothing new was sent.
+      if (Date.parse(result.createdAt) < requestedAt - 2000) {
+        summary.alreadySent.batches++;
+        summary.alreadySent.accepted += result.acceptedCount;
+      }
+    }
+    await this.recordRejections(rows, result);
+    summary.processed += rows.length;
+    this.progress.update(summary);
+    return true;
+  }
+
+  /** Rows refused locally (bad columns) or by the server go to the rejected file, in file order. */
+  private async recordRejections(rows: PendingRow[], result: BulkResult | undefined): Promise<void> {
+    const refused = new Map(result?.rejected.map((r) => [r.index, r]) ?? []);
+    let recipientIndex = 0;
+    for (const row of rows) {
+      if (row.recipient) {
+        const rejection = refused.get(recipientIndex++);
+        if (rejection) await this.writeRejected(row.line, row.fields, rejection.code, rejection.message);
+      } else {
+        await this.writeRejected(row.line, row.fields, row.code!, row.message!);
+      }
+    }
+  }
+
+  private async writeRejected(line: number, fields: string[], code: string, message: string): Promise<void> {
+    this.summary.rejected++;
+    this.summary.rejectedByCode[code] = (this.summary.rejectedByCode[code] ?? 0) + 1;
+    await write(this.out, csvLine([line, code, message, ...fields]));
+  }
 }
 
 interface PendingRow {
@@ -235,7 +250,7 @@ async function write(out: WriteStream, text: string): Promise<void> {
 }
 
 /** One sendMessages call, retried as is (same idempotency key) while the failure is transient. */
-async function sendChunk(client: SMSClient, progress: Progress, index: number, input: Parameters<SMSClient['sendBulk']>[0]): Promise<BulkResult> {
+async function sendWithRetries(client: SMSClient, progress: Progress, index: number, input: Parameters<SMSClient['sendBulk']>[0]): Promise<BulkResult> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await client.sendBulk(input);
