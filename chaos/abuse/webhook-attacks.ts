@@ -3,7 +3,7 @@
 // size); the scenario counts how many were answered so and whether any row moved.
 import { randomBytes } from 'node:crypto';
 import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
-import { computeTwilioSignature } from '../../src/providers/twilio-signature.js';
+import { computeTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
 
 export type AttackKind = 'forged' | 'tampered' | 'replayed' | 'oversized';
 

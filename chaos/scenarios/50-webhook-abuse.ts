@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/db/database.js';
 import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
-import { computeTwilioSignature } from '../../src/providers/twilio-signature.js';
+import { computeTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
 import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from '../../src/services/settings.js';
 import { forEachConcurrent, graphql, isReady, pct, post, startAbuseHerald } from '../abuse/herald.js';
 import { buildAttacks, type AttackKind, type Secrets, type Target } from '../abuse/webhook-attacks.js';

@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { AliyunProvider } from './aliyun.js';
+import { AliyunProvider } from './aliyun/aliyun.js';
 import { SimulatorProvider } from './simulator.js';
 import type { SimulatorStore } from './simulator-store.js';
-import { SmppProvider } from './smpp.js';
-import { TencentProvider } from './tencent.js';
-import { TwilioProvider } from './twilio.js';
+import { SmppProvider } from './smpp/smpp.js';
+import { TencentProvider } from './tencent/tencent.js';
+import { TwilioProvider } from './twilio/twilio.js';
 import type { ProviderEvents, SmsProvider } from './types.js';
 
 export interface ProviderContext {

@@ -30,7 +30,7 @@
 
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { smpp, type SmppMessageValue, type SmppPdu, type SmppPduFields, type SmppSession } from '../../src/providers/smpp-session.js';
+import { smpp, type SmppMessageValue, type SmppPdu, type SmppPduFields, type SmppSession } from '../../src/providers/smpp/smpp-session.js';
 
 export type ReceiptStat = 'DELIVRD' | 'UNDELIV' | 'EXPIRED' | 'REJECTD' | 'DELETED' | 'ACCEPTD' | 'ENROUTE' | 'UNKNOWN';
 

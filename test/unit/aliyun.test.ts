@@ -1,9 +1,9 @@
 import RPCClient from '@alicloud/pop-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AliyunProvider, ALIYUN_OUT_ID_PREFIX, type AliyunOptions } from '../../src/providers/aliyun.js';
-import { chinaDate, fromAliyunNumber, toAliyunNumber } from '../../src/providers/aliyun-payload.js';
-import { canonicalQuery, computeRpcSignature, percentEncode, signRpcRequest } from '../../src/providers/aliyun-signature.js';
-import { aliyunApiCodes } from '../../src/providers/aliyun-status.js';
+import { AliyunProvider, ALIYUN_OUT_ID_PREFIX, type AliyunOptions } from '../../src/providers/aliyun/aliyun.js';
+import { chinaDate, fromAliyunNumber, toAliyunNumber } from '../../src/providers/aliyun/aliyun-payload.js';
+import { canonicalQuery, computeRpcSignature, percentEncode, signRpcRequest } from '../../src/providers/aliyun/aliyun-signature.js';
+import { aliyunApiCodes } from '../../src/providers/aliyun/aliyun-status.js';
 import { WebhookPayloadError, type OutboundMessage, type WebhookRequest } from '../../src/providers/types.js';
 import { startAliyunFake, type AliyunFake, type AliyunFakeOptions } from '../fakes/aliyun-fake.js';
 import { providerContract } from './provider-contract.js';

@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SmppProvider, type SmppOptions } from '../../src/providers/smpp.js';
-import { splitBody } from '../../src/providers/smpp-encoding.js';
-import { SmppMemory } from '../../src/providers/smpp-memory.js';
-import { messageIdKeys, parseReceipt } from '../../src/providers/smpp-receipt.js';
-import { classifyCommandStatus, commandStatuses } from '../../src/providers/smpp-status.js';
+import { SmppProvider, type SmppOptions } from '../../src/providers/smpp/smpp.js';
+import { splitBody } from '../../src/providers/smpp/smpp-encoding.js';
+import { SmppMemory } from '../../src/providers/smpp/smpp-memory.js';
+import { messageIdKeys, parseReceipt } from '../../src/providers/smpp/smpp-receipt.js';
+import { classifyCommandStatus, commandStatuses } from '../../src/providers/smpp/smpp-status.js';
 import { providerErrorCodes, WebhookPayloadError, type InboundReport, type OutboundMessage, type SendResult, type StatusReport, type WebhookRequest } from '../../src/providers/types.js';
 import { ESME, startSmscFake, type ReceiptStat, type SmscFake, type SmscFakeOptions } from '../fakes/smsc.js';
 import { closedPort } from '../support/ports.js';

@@ -4,9 +4,9 @@ import sdkSignExport from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/si
 import * as tencentcloud from 'tencentcloud-sdk-nodejs-sms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReport } from '../../src/domain/status-machine.js';
-import { TencentProvider, type TencentOptions } from '../../src/providers/tencent.js';
-import { signTc3 } from '../../src/providers/tencent-signature.js';
-import { classifyTencentCode, tencentErrorCodes } from '../../src/providers/tencent-status.js';
+import { TencentProvider, type TencentOptions } from '../../src/providers/tencent/tencent.js';
+import { signTc3 } from '../../src/providers/tencent/tencent-signature.js';
+import { classifyTencentCode, tencentErrorCodes } from '../../src/providers/tencent/tencent-status.js';
 import { providerErrorCodes, WebhookPayloadError, type OutboundMessage, type SmsProvider, type WebhookRequest } from '../../src/providers/types.js';
 import { startTencentFake, type TencentFake } from '../fakes/tencent-fake.js';
 import { providerContract } from './provider-contract.js';

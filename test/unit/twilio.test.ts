@@ -1,9 +1,9 @@
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReport } from '../../src/domain/status-machine.js';
-import { TwilioProvider, type TwilioOptions } from '../../src/providers/twilio.js';
-import { computeTwilioSignature, verifyTwilioSignature } from '../../src/providers/twilio-signature.js';
-import { classifyTwilioError, twilioStatusWords } from '../../src/providers/twilio-status.js';
+import { TwilioProvider, type TwilioOptions } from '../../src/providers/twilio/twilio.js';
+import { computeTwilioSignature, verifyTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
+import { classifyTwilioError, twilioStatusWords } from '../../src/providers/twilio/twilio-status.js';
 import { WebhookPayloadError, type LookupHint, type OutboundMessage, type SmsProvider, type WebhookRequest } from '../../src/providers/types.js';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.js';
 import { closedPort } from '../support/ports.js';

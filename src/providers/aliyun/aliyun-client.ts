@@ -2,10 +2,10 @@
 // (any HTTP status), an HTTP error without one, or a transport failure classified by whether
 // the request may have reached Aliyun.
 
-import { fetchFailure } from './http-failure.js';
+import { fetchFailure } from '../http-failure.js';
 import { signRpcRequest, type RpcCredentials } from './aliyun-signature.js';
 import { rpcAnswerSchema } from './aliyun-payload.js';
-import type { ProviderErrorCode } from './types.js';
+import type { ProviderErrorCode } from '../types.js';
 
 export type RpcOutcome =
   | {

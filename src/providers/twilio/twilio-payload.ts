@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseTwilioForm } from './twilio-signature.js';
 import { isTwilioStatusWord, mapTwilioReportError, twilioStatusWords } from './twilio-status.js';
-import { WebhookPayloadError, type InboundReport, type StatusReport } from './types.js';
+import { WebhookPayloadError, type InboundReport, type StatusReport } from '../types.js';
 
 const nonEmpty = z.string().min(1);
 

@@ -2,7 +2,7 @@
 // and a timeout, the shapes of its answers, and what a failed call tells us about whether the
 // request reached Twilio. https://www.twilio.com/docs/messaging/api/message-resource
 
-import { fetchErrorCode, isTimeout, NOT_SENT_CODES } from './http-failure.js';
+import { fetchErrorCode, isTimeout, NOT_SENT_CODES } from '../http-failure.js';
 import { z } from 'zod';
 
 export interface TwilioApiOptions {

@@ -15,12 +15,12 @@
 // deduplicate by SessionContext either: a resubmission is a second message.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { fetchFailure } from './http-failure.js';
-import type { TencentConfig } from '../config.js';
+import { fetchFailure } from '../http-failure.js';
+import type { TencentConfig } from '../../config.js';
 import { pullStatusAnswerSchema, sendSmsAnswerSchema, parseTencentReplyCallback, parseTencentStatusCallback, toStatusReport } from './tencent-payload.js';
 import { signTc3 } from './tencent-signature.js';
 import { classifyTencentCode } from './tencent-status.js';
-import type { InboundReport, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookAck, WebhookRequest } from './types.js';
+import type { InboundReport, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookAck, WebhookRequest } from '../types.js';
 
 export type TencentOptions = TencentConfig & {
   timeoutMs: number;

@@ -4,7 +4,7 @@
 
 import { readConcatenation, type Concatenation } from './smpp-encoding.js';
 import type { SmppMessageValue, SmppPdu } from './smpp-session.js';
-import type { InboundReport } from './types.js';
+import type { InboundReport } from '../types.js';
 
 const TON_UNKNOWN = 0;
 const TON_INTERNATIONAL = 1;

@@ -12,8 +12,8 @@
 // - retryable THROTTLED / PROVIDER_ERROR: Tencent's limits or failures;
 // - anything else: retryable UNKNOWN (a new code should fail over rather than lose the message).
 
-import type { MessageStatus } from '../domain/status-machine.js';
-import type { ProviderErrorCode } from './types.js';
+import type { MessageStatus } from '../../domain/status-machine.js';
+import type { ProviderErrorCode } from '../types.js';
 
 export interface TencentCodeMeaning {
   kind: 'rejected' | 'retryable';

@@ -10,7 +10,7 @@
 // After a restart the memory is empty: receipts then go to Herald under their own message id,
 // which matches single-part messages and the first part of long ones.
 
-import { isFinal, type MessageStatus } from '../domain/status-machine.js';
+import { isFinal, type MessageStatus } from '../../domain/status-machine.js';
 import { messageIdKeys } from './smpp-receipt.js';
 
 interface Submission {

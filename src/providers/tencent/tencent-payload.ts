@@ -17,7 +17,7 @@
 
 import { z } from 'zod';
 import { mapTencentReceipt, type TencentReportStatus } from './tencent-status.js';
-import { WebhookPayloadError, type InboundReport, type StatusReport } from './types.js';
+import { WebhookPayloadError, type InboundReport, type StatusReport } from '../types.js';
 
 const errorSchema = z.object({ Code: z.string().min(1), Message: z.string().optional() });
 

@@ -17,7 +17,7 @@
 
 import { z } from 'zod';
 import { classifyAliyunReceipt } from './aliyun-status.js';
-import { WebhookPayloadError, type InboundReport, type StatusReport } from './types.js';
+import { WebhookPayloadError, type InboundReport, type StatusReport } from '../types.js';
 
 const CHINA_OFFSET = '+08:00';
 const chinaTime = z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'expected yyyy-MM-dd HH:mm:ss');

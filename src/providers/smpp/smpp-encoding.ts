@@ -2,7 +2,7 @@
 // (data_coding 8), split into concatenated parts with a 6-byte UDH (3GPP TS 23.040 §9.2.3.24.1:
 // IEI 0x00, 8-bit reference, total, sequence) when it does not fit in one message.
 
-import type { Encoding } from '../domain/segments.js';
+import type { Encoding } from '../../domain/segments.js';
 
 // GSM 03.38 default alphabet and its escape-table extension (each extension char costs 2 septets).
 const GSM_BASIC = new Set(

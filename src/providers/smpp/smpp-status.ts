@@ -2,8 +2,8 @@
 // (SMPP 3.4 §5.1.3, plus the 5.0 additions the `smpp` package knows), and the delivery
 // receipt states (3.4 Appendix B `stat:` words and the message_state TLV, §5.2.28).
 
-import type { MessageStatus } from '../domain/status-machine.js';
-import type { ProviderErrorCode } from './types.js';
+import type { MessageStatus } from '../../domain/status-machine.js';
+import type { ProviderErrorCode } from '../types.js';
 
 export interface CommandStatusRule {
   name: string;

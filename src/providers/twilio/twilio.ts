@@ -4,8 +4,8 @@
 // Herald's id rides in the StatusCallback URL (`?ref=<id>`, covered by the signature), and
 // `lookup` can only match by recipient, time and body (see its comment).
 
-import { isFinal } from '../domain/status-machine.js';
-import type { TwilioConfig } from '../config.js';
+import { isFinal } from '../../domain/status-machine.js';
+import type { TwilioConfig } from '../../config.js';
 import {
   callTwilio,
   messagePath,
@@ -32,7 +32,7 @@ import type {
   StatusReport,
   WebhookAck,
   WebhookRequest,
-} from './types.js';
+} from '../types.js';
 
 export type TwilioOptions = TwilioConfig & {
   publicUrl: () => string;

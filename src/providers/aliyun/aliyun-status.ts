@@ -8,8 +8,8 @@
 // carrier codes follow the CMPP gateway families (MK/MN/MI/MB handset side, DB blacklists and
 // numbers, IB/IC gateway to gateway).
 
-import type { MessageStatus } from '../domain/status-machine.js';
-import type { ProviderErrorCode } from './types.js';
+import type { MessageStatus } from '../../domain/status-machine.js';
+import type { ProviderErrorCode } from '../types.js';
 
 export interface AliyunCodeOutcome {
   /** rejected: the message is bad anywhere; retryable: this attempt or this account failed. */

@@ -3,7 +3,7 @@
 // Aliyun pushes unsigned JSON, so the callback URLs carry a secret token (see verifyWebhook).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AliyunConfig } from '../config.js';
+import type { AliyunConfig } from '../../config.js';
 import { callAliyun, type RpcOutcome } from './aliyun-client.js';
 import {
   chinaDate,
@@ -27,7 +27,7 @@ import type {
   StatusReport,
   WebhookAck,
   WebhookRequest,
-} from './types.js';
+} from '../types.js';
 
 export type AliyunOptions = AliyunConfig & {
   timeoutMs: number;

@@ -2,8 +2,8 @@
 // Status words: https://www.twilio.com/docs/messaging/api/message-resource#message-status-values
 // Error codes: https://www.twilio.com/docs/api/errors/<code>
 
-import type { MessageStatus } from '../domain/status-machine.js';
-import type { ProviderErrorCode } from './types.js';
+import type { MessageStatus } from '../../domain/status-machine.js';
+import type { ProviderErrorCode } from '../types.js';
 
 /**
  * Every `status` of an outbound Message (REST answers and StatusCallback `MessageStatus`).
