@@ -1,7 +1,12 @@
 // Produces every generated file from committed sources, so a fresh clone works after
 // `npm ci` with nothing done by hand: the Prisma client and Pothos types from
-// prisma/schema.prisma, the typed SDK documents from schema.graphql, the embedded database's
-// template and the dashboard's bundle.
+// prisma/schema.prisma, the typed SDK documents from schema.graphql and the SDK compiled to
+// dist/client, the embedded database's template, the dashboard's bundle and the server's.
+//
+// package.json runs it as `prepare`, not `postinstall`: npm runs `prepare` on `npm ci` and
+// `npm install` in this repository and before `npm pack`, but not when the packed package is
+// installed as a dependency, where the generators (devDependencies) are absent and everything
+// generated is already in the tarball.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +20,8 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 run(bin('prisma'), ['generate']);
 run(bin('graphql-codegen'), ['--config', 'codegen.ts']);
+const { buildClient } = await import('./build-client.mjs');
+buildClient();
 
 // The embedded database's template (src/db/pglite-template.ts): a first `npm start` unpacks it
 // instead of running initdb. Optional: without it a start is slower, not broken.

@@ -78,6 +78,14 @@ export class HeraldApiError extends Error {
   }
 }
 
+/**
+ * The failure member of a mutation's result union, as selected by the ErrorFields fragment
+ * (operations.graphql): `code`, `message` and the error type's own fields, which become `details`.
+ */
+function apiError<F extends { __typename: string; code: ErrorCode; message: string }>({ __typename, code, message, ...details }: F): HeraldApiError {
+  return new HeraldApiError(code, message, { type: __typename, ...details });
+}
+
 export interface SendSMSOptions extends Omit<SendMessageInput, 'body'> {
   /** The text to send (SendMessageInput.body). */
   message?: string | null;
@@ -148,8 +156,7 @@ export class SMSClient {
   async sendSMS({ message, ...input }: SendSMSOptions): Promise<Message> {
     const { sendMessage } = await this.request(SendMessageDocument, { input: { ...input, body: message } });
     if (sendMessage.__typename === 'SendMessageSuccess') return sendMessage.data;
-    const { __typename, code, message: text, ...details } = sendMessage;
-    throw new HeraldApiError(code, text, { type: __typename, ...details });
+    throw apiError(sendMessage);
   }
 
   /**
@@ -168,8 +175,7 @@ export class SMSClient {
       const { batchId, rejected, data } = sendMessages;
       return { batchId, total: data.total, acceptedCount: data.acceptedCount, rejected, createdAt: data.createdAt };
     }
-    const { __typename, code, message: text, ...details } = sendMessages;
-    throw new HeraldApiError(code, text, { type: __typename, ...details });
+    throw apiError(sendMessages);
   }
 
   /** A sendBulk batch with its messages counted by status now, or null when not in your account. */
@@ -218,13 +224,11 @@ export class SMSClient {
     return (await this.request(PreviewMessageDocument, { input })).previewMessage;
   }
 
-  /** Runs any typed document against the API (for operations the SDK does not wrap). */
   /** ADMIN key. Registers an outgoing webhook endpoint; `secret` (whsec_…) is shown this once. */
   async createWebhookEndpoint(input: CreateWebhookEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const { createWebhookEndpoint: result } = await this.request(CreateWebhookEndpointDocument, { input });
     if (result.__typename === 'CreateWebhookEndpointSuccess') return result.data;
-    const { __typename, code, message, ...details } = result;
-    throw new HeraldApiError(code, message, { type: __typename, ...details });
+    throw apiError(result);
   }
 
   /** ADMIN key. The account's webhook endpoints, newest first. */
@@ -236,24 +240,21 @@ export class SMSClient {
   async updateWebhookEndpoint(id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
     const { updateWebhookEndpoint: result } = await this.request(UpdateWebhookEndpointDocument, { id, input });
     if (result.__typename === 'UpdateWebhookEndpointSuccess') return result.data;
-    const { __typename, code, message, ...details } = result;
-    throw new HeraldApiError(code, message, { type: __typename, ...details });
+    throw apiError(result);
   }
 
   /** ADMIN key. Deletes an endpoint and its delivery log. */
   async deleteWebhookEndpoint(id: string): Promise<void> {
     const { deleteWebhookEndpoint: result } = await this.request(DeleteWebhookEndpointDocument, { id });
     if (result.__typename === 'DeleteWebhookEndpointSuccess') return;
-    const { __typename, code, message } = result;
-    throw new HeraldApiError(code, message, { type: __typename });
+    throw apiError(result);
   }
 
   /** ADMIN key. A new signing secret, used from the next attempt on; returned this once. */
   async rotateWebhookSecret(id: string): Promise<string> {
     const { rotateWebhookSecret: result } = await this.request(RotateWebhookSecretDocument, { id });
     if (result.__typename === 'RotateWebhookSecretSuccess') return result.data.secret;
-    const { __typename, code, message } = result;
-    throw new HeraldApiError(code, message, { type: __typename });
+    throw apiError(result);
   }
 
   /** ADMIN key. An endpoint's delivery log, newest first, with every attempt. */
@@ -261,6 +262,7 @@ export class SMSClient {
     return (await this.request(WebhookDeliveriesDocument, { endpointId, first: page.first, after: page.after, status: page.status })).webhookDeliveries;
   }
 
+  /** Runs any typed document against the API (for operations the SDK does not wrap). */
   async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
     const response = await this.#fetch(this.#url, {
       method: 'POST',

@@ -27,7 +27,7 @@ describe('SMSClient', () => {
     const client = new SMSClient({ url: t.url, apiKey: senderKey });
     const invalid = await client.sendSMS({ to: '12345', message: 'x' }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(HeraldApiError);
-    expect(invalid).toMatchObject({ code: 'INVALID_PHONE_NUMBER', details: { type: 'InvalidPhoneNumberError' } });
+    expect(invalid).toMatchObject({ code: 'INVALID_PHONE_NUMBER', details: { type: 'InvalidPhoneNumberError', input: '12345' } });
 
     const empty = await client.sendSMS({ to: '+14155550100', message: '' }).catch((e: unknown) => e);
     expect(empty).toMatchObject({ code: 'VALIDATION_FAILED' });
