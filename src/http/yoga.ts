@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { currentLogContext, requestIdFrom, type LogContext } from '../observability/log-context.js';
 import type { Runtime } from '../runtime.js';
 import type { Context } from '../schema/context.js';
+import { exposeExpectedError } from '../schema/expected-errors.js';
 import { buildSchema } from '../schema/index.js';
 import { CSRF_HEADERS } from '../security/csrf.js';
 import { queryLimitPlugins } from '../security/query-limits.js';
@@ -63,11 +64,12 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       }),
     ],
     // Unexpected errors reach clients as "Unexpected error." in production; never stack or SQL.
+    // Expected ones (HeraldError) outside a result union keep their message and code.
     // A database that cannot be reached (restarting, refusing connections) is said as such, with
     // a code a client can retry on: nothing was done, so trying again is safe.
     maskedErrors: {
       isDev: !config.production,
-      maskError: (error, message, isDev) => (isDatabaseUnavailable(error) ? databaseUnavailableError(error) : maskError(error, message, isDev)),
+      maskError: (error, message, isDev) => (isDatabaseUnavailable(error) ? databaseUnavailableError(error) : maskError(exposeExpectedError(error), message, isDev)),
     },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),

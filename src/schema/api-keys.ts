@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
 import { createApiKey, revokeApiKey, type CreatedApiKey } from '../services/api-keys.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
+import { unwrap } from './unwrap.js';
 
 export const ApiKeyRoleEnum = builder.enumType('ApiKeyRole', {
   description: 'ADMIN manages keys, templates and compliance rules; SENDER sends and reads.',
@@ -18,10 +20,7 @@ const Account = builder.prismaObject('Account', {
   }),
 });
 
-export const ApiKey = builder.prismaNode('ApiKey', {
-  id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const ApiKey = accountNode('ApiKey', {
   description: 'An API key. Its secret is shown once, at creation.',
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -71,27 +70,21 @@ builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreatedApiKeyRef,
     description: 'ADMIN only. Creates a key in the caller\'s account; the secret is in the result, once.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: { name: t.arg.string({ required: true }), role: t.arg({ type: ApiKeyRoleEnum, required: true }) },
     resolve: async (_root, args, ctx) => {
-      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can create keys');
-      const name = parseOrError(keyName, args.name, ['name']);
-      if (name instanceof ValidationError) throw name;
+      const name = unwrap(parseOrError(keyName, args.name, ['name']));
       return createApiKey(ctx.prisma, { accountId: ctx.auth.accountId, name, role: args.role });
     },
   }),
   revokeApiKey: t.field({
     type: ApiKey,
     description: 'ADMIN only. Revokes a key of the caller\'s account, effective on its next request.',
+    authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can revoke keys');
-      const id = parseId(String(args.id), 'ApiKey');
-      if (!id) throw new NotFoundError('API key');
-      const result = await revokeApiKey(ctx.prisma, ctx.auth.accountId, id, ctx.pubsub);
-      if (result instanceof Error) throw result;
-      return result;
-    },
+    resolve: async (_root, args, ctx) =>
+      unwrap(await revokeApiKey(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(args.id, 'ApiKey')), ctx.pubsub)),
   }),
 }));

@@ -1,9 +1,11 @@
-import { ForbiddenError, HeraldError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
+import { ForbiddenError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
 import { sendMessages, type RecipientRejection as Rejection } from '../services/bulk.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { ErrorCodeEnum } from './errors.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
 import { Message, MessageStatusEnum } from './messages.js';
+import { unwrap } from './unwrap.js';
 
 const RecipientRejection = builder.objectRef<Rejection>('RecipientRejection').implement({
   description: 'A recipient of a sendMessages call that was refused, and why. The others were accepted.',
@@ -22,10 +24,7 @@ const StatusCount = builder.objectRef<{ status: string; count: number }>('Status
   }),
 });
 
-export const Batch = builder.prismaNode('Batch', {
-  id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const Batch = accountNode('Batch', {
   description: 'The messages of one sendMessages call.',
   fields: (t) => ({
     total: t.exposeInt('total', { description: 'Recipients given.' }),
@@ -88,7 +87,7 @@ builder.queryField('batch', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      const id = parseId(String(args.id), 'Batch');
+      const id = decodeId(args.id, 'Batch', null);
       return id ? ctx.prisma.batch.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } }) : null;
     },
   }),
@@ -101,13 +100,12 @@ builder.mutationField('sendMessages', (t) =>
     errors: { types: [ValidationError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ForbiddenError], directResult: true },
     args: { input: t.arg({ type: SendMessagesInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const templateId = input.templateId ? (parseId(String(input.templateId), 'Template') ?? String(input.templateId)) : input.templateId;
-      const result = await sendMessages(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+      const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
+      const result = unwrap(await sendMessages(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
         maxBodyLength: ctx.config.maxBodyLength,
         defaultCountry: ctx.config.defaultCountry,
         now: new Date(),
-      });
-      if (result instanceof HeraldError) throw result;
+      }));
       ctx.announce(result.changes);
       return { batchId: result.batchId, rejected: result.rejected };
     },

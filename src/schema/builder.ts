@@ -1,18 +1,32 @@
-// The one Pothos builder. Plugin order matters:
-// - scope-auth first, so authorization wraps every other plugin's resolver;
-// - errors before prisma and validation, so errors thrown by either are caught and turned into
-//   union results (shared/STACK.md);
-// - relay last: it builds node/connection fields on top of the prisma plugin's refs.
+// The one Pothos builder. Plugin order matters: each plugin wraps the resolvers of the plugins
+// after it, so the first one listed runs outermost.
+// - errors first, so that it catches what every inner plugin and resolver throws, scope-auth's
+//   refusals included, and turns the error classes a field lists into members of its result union;
+// - scope-auth next, so that an unauthorized call stops before the prisma plugin loads anything;
+// - prisma, then relay last: relay builds node and connection fields on top of the prisma refs.
+//
+// ADMIN-only fields say so in one way: `authScopes: { admin: true }`. A refused call gets the
+// domain's ForbiddenError from `unauthorizedError` below (one message for every field). Where the
+// field's result union lists ForbiddenError (every ADMIN mutation), the errors plugin makes it the
+// union member {code: FORBIDDEN, message}; this is why errors comes before scope-auth (were it
+// after, scope-auth would throw outside its reach). Queries have no union (their types are fixed
+// by the API), so the error reaches the edge, where exposeExpectedError (expected-errors.ts) turns
+// it into a GraphQL error with `extensions.code = "FORBIDDEN"` and the same message.
+// Errors' `defaultTypes` would do the same for mutations but would also add ForbiddenError to the
+// union of every mutation, ADMIN or not: a schema change for nothing.
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { ForbiddenError } from '../domain/errors.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { Context } from './context.js';
+
+/** What a non-ADMIN key is told when it calls an ADMIN-only field (the same for queries and mutations). */
+export const adminOnlyMessage = (fieldName: string) => `only an ADMIN key can use ${fieldName}`;
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -27,9 +41,10 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.auth.role === 'ADMIN' }),
+    unauthorizedError: (_parent, _ctx, info) => new ForbiddenError(adminOnlyMessage(info.fieldName)),
   },
   errors: {
     // API.md names: sendMessage → SendMessageResult = SendMessageSuccess { data } | errors.

@@ -93,10 +93,6 @@ async function loadSettings(ctx: Context): Promise<SettingsShape> {
   };
 }
 
-function requireAdmin(ctx: Context, what: string): void {
-  if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError(`only an ADMIN key can ${what}`);
-}
-
 /** The account's rules of a kind that screen the same as `word` (equal after folding), oldest first. */
 async function findRulesLike(ctx: Context, kind: 'BLOCK' | 'ALLOW', word: string) {
   const key = foldTerm(word);
@@ -157,77 +153,88 @@ builder.mutationFields((t) => ({
   addSensitiveWordRule: t.prismaField({
     type: SensitiveWordRule,
     description: 'ADMIN only. BLOCK a word for this account, or ALLOW (exempt) one from the built-in list.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
     // No `...query` here: when a client selects no field of `data`, Pothos gives an empty
     // `select`, which Prisma rejects. The whole row is small.
-    resolve: async (_query, _root, args, ctx) => {
-      requireAdmin(ctx, 'change sensitive-word rules');
-      const word = args.word.trim();
-      if (!word || !foldTerm(word) || [...word].length > 100) {
-        throw new ValidationError([{ path: ['word'], message: 'must be 1 to 100 characters with at least one letter or digit' }]);
-      }
-      // Screening folds case and width, so "Globex" and "ＧＬＯＢＥＸ" are one rule: the first spelling stays.
-      const same = await findRulesLike(ctx, args.kind, word);
-      if (same.length) return same[0];
-      const key = { accountId: ctx.auth.accountId, kind: args.kind, word };
-      // Not upsert, which reads then inserts: concurrent adds of one word failed with a unique violation.
-      await ctx.prisma.sensitiveWordRule.createMany({ data: [key], skipDuplicates: true });
-      const rule = await ctx.prisma.sensitiveWordRule.findUniqueOrThrow({ where: { accountId_kind_word: key } });
-      ctx.compliance.invalidate(ctx.auth.accountId);
-      return rule;
-    },
+    resolve: async (_query, _root, args, ctx) => unwrap(await addRule(ctx, args.kind, args.word)),
   }),
   removeSensitiveWordRule: t.field({
     type: 'String',
     description: 'ADMIN only. Removes a BLOCK or ALLOW rule (in any spelling that screens the same); returns the word as it was added.',
+    authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { word: t.arg.string({ required: true }), kind: t.arg({ type: SensitiveRuleKindEnum, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      requireAdmin(ctx, 'change sensitive-word rules');
-      const rules = await findRulesLike(ctx, args.kind, args.word.trim());
-      const removed = rules.length
-        ? await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind: args.kind, word: { in: rules.map((r) => r.word) } } })
-        : { count: 0 };
-      if (!removed.count) throw new NotFoundError(`${args.kind} rule for "${args.word}"`);
-      ctx.compliance.invalidate(ctx.auth.accountId);
-      return rules[0].word;
-    },
+    resolve: async (_root, args, ctx) => unwrap(await removeRule(ctx, args.kind, args.word)),
   }),
   updateAccountSettings: t.field({
     type: AccountSettings,
     description: 'ADMIN only. Frequency-limit overrides and the OTP opt-out exemption.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: { input: t.arg({ type: AccountSettingsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      requireAdmin(ctx, 'change account settings');
-      let limits: object | undefined;
-      if (input.limits !== undefined && input.limits !== null) {
-        const parsed = parseLimitPolicyOverrides(input.limits);
-        if (parsed instanceof ValidationError) {
-          throw new ValidationError(parsed.issues.map((i) => ({ ...i, path: ['input', 'limits', ...i.path] })));
-        }
-        limits = parsed;
-      }
-      const otp = parseOtpSettings(input);
-      if (otp instanceof ValidationError) throw otp;
-      const data = {
-        ...(limits !== undefined && { limits }),
-        ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }),
-        ...otp,
-      };
-      const replies = parseReplySettings(input, ctx.config.maxBodyLength);
-      if (replies instanceof ValidationError) throw replies;
+      const data = unwrap(parseSettingsInput(input, ctx.config.maxBodyLength));
       await ctx.prisma.accountSettings.upsert({
         where: { accountId: ctx.auth.accountId },
-        create: { accountId: ctx.auth.accountId, ...data, ...replies },
-        update: { ...data, ...replies },
+        create: { accountId: ctx.auth.accountId, ...data },
+        update: data,
       });
       ctx.compliance.invalidate(ctx.auth.accountId);
       return loadSettings(ctx);
     },
   }),
 }));
+
+type RuleKind = 'BLOCK' | 'ALLOW';
+
+/** Adds a rule; one that screens the same is kept as it is ("Globex" and "ＧＬＯＢＥＸ" are one rule: the first spelling stays). */
+async function addRule(ctx: Context, kind: RuleKind, input: string) {
+  const word = input.trim();
+  if (!word || !foldTerm(word) || [...word].length > 100) {
+    return new ValidationError([{ path: ['word'], message: 'must be 1 to 100 characters with at least one letter or digit' }]);
+  }
+  const same = await findRulesLike(ctx, kind, word);
+  if (same.length) return same[0];
+  const key = { accountId: ctx.auth.accountId, kind, word };
+  // Not upsert, which reads then inserts: concurrent adds of one word failed with a unique violation.
+  await ctx.prisma.sensitiveWordRule.createMany({ data: [key], skipDuplicates: true });
+  const rule = await ctx.prisma.sensitiveWordRule.findUniqueOrThrow({ where: { accountId_kind_word: key } });
+  ctx.compliance.invalidate(ctx.auth.accountId);
+  return rule;
+}
+
+/** Removes the rules that screen the same as `input`; the word as it was added, or NotFoundError. */
+async function removeRule(ctx: Context, kind: RuleKind, input: string): Promise<string | NotFoundError> {
+  const rules = await findRulesLike(ctx, kind, input.trim());
+  const removed = rules.length
+    ? await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind, word: { in: rules.map((r) => r.word) } } })
+    : { count: 0 };
+  if (!removed.count) return new NotFoundError(`${kind} rule for "${input}"`);
+  ctx.compliance.invalidate(ctx.auth.accountId);
+  return rules[0].word;
+}
+
+/** An AccountSettingsInput, validated, as the columns to write. */
+function parseSettingsInput(input: typeof AccountSettingsInput.$inferInput, maxBodyLength: number) {
+  let limits: object | undefined;
+  if (input.limits !== undefined && input.limits !== null) {
+    const parsed = parseLimitPolicyOverrides(input.limits);
+    if (parsed instanceof ValidationError) return new ValidationError(parsed.issues.map((i) => ({ ...i, path: ['input', 'limits', ...i.path] })));
+    limits = parsed;
+  }
+  const otp = parseOtpSettings(input);
+  if (otp instanceof ValidationError) return otp;
+  const replies = parseReplySettings(input, maxBodyLength);
+  if (replies instanceof ValidationError) return replies;
+  return {
+    ...(limits !== undefined && { limits }),
+    ...(input.otpBypassesOptOut != null && { otpBypassesOptOut: input.otpBypassesOptOut }),
+    ...otp,
+    ...replies,
+  };
+}
 
 /** The OTP anti-pumping fields of an AccountSettingsInput, validated, as columns to write. */
 function parseOtpSettings(input: { otpAllowedCountries?: string[] | null; otpPrefixVelocity?: PrefixVelocity | null }) {

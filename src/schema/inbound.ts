@@ -4,7 +4,9 @@ import { keywordActions, type KeywordAction } from '../domain/keywords.js';
 import { ForbiddenError, InvalidPhoneNumberError, ValidationError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { simulateInboundMessage } from '../services/inbound-simulation.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
+import { unwrap } from './unwrap.js';
 
 export const MessageDirectionEnum = builder.enumType('MessageDirection', {
   description: 'OUTBOUND: sent by this account. INBOUND: received from a handset.',
@@ -18,11 +20,7 @@ const InboundKeywordEnum = builder.enumType('InboundKeyword', {
 
 const isKeyword = (value: string | null): value is KeywordAction => (keywordActions as readonly (string | null)[]).includes(value);
 
-export const InboundMessage = builder.prismaNode('InboundMessage', {
-  id: { field: 'id' },
-  // Every lookup by id, including node(id:), is scoped to the caller's account.
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const InboundMessage = accountNode('InboundMessage', {
   description: 'A message received from a handset (a reply, a STOP, …) on one of the account\'s numbers.',
   // `from`, `provider` and `providerMessageId` are always set, yet nullable as on Message: a
   // conversation selects the same field on both, and GraphQL refuses one field name with two
@@ -79,6 +77,7 @@ builder.mutationFields((t) => ({
       'ADMIN only, and only while the simulator provider is enabled (SMS_PROVIDERS), else FORBIDDEN. ' +
       "Makes the simulator POST a signed reply from `from` to `to` (one of this account's numbers) through " +
       'the real inbound webhook, and returns it as stored. Keywords in `body` take effect as from a handset.',
+    authScopes: { admin: true },
     errors: { types: [ForbiddenError, ValidationError, InvalidPhoneNumberError] },
     args: {
       from: t.arg.string({ required: true, description: 'The handset number replying.' }),
@@ -86,13 +85,13 @@ builder.mutationFields((t) => ({
       body: t.arg.string({ required: true }),
     },
     resolve: async (query, _root, args, ctx) => {
-      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can simulate inbound messages');
-      const result = await simulateInboundMessage(ctx.prisma, ctx.providers, ctx.auth.accountId, args, {
-        defaultCountry: ctx.config.defaultCountry,
-        maxBodyLength: ctx.config.maxBodyLength,
-      });
-      if (result instanceof Error) throw result;
-      return ctx.prisma.inboundMessage.findUniqueOrThrow({ where: { id: result.id } });
+      const { id } = unwrap(
+        await simulateInboundMessage(ctx.prisma, ctx.providers, ctx.auth.accountId, args, {
+          defaultCountry: ctx.config.defaultCountry,
+          maxBodyLength: ctx.config.maxBodyLength,
+        }),
+      );
+      return ctx.prisma.inboundMessage.findUniqueOrThrow({ where: { id } });
     },
   }),
 }));

@@ -13,9 +13,11 @@ import {
 } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { cancelMessage, sendMessage } from '../services/messages.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { TemplateCategoryEnum } from './templates.js';
-import { parseId } from './global-id.js';
+import { decodeId, NO_ROW_ID } from './global-id.js';
+import { unwrap } from './unwrap.js';
 
 export const MessageStatusEnum = builder.enumType('MessageStatus', {
   description: 'SCHEDULED < QUEUED < SENDING < SENT < a final status. SENT means accepted by the provider or carrier.',
@@ -40,11 +42,7 @@ export const MessageEvent = builder.prismaObject('MessageEvent', {
   }),
 });
 
-export const Message = builder.prismaNode('Message', {
-  id: { field: 'id' },
-  // Every lookup by id, including node(id:), is scoped to the caller's account.
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const Message = accountNode('Message', {
   fields: (t) => ({
     to: t.exposeString('to', { description: 'E.164, normalised (+8613800138000).' }),
     from: t.exposeString('from', { nullable: true }),
@@ -97,8 +95,8 @@ function messageWhere(accountId: string, filter: MessageFilterShape | null | und
     const phone = normalizePhoneNumber(filter.to, defaultCountry as never);
     where.to = phone.ok ? phone.e164 : filter.to.trim();
   }
-  if (filter.batchId) where.batchId = parseId(filter.batchId, 'Batch') ?? '00000000-0000-0000-0000-000000000000';
-  if (filter.templateId) where.templateId = parseId(filter.templateId, 'Template') ?? '00000000-0000-0000-0000-000000000000';
+  if (filter.batchId) where.batchId = decodeId(filter.batchId, 'Batch', NO_ROW_ID);
+  if (filter.templateId) where.templateId = decodeId(filter.templateId, 'Template', NO_ROW_ID);
   if (filter.createdAfter || filter.createdBefore) {
     where.createdAt = { ...(filter.createdAfter && { gte: filter.createdAfter }), ...(filter.createdBefore && { lt: filter.createdBefore }) };
   }
@@ -113,9 +111,8 @@ builder.queryFields((t) => ({
     description: "One of the account's messages, by id (global or raw).",
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      const id = parseId(String(args.id), 'Message');
-      if (!id) return null;
-      return ctx.prisma.message.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } });
+      const id = decodeId(args.id, 'Message', null);
+      return id ? ctx.prisma.message.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId } }) : null;
     },
   }),
   messages: t.prismaConnection({
@@ -170,13 +167,14 @@ builder.mutationFields((t) => ({
     errors: { types: sendErrors },
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const templateId = input.templateId ? parseId(String(input.templateId), 'Template') ?? String(input.templateId) : input.templateId;
-      const result = await sendMessage(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
-        maxBodyLength: ctx.config.maxBodyLength,
-        defaultCountry: ctx.config.defaultCountry,
-        now: new Date(),
-      });
-      if (result instanceof Error) throw result;
+      const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
+      const result = unwrap(
+        await sendMessage(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+          maxBodyLength: ctx.config.maxBodyLength,
+          defaultCountry: ctx.config.defaultCountry,
+          now: new Date(),
+        }),
+      );
       // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).
       const message = result.row ?? (await ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } }));
       if (result.created) ctx.announce([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
@@ -189,11 +187,8 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, NotCancelableError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const id = parseId(String(args.id), 'Message');
-      if (!id) throw new NotFoundError('message');
-      const result = await cancelMessage(ctx.prisma, ctx.auth.accountId, id);
-      if (result instanceof Error) throw result;
-      ctx.announce([result]);
+      const id = unwrap(decodeId(args.id, 'Message'));
+      ctx.announce([unwrap(await cancelMessage(ctx.prisma, ctx.auth.accountId, id))]);
       return ctx.prisma.message.findUniqueOrThrow({ where: { id } });
     },
   }),

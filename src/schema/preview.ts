@@ -1,7 +1,7 @@
-import { GraphQLError } from 'graphql';
 import { analyzeBody, describeBodyWarnings } from '../domain/segments.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { renderTemplate } from '../domain/templates.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
 import { builder } from './builder.js';
 import { EncodingEnum } from './messages.js';
 
@@ -45,9 +45,9 @@ builder.queryField('previewMessage', (t) =>
       let body = input.body ?? '';
       const warnings: string[] = [];
       if (input.templateId) {
-        const id = parseId(String(input.templateId), 'Template');
-        const template = !id ? undefined : (await ctx.prisma.template.findFirst({ where: { id, accountId: ctx.auth.accountId, deletedAt: null }, include: { currentVersion: true } }));
-        if (!template?.currentVersion) throw new GraphQLError('template not found', { extensions: { code: 'NOT_FOUND' } });
+        const id = decodeId(input.templateId, 'Template', null);
+        const template = id ? await ctx.prisma.template.findFirst({ where: { id, accountId: ctx.auth.accountId, deletedAt: null }, include: { currentVersion: true } }) : null;
+        if (!template?.currentVersion) throw new NotFoundError('template');
         const version = template.currentVersion;
         if (version.status !== 'APPROVED') warnings.push(`the template is ${version.status}: sending would be refused until it is APPROVED`);
         const rendered = renderTemplate(version.body, version.variables, input.variables ?? {});
@@ -63,9 +63,7 @@ builder.queryField('previewMessage', (t) =>
       // not analysed.
       const length = [...body].length;
       if (length > ctx.config.maxBodyLength) {
-        throw new GraphQLError(`the body has ${length} characters, over the ${ctx.config.maxBodyLength}-character limit: sending would be refused`, {
-          extensions: { code: 'VALIDATION_FAILED' },
-        });
+        throw new ValidationError([{ path: [], message: `the body has ${length} characters, over the ${ctx.config.maxBodyLength}-character limit: sending would be refused` }]);
       }
       const analysis = analyzeBody(body);
       warnings.push(...describeBodyWarnings(analysis));

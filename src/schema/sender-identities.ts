@@ -2,19 +2,17 @@
 // by them.
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { addSenderIdentity, removeSenderIdentity } from '../services/sender-identities.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
-import type { Context } from './context.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
+import { unwrap } from './unwrap.js';
 
 const SenderIdentityKindEnum = builder.enumType('SenderIdentityKind', {
   description: 'NUMBER: a phone number in E.164. ALPHANUMERIC: a sender id such as HERALD (cannot receive replies).',
   values: ['NUMBER', 'ALPHANUMERIC'] as const,
 });
 
-export const SenderIdentity = builder.prismaNode('SenderIdentity', {
-  id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const SenderIdentity = accountNode('SenderIdentity', {
   description: 'A number or alphanumeric sender id this account sends from. A value belongs to one account only.',
   fields: (t) => ({
     value: t.exposeString('value', { description: 'E.164 number (+14155550100) or sender id (HERALD).' }),
@@ -24,10 +22,6 @@ export const SenderIdentity = builder.prismaNode('SenderIdentity', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
-
-function requireAdmin(ctx: Context): void {
-  if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can manage sender identities');
-}
 
 builder.queryFields((t) => ({
   senderIdentities: t.prismaField({
@@ -45,6 +39,7 @@ builder.mutationFields((t) => ({
     description:
       'ADMIN only. Adds a number (normalised to E.164) or an alphanumeric sender id (3–11 letters, digits or spaces, one letter at least). ' +
       'Adding one the account has returns it, updated. A value another account has is a ValidationError on `value`.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: {
       value: t.arg.string({ required: true }),
@@ -52,27 +47,21 @@ builder.mutationFields((t) => ({
       isDefault: t.arg.boolean({ required: false, description: 'Make it the default (the previous default stops being one).' }),
     },
     resolve: async (query, _root, args, ctx) => {
-      requireAdmin(ctx);
-      const result = await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, {
-        defaultCountry: ctx.config.defaultCountry,
-        providers: ctx.config.providers,
-      });
-      if (result instanceof Error) throw result;
+      const { id } = unwrap(
+        await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, { defaultCountry: ctx.config.defaultCountry, providers: ctx.config.providers }),
+      );
       // No `...query`: a selection of only __typename would make it an empty (invalid) select.
-      return ctx.prisma.senderIdentity.findUniqueOrThrow({ where: { id: result.id } });
+      return ctx.prisma.senderIdentity.findUniqueOrThrow({ where: { id } });
     },
   }),
   removeSenderIdentity: t.field({
     type: 'ID',
     description: 'ADMIN only. Removes a sender identity; returns its id. Messages and replies already stored keep their numbers.',
+    authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      requireAdmin(ctx);
-      const id = parseId(String(args.id), 'SenderIdentity');
-      if (!id) throw new NotFoundError('sender identity');
-      const result = await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, id);
-      if (result instanceof Error) throw result;
+      unwrap(await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(args.id, 'SenderIdentity'))));
       return String(args.id);
     },
   }),

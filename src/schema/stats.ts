@@ -1,11 +1,10 @@
 // messageStats: counts, segments, delivery rate and median time to delivery of the caller's
 // account, grouped by one dimension. The work is in src/services/message-stats.ts.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { GraphQLError } from 'graphql';
-import { ValidationError } from '../domain/errors.js';
 import { NONE_KEY, statsGroupBys } from '../domain/stats.js';
 import { messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
 import { builder } from './builder.js';
+import { unwrap } from './unwrap.js';
 
 const StatsGroupByEnum = builder.enumType('StatsGroupBy', {
   description:
@@ -67,10 +66,7 @@ builder.queryField('messageStats', (t) =>
     resolve: async (_root, args, ctx) => {
       const to = args.to ?? new Date();
       const from = args.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
-      const result = await messageStats(ctx.prisma, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' });
-      if (result instanceof ValidationError) {
-        throw new GraphQLError(result.message, { extensions: { code: result.code, issues: result.issues } });
-      }
+      const result = unwrap(await messageStats(ctx.prisma, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' }));
       if (result.groupBy !== 'TEMPLATE') return result;
       // Template keys are the API's global ids, as everywhere else (templateId filters take them).
       return { ...result, groups: result.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };

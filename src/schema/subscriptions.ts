@@ -4,7 +4,7 @@ import type { Message as MessageRow } from '../generated/prisma/client.js';
 import type { InboundReceived, StatusChange } from '../pubsub.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
 import { InboundMessage } from './inbound.js';
 import { Message, MessageStatusEnum } from './messages.js';
 
@@ -122,7 +122,7 @@ builder.subscriptionFields((t) => ({
     args: { filter: t.arg({ type: MessageEventFilter, required: false }) },
     subscribe: (_root, args, ctx) => {
       const statuses = args.filter?.status?.length ? new Set(args.filter.status) : undefined;
-      const batchId = args.filter?.batchId ? parseId(String(args.filter.batchId), 'Batch') ?? String(args.filter.batchId) : undefined;
+      const batchId = args.filter?.batchId ? decodeId(args.filter.batchId, 'Batch', String(args.filter.batchId)) : undefined;
       const keep = (c: StatusChange) => (!statuses || statuses.has(c.status)) && (!batchId || c.batchId === batchId);
       return withMessages(ctx, ctx.pubsub.subscribeStatus(ctx.auth.accountId, keep));
     },
@@ -202,7 +202,7 @@ function scalarsOnly(query: { include?: object; select?: Record<string, unknown>
  * subscription is still being set up.
  */
 async function* followMessage(ctx: Context, rawId: string): AsyncGenerator<Transition> {
-  const id = parseId(rawId, 'Message');
+  const id = decodeId(rawId, 'Message', null);
   // Listen before reading the current state, so a change in between is not missed. Only this
   // message's changes are delivered here (not every change of the account).
   const changes = ctx.pubsub.subscribeMessageStatus(ctx.auth.accountId, id ?? rawId)[Symbol.asyncIterator]();

@@ -7,10 +7,11 @@ import {
 } from '../domain/errors.js';
 import { readMappings, setTemplateProviderMapping } from '../services/template-mappings.js';
 import { createTemplate, deleteTemplate, reviewTemplate, submitTemplate, updateTemplate } from '../services/templates.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { unwrap } from './unwrap.js';
 import type { Context } from './context.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
 
 export const TemplateStatusEnum = builder.enumType('TemplateStatus', {
   description: 'DRAFT → PENDING_REVIEW (submitTemplate) → APPROVED or REJECTED (reviewTemplate). Only APPROVED templates can be sent.',
@@ -44,11 +45,9 @@ export const TemplateVersion = builder.prismaObject('TemplateVersion', {
   }),
 });
 
-export const Template = builder.prismaNode('Template', {
-  id: { field: 'id' },
+export const Template = accountNode('Template', {
   // node(id:) hides a deleted template as template(id:) does; message.template still shows it.
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId, deletedAt: null }),
-  nullable: true,
+  where: { deletedAt: null },
   // The current version's fields are the template's own: always load it with the template.
   include: { currentVersion: true },
   fields: (t) => ({
@@ -79,6 +78,7 @@ builder.mutationFields((t) => ({
     description:
       'ADMIN only. Maps this template to its counterpart at a template-only provider (Aliyun TemplateCode, Tencent TemplateId), ' +
       "with the variables in the provider's parameter order where it takes them by position. `code: null` removes the mapping.",
+    authScopes: { admin: true },
     errors: { types: [ValidationError, NotFoundError, ForbiddenError] },
     args: {
       id: t.arg.id({ required: true }),
@@ -87,9 +87,9 @@ builder.mutationFields((t) => ({
       params: t.arg.stringList({ required: false }),
     },
     resolve: async (_root, args, ctx) => {
-      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can map templates to providers');
+      const id = unwrap(decodeId(args.id, 'Template'));
       const input = { provider: args.provider, code: args.code ?? null, params: args.params };
-      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.prisma, ctx.auth.accountId, templateId(args.id), input, { providers: ctx.config.providers })).id);
+      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.prisma, ctx.auth.accountId, id, input, { providers: ctx.config.providers })).id);
     },
   }),
 }));
@@ -100,7 +100,7 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      const id = parseId(String(args.id), 'Template');
+      const id = decodeId(args.id, 'Template', null);
       return id ? ctx.prisma.template.findFirst({ ...query, where: { id, accountId: ctx.auth.accountId, deletedAt: null } }) : null;
     },
   }),
@@ -137,12 +137,6 @@ const UpdateTemplateInput = builder.inputType('UpdateTemplateInput', {
 
 const loadTemplate = (ctx: Context, id: string) => ctx.prisma.template.findUniqueOrThrow({ where: { id }, include: { currentVersion: true } });
 
-function templateId(raw: string | number): string {
-  const id = parseId(String(raw), 'Template');
-  if (!id) throw new NotFoundError('template');
-  return id;
-}
-
 const lifecycleErrors = [ValidationError, NotFoundError, InvalidTemplateStateError];
 
 builder.mutationFields((t) => ({
@@ -159,29 +153,32 @@ builder.mutationFields((t) => ({
     description: 'Edits a DRAFT in place; editing an APPROVED or REJECTED template makes a new DRAFT version.',
     errors: { types: lifecycleErrors },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTemplateInput, required: true }) },
-    resolve: async (_root, args, ctx) =>
-      loadTemplate(ctx, unwrap(await updateTemplate(ctx.prisma, ctx.auth.accountId, templateId(args.id), args.input, { maxBodyLength: ctx.config.maxBodyLength })).id),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'Template'));
+      return loadTemplate(ctx, unwrap(await updateTemplate(ctx.prisma, ctx.auth.accountId, id, args.input, { maxBodyLength: ctx.config.maxBodyLength })).id);
+    },
   }),
   submitTemplate: t.field({
     type: Template,
     description: 'DRAFT → PENDING_REVIEW. The body is screened for sensitive words first.',
     errors: { types: [...lifecycleErrors, SensitiveContentError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) =>
-      loadTemplate(
-        ctx,
-        unwrap(await submitTemplate(ctx.prisma, ctx.auth.accountId, templateId(args.id), (text) => ctx.compliance.screen(ctx.auth.accountId, text))).id,
-      ),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'Template'));
+      const screen = (text: string) => ctx.compliance.screen(ctx.auth.accountId, text);
+      return loadTemplate(ctx, unwrap(await submitTemplate(ctx.prisma, ctx.auth.accountId, id, screen)).id);
+    },
   }),
   reviewTemplate: t.field({
     type: Template,
     description: 'ADMIN only. Approves a PENDING_REVIEW template, or rejects it with a reason.',
+    authScopes: { admin: true },
     errors: { types: [...lifecycleErrors, ForbiddenError] },
     args: { id: t.arg.id({ required: true }), approve: t.arg.boolean({ required: true }), reason: t.arg.string({ required: false }) },
     resolve: async (_root, args, ctx) => {
-      if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can review templates');
+      const id = unwrap(decodeId(args.id, 'Template'));
       const decision = { approve: args.approve, reason: args.reason, reviewerKeyId: ctx.auth.keyId };
-      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.prisma, ctx.auth.accountId, templateId(args.id), decision)).id);
+      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.prisma, ctx.auth.accountId, id, decision)).id);
     },
   }),
   deleteTemplate: t.field({
@@ -189,6 +186,9 @@ builder.mutationFields((t) => ({
     description: 'Deletes a template; messages sent with it keep the version they used.',
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => loadTemplate(ctx, unwrap(await deleteTemplate(ctx.prisma, ctx.auth.accountId, templateId(args.id))).id),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'Template'));
+      return loadTemplate(ctx, unwrap(await deleteTemplate(ctx.prisma, ctx.auth.accountId, id)).id);
+    },
   }),
 }));

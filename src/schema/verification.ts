@@ -6,21 +6,19 @@ import { normalizePhoneNumber } from '../domain/phone.js';
 import { attemptsLeftOf } from '../domain/verification.js';
 import { checkVerification } from '../services/verification-check.js';
 import { startVerification } from '../services/verification-start.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
-import { parseId } from './global-id.js';
+import { decodeId } from './global-id.js';
 import { sendErrors } from './messages.js';
+import { unwrap } from './unwrap.js';
 
 export const VerificationStatusEnum = builder.enumType('VerificationStatus', {
   description: 'PENDING until approved by the right code, replaced by a newer start (CANCELED), expired, or out of attempts.',
   values: ['PENDING', 'APPROVED', 'CANCELED', 'EXPIRED', 'MAX_ATTEMPTS_REACHED'] as const,
 });
 
-export const Verification = builder.prismaNode('Verification', {
-  id: { field: 'id' },
+export const Verification = accountNode('Verification', {
   description: 'A one-time-code verification. Only a keyed hash of the code is stored; the code is never shown.',
-  // node(id:) is scoped to the caller's account, as every lookup.
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
   fields: (t) => ({
     to: t.exposeString('to', { description: 'E.164.' }),
     status: t.expose('status', { type: VerificationStatusEnum }),
@@ -91,13 +89,14 @@ builder.mutationFields((t) => ({
     errors: { types: startErrors },
     args: { input: t.arg({ type: StartVerificationInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const templateId = input.templateId ? parseId(String(input.templateId), 'Template') ?? String(input.templateId) : null;
-      const result = await startVerification(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
-        now: new Date(),
-        maxBodyLength: ctx.config.maxBodyLength,
-        defaultCountry: ctx.config.defaultCountry,
-      });
-      if (result instanceof Error) throw result;
+      const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : null;
+      const result = unwrap(
+        await startVerification(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+          now: new Date(),
+          maxBodyLength: ctx.config.maxBodyLength,
+          defaultCountry: ctx.config.defaultCountry,
+        }),
+      );
       const verification = await ctx.prisma.verification.findUniqueOrThrow({ where: { id: result.verificationId } });
       const { message } = result;
       if (message.created) ctx.announce([{ id: message.id, accountId: ctx.auth.accountId, batchId: null, status: message.status }]);
@@ -110,9 +109,8 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, InvalidPhoneNumberError, VerificationFailedError] },
     args: { input: t.arg({ type: CheckVerificationInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const result = await checkVerification(ctx.prisma, ctx.auth.accountId, input, { now: new Date(), defaultCountry: ctx.config.defaultCountry });
-      if (result instanceof Error) throw result;
-      return ctx.prisma.verification.findUniqueOrThrow({ where: { id: result.verificationId } });
+      const { verificationId } = unwrap(await checkVerification(ctx.prisma, ctx.auth.accountId, input, { now: new Date(), defaultCountry: ctx.config.defaultCountry }));
+      return ctx.prisma.verification.findUniqueOrThrow({ where: { id: verificationId } });
     },
   }),
 }));

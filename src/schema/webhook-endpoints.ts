@@ -9,9 +9,10 @@ import {
   updateWebhookEndpoint,
   type EndpointWithSecret,
 } from '../services/webhook-endpoints.js';
+import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
-import type { Context } from './context.js';
-import { parseId } from './global-id.js';
+import { decodeId, NO_ROW_ID } from './global-id.js';
+import { unwrap } from './unwrap.js';
 
 export const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   description:
@@ -26,10 +27,7 @@ const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
 
 const toEnums = (types: string[]): WebhookEventEnum[] => types.map(eventTypeToEnum).filter((t): t is WebhookEventEnum => t !== undefined);
 
-export const WebhookEndpoint = builder.prismaNode('WebhookEndpoint', {
-  id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, accountId: ctx.auth.accountId }),
-  nullable: true,
+export const WebhookEndpoint = accountNode('WebhookEndpoint', {
   description: 'A URL Herald POSTs the account\'s events to, signed per Standard Webhooks. Its secret is shown at creation and rotation only.',
   fields: (t) => ({
     url: t.exposeString('url'),
@@ -105,16 +103,6 @@ const UpdateWebhookEndpointInput = builder.inputType('UpdateWebhookEndpointInput
   }),
 });
 
-function requireAdmin(ctx: Context): void {
-  if (ctx.auth.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN key can manage webhook endpoints');
-}
-
-function endpointId(id: string | number): string {
-  const parsed = parseId(String(id), 'WebhookEndpoint');
-  if (!parsed) throw new NotFoundError('webhook endpoint');
-  return parsed;
-}
-
 builder.queryFields((t) => ({
   webhookEndpoints: t.prismaField({
     type: [WebhookEndpoint],
@@ -133,7 +121,7 @@ builder.queryFields((t) => ({
     args: { endpointId: t.arg.id({ required: true }), status: t.arg({ type: WebhookDeliveryStatusEnum, required: false }) },
     resolve: (query, _root, args, ctx) => {
       // An unknown or foreign id gives an empty log, like a list filtered to nothing.
-      const id = parseId(String(args.endpointId), 'WebhookEndpoint') ?? '00000000-0000-0000-0000-000000000000';
+      const id = decodeId(args.endpointId, 'WebhookEndpoint', NO_ROW_ID);
       return ctx.prisma.webhookDelivery.findMany({
         ...query,
         where: { endpointId: id, endpoint: { accountId: ctx.auth.accountId }, ...(args.status && { status: args.status }) },
@@ -147,60 +135,40 @@ builder.mutationFields((t) => ({
   createWebhookEndpoint: t.field({
     type: WebhookEndpointWithSecret,
     description: 'ADMIN only. Registers an endpoint; the signing secret is in the result, once.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      requireAdmin(ctx);
-      const result = await createWebhookEndpoint(
-        ctx.prisma,
-        ctx.auth.accountId,
-        { url: input.url, eventTypes: input.eventTypes.map(eventTypeFromEnum), description: input.description },
-        ctx.config.outgoingWebhooks,
-      );
-      if (result instanceof Error) throw result;
-      return result;
+      const endpoint = { url: input.url, eventTypes: input.eventTypes.map(eventTypeFromEnum), description: input.description };
+      return unwrap(await createWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpoint, ctx.config.outgoingWebhooks));
     },
   }),
   updateWebhookEndpoint: t.field({
     type: WebhookEndpoint,
     description: 'ADMIN only. Changes the URL, event types, description, or enables/disables the endpoint.',
+    authScopes: { admin: true },
     errors: { types: [ValidationError, NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { id, input }, ctx) => {
-      requireAdmin(ctx);
-      const result = await updateWebhookEndpoint(
-        ctx.prisma,
-        ctx.auth.accountId,
-        endpointId(id),
-        { ...input, eventTypes: input.eventTypes?.map(eventTypeFromEnum) },
-        ctx.config.outgoingWebhooks,
-      );
-      if (result instanceof Error) throw result;
-      return result;
+      const endpointId = unwrap(decodeId(id, 'WebhookEndpoint'));
+      const changes = { ...input, eventTypes: input.eventTypes?.map(eventTypeFromEnum) };
+      return unwrap(await updateWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpointId, changes, ctx.config.outgoingWebhooks));
     },
   }),
   deleteWebhookEndpoint: t.field({
     type: WebhookEndpoint,
     description: 'ADMIN only. Deletes the endpoint and its delivery log; returns it as it was.',
+    authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
-      requireAdmin(ctx);
-      const result = await deleteWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpointId(id));
-      if (result instanceof Error) throw result;
-      return result;
-    },
+    resolve: async (_root, { id }, ctx) => unwrap(await deleteWebhookEndpoint(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(id, 'WebhookEndpoint')))),
   }),
   rotateWebhookSecret: t.field({
     type: WebhookEndpointWithSecret,
     description: 'ADMIN only. Replaces the signing secret (effective on the next attempt); the new one is in the result, once.',
+    authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
-      requireAdmin(ctx);
-      const result = await rotateWebhookSecret(ctx.prisma, ctx.auth.accountId, endpointId(id));
-      if (result instanceof Error) throw result;
-      return result;
-    },
+    resolve: async (_root, { id }, ctx) => unwrap(await rotateWebhookSecret(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(id, 'WebhookEndpoint')))),
   }),
 }));
