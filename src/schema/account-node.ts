@@ -4,6 +4,9 @@
 import type PrismaTypes from '../generated/pothos-types.js';
 import { builder } from './builder.js';
 
+/** The mark accountNode leaves in a node type's `extensions`. */
+export const ACCOUNT_SCOPED = 'heraldAccountScoped';
+
 /** The Prisma models that have an `accountId` column: the only ones that can be nodes. */
 type AccountModel = {
   [Name in keyof PrismaTypes]: PrismaTypes[Name]['Where'] extends { accountId?: unknown } ? Name : never;
@@ -26,6 +29,8 @@ export function accountNode<Name extends AccountModel, Include = unknown, Select
 ): ReturnType<PrismaNodeFn<Name, Include, Select>> {
   return builder.prismaNode(name, {
     ...options,
+    // Lets a test check that every node type of the schema was declared here.
+    extensions: { ...options.extensions, [ACCOUNT_SCOPED]: true },
     id: { field: 'id' },
     findUnique: (id: string, ctx: { auth: { accountId: string } }) => ({ ...where, id, accountId: ctx.auth.accountId }),
     nullable: true,

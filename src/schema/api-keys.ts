@@ -84,7 +84,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) =>
-      unwrap(await revokeApiKey(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(args.id, 'ApiKey')), ctx.pubsub)),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'ApiKey'));
+      return unwrap(await revokeApiKey(ctx.prisma, ctx.auth.accountId, id, ctx.pubsub));
+    },
   }),
 }));

@@ -9,7 +9,8 @@
 // domain's ForbiddenError from `unauthorizedError` below (one message for every field). Where the
 // field's result union lists ForbiddenError (every ADMIN mutation), the errors plugin makes it the
 // union member {code: FORBIDDEN, message}; this is why errors comes before scope-auth (were it
-// after, scope-auth would throw outside its reach). Queries have no union (their types are fixed
+// after, scope-auth would throw outside its reach; Pothos's author confirms this order for auth
+// errors as union members in hayes/pothos issue 464). Queries have no union (their types are fixed
 // by the API), so the error reaches the edge, where exposeExpectedError (expected-errors.ts) turns
 // it into a GraphQL error with `extensions.code = "FORBIDDEN"` and the same message.
 // Errors' `defaultTypes` would do the same for mutations but would also add ForbiddenError to the

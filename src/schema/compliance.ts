@@ -93,8 +93,10 @@ async function loadSettings(ctx: Context): Promise<SettingsShape> {
   };
 }
 
+type RuleKind = (typeof SensitiveRuleKindEnum)['$inferType'];
+
 /** The account's rules of a kind that screen the same as `word` (equal after folding), oldest first. */
-async function findRulesLike(ctx: Context, kind: 'BLOCK' | 'ALLOW', word: string) {
+async function findRulesLike(ctx: Context, kind: RuleKind, word: string) {
   const key = foldTerm(word);
   if (!key) return [];
   const rules = await ctx.prisma.sensitiveWordRule.findMany({ where: { accountId: ctx.auth.accountId, kind }, orderBy: { createdAt: 'asc' } });
@@ -186,8 +188,6 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
-
-type RuleKind = 'BLOCK' | 'ALLOW';
 
 /** Adds a rule; one that screens the same is kept as it is ("Globex" and "ＧＬＯＢＥＸ" are one rule: the first spelling stays). */
 async function addRule(ctx: Context, kind: RuleKind, input: string) {

@@ -61,7 +61,8 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      unwrap(await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(args.id, 'SenderIdentity'))));
+      const id = unwrap(decodeId(args.id, 'SenderIdentity'));
+      unwrap(await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, id));
       return String(args.id);
     },
   }),

@@ -149,10 +149,10 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [ValidationError, NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
-    resolve: async (_root, { id, input }, ctx) => {
-      const endpointId = unwrap(decodeId(id, 'WebhookEndpoint'));
-      const changes = { ...input, eventTypes: input.eventTypes?.map(eventTypeFromEnum) };
-      return unwrap(await updateWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpointId, changes, ctx.config.outgoingWebhooks));
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
+      const changes = { ...args.input, eventTypes: args.input.eventTypes?.map(eventTypeFromEnum) };
+      return unwrap(await updateWebhookEndpoint(ctx.prisma, ctx.auth.accountId, id, changes, ctx.config.outgoingWebhooks));
     },
   }),
   deleteWebhookEndpoint: t.field({
@@ -161,7 +161,10 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => unwrap(await deleteWebhookEndpoint(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(id, 'WebhookEndpoint')))),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
+      return unwrap(await deleteWebhookEndpoint(ctx.prisma, ctx.auth.accountId, id));
+    },
   }),
   rotateWebhookSecret: t.field({
     type: WebhookEndpointWithSecret,
@@ -169,6 +172,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => unwrap(await rotateWebhookSecret(ctx.prisma, ctx.auth.accountId, unwrap(decodeId(id, 'WebhookEndpoint')))),
+    resolve: async (_root, args, ctx) => {
+      const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
+      return unwrap(await rotateWebhookSecret(ctx.prisma, ctx.auth.accountId, id));
+    },
   }),
 }));
