@@ -1,9 +1,8 @@
 import { GraphQLError } from 'graphql';
-import type { PrismaClient } from './db/database.js';
 import type { RateLimitedError } from './domain/errors.js';
-import { readBearerToken } from './domain/api-key.js';
-import type { Auth } from './schema/context.js';
+import { readBearerToken, type Auth } from './domain/api-key.js';
 import { authenticateApiKey } from './services/api-keys.js';
+import type { Store } from './store/store.js';
 
 /** The error every unauthenticated GraphQL request gets (HTTP 401 on plain HTTP). */
 export function unauthenticated(reason: string): GraphQLError {
@@ -13,11 +12,11 @@ export function unauthenticated(reason: string): GraphQLError {
 }
 
 /** Resolves `Authorization: Bearer <key>` (or the same string from connectionParams). */
-export async function authenticate(prisma: PrismaClient, authorization: unknown): Promise<Auth> {
+export async function authenticate(store: Pick<Store, 'apiKeys'>, authorization: unknown): Promise<Auth> {
   if (typeof authorization !== 'string' || !authorization.trim()) {
     throw unauthenticated('an API key is required: send "Authorization: Bearer <key>"');
   }
-  const auth = await authenticateApiKey(prisma, readBearerToken(authorization));
+  const auth = await authenticateApiKey(store.apiKeys, readBearerToken(authorization));
   if (!auth) throw unauthenticated('the API key is invalid or revoked');
   return auth;
 }

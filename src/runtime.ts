@@ -16,7 +16,7 @@ import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubs
 import { Redis } from 'ioredis';
 import { SimulatorProvider } from './providers/simulator.js';
 import { createCompliance, type Compliance } from './services/compliance.js';
-import { getMessageSealKey, getOrCreateSecret, SIMULATOR_SECRET_KEY } from './services/settings.js';
+import { getMessageSealKey, getSimulatorSecret } from './services/secrets.js';
 import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 import { createOutbox } from './outgoing/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from './outgoing/worker.js';
@@ -35,7 +35,7 @@ export interface Runtime {
   /** Publishes and, for new work (QUEUED/SCHEDULED), wakes every dispatcher. */
   announce(changes: StatusChange[]): void;
   /** What storing replies and answering their keywords needs, for the webhook routes. */
-  inbound: Omit<InboundDeps, 'prisma' | 'logger'>;
+  inbound: Omit<InboundDeps, 'logger'>;
   /** Undefined unless started with `dispatch: true`. */
   dispatcher: Dispatcher | undefined;
   /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
@@ -60,7 +60,7 @@ export async function createRuntime(options: {
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
-  const compliance = createCompliance({ prisma, redis });
+  const compliance = createCompliance({ settings: store.accountSettings, redis });
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
   // Outgoing webhooks hear what subscribers hear: every committed change is also written to
   // the webhook outbox (not awaited: a slow outbox write never holds up dispatch or a request;
@@ -81,7 +81,8 @@ export async function createRuntime(options: {
     publish(changes);
     if (changes.some((c) => c.status === 'QUEUED' || c.status === 'SCHEDULED')) wake.notify();
   };
-  const inbound: Omit<InboundDeps, 'prisma' | 'logger'> = {
+  const inbound: Omit<InboundDeps, 'logger'> = {
+    store,
     compliance,
     publishInbound: (event) => {
       pubsub.publishInbound(event);
@@ -96,14 +97,14 @@ export async function createRuntime(options: {
       publish((await applyStatusReports(prisma, provider, reports)).changes);
     },
     async inbound(provider, reports) {
-      await receiveInbound({ ...inbound, prisma, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
+      await receiveInbound({ ...inbound, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
     },
   };
   const providers = createProviders({
     config,
     logger,
     publicUrl: options.publicUrl,
-    simulatorSecret: await getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY),
+    simulatorSecret: await getSimulatorSecret(store.secrets),
     simulatorStore: createDatabaseSimulatorStore(database.background),
     events,
     dispatching: options.dispatch,
@@ -130,7 +131,7 @@ export async function createRuntime(options: {
     ? createReconciler({ prisma: database.background, pool, publish, logger, options: config.reconcile })
     : undefined;
   const dispatcher = options.dispatch
-    ? createDispatcher({ prisma: database.background, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(prisma) })
+    ? createDispatcher({ prisma: database.background, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(store.secrets) })
     : undefined;
   const webhookWorker = options.dispatch
     ? createDeliveryWorker({ prisma: database.background, logger, options: config.outgoingWebhooks })

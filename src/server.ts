@@ -60,7 +60,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
 
   let graphqlWs: GraphqlWs | undefined;
   const metricsRegistry = createHeraldRegistry({
-    prisma: database.prisma,
+    stats: runtime.store.stats,
     pool: runtime.pool,
     logger,
     sockets: () => graphqlWs?.counts() ?? { sockets: 0, subscriptions: 0 },

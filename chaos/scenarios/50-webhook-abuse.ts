@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/db/database.js';
 import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
 import { computeTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
-import { getOrCreateSecret, SIMULATOR_SECRET_KEY } from '../../src/services/settings.js';
+import { getSimulatorSecret } from '../../src/services/secrets.js';
+import { createSecretStore } from '../../src/store/secrets.js';
 import { forEachConcurrent, graphql, isReady, pct, post, startAbuseHerald } from '../abuse/herald.js';
 import { buildAttacks, type AttackKind, type Secrets, type Target } from '../abuse/webhook-attacks.js';
 import type { ChaosRow, ChaosScenario } from '../harness.js';
@@ -71,7 +72,7 @@ export const scenario: ChaosScenario = {
         TENCENT_CALLBACK_TOKEN: secrets.tencentToken,
       },
       async (db) => {
-        secrets.simulator = await getOrCreateSecret(db.database.prisma, SIMULATOR_SECRET_KEY);
+        secrets.simulator = await getSimulatorSecret(createSecretStore(db.database.prisma));
       },
     );
     const prisma = herald.db.database.prisma;

@@ -146,8 +146,9 @@ export function buildCli(config: () => Config): Command {
     .command('simulator-secret')
     .description("print the simulator's webhook signing secret (shared by every instance on one database)")
     .action(async () => {
-      const { getOrCreateSecret, SIMULATOR_SECRET_KEY } = await import('../services/settings.js');
-      const secret = await withDatabase(config(), ({ prisma }) => getOrCreateSecret(prisma, SIMULATOR_SECRET_KEY));
+      const { getSimulatorSecret } = await import('../services/secrets.js');
+      const { createSecretStore } = await import('../store/secrets.js');
+      const secret = await withDatabase(config(), ({ prisma }) => getSimulatorSecret(createSecretStore(prisma)));
       console.log(secret);
     });
 

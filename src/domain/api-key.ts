@@ -9,6 +9,13 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export type ApiKeyRole = 'ADMIN' | 'SENDER';
 
+/** Who is calling: resolved from the API key before any operation runs. */
+export interface Auth {
+  keyId: string;
+  accountId: string;
+  role: ApiKeyRole;
+}
+
 export interface GeneratedApiKey {
   key: string;
   prefix: string;

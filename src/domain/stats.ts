@@ -1,5 +1,5 @@
 // messageStats: the rules that do not need the database (range checks, what counts as final,
-// rates, and which country a number belongs to). The SQL lives in src/services/message-stats.ts.
+// rates, and which country a number belongs to). The SQL lives in src/store/message-stats.ts.
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
 import { ValidationError } from './errors.js';
 import { normalizePhoneNumber } from './phone.js';

@@ -76,7 +76,7 @@ export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store:
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
-          const auth = (ctx.extra.auth = await authenticate(deps.store.prisma, authorization));
+          const auth = (ctx.extra.auth = await authenticate(deps.store, authorization));
           const requestId = (ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]));
           connections.add(ctx);
           logger.debug({ requestId, keyId: auth.keyId }, 'graphql-ws connected');

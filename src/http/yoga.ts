@@ -95,7 +95,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       pool: runtime.pool,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
-      auth: await limitRequests(runtime, auth ?? (await authenticate(prisma, connectionParams?.authorization ?? request.headers.get('authorization')))),
+      auth: await limitRequests(runtime, auth ?? (await authenticate(runtime.store, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
   });
 }

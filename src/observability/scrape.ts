@@ -2,13 +2,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
-import type { PrismaClient } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
+import type { MessageStatsReads } from '../store/message-stats.js';
 import { processRegistry } from './metrics.js';
 
 export interface ScrapeSources {
-  prisma: PrismaClient;
+  /** The messages-by-status count (the store's `stats`). */
+  stats: Pick<MessageStatsReads, 'countByStatusAndProvider'>;
   pool: ProviderPool;
   logger: Logger;
   /** Open graphql-ws sockets and the subscriptions running on them. */
@@ -33,9 +34,8 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
     async collect() {
       this.reset();
       try {
-        const rows = await sources.prisma.$queryRaw<{ status: string; provider: string | null; count: bigint | number }[]>`
-          SELECT status::text AS status, provider, count(*) AS count FROM "Message" GROUP BY status, provider`;
-        for (const row of rows) this.set({ status: row.status, provider: row.provider ?? 'none' }, Number(row.count));
+        const rows = await sources.stats.countByStatusAndProvider();
+        for (const row of rows) this.set({ status: row.status, provider: row.provider ?? 'none' }, row.count);
         up.set(1);
       } catch (error) {
         // The rest of the scrape is still worth having while the database is away.

@@ -101,7 +101,7 @@ builder.mutationField('sendMessages', (t) =>
     args: { input: t.arg({ type: SendMessagesInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
-      const result = unwrap(await sendMessages(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+      const result = unwrap(await sendMessages(ctx.store, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
         maxBodyLength: ctx.config.maxBodyLength,
         defaultCountry: ctx.config.defaultCountry,
         now: new Date(),

@@ -143,14 +143,14 @@ builder.mutationFields((t) => ({
     description: 'Stops every message of this account to the number (idempotent).',
     errors: { types: [InvalidPhoneNumberError] },
     args: { phone: t.arg.string({ required: true }) },
-    resolve: async (_query, _root, args, ctx) => unwrap(await addOptOut(ctx.prisma, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })),
+    resolve: async (_query, _root, args, ctx) => unwrap(await addOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })),
   }),
   removeOptOut: t.field({
     type: 'String',
     description: 'Allows messages to the number again; returns it in E.164.',
     errors: { types: [InvalidPhoneNumberError, NotFoundError] },
     args: { phone: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => unwrap(await removeOptOut(ctx.prisma, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })).phone,
+    resolve: async (_root, args, ctx) => unwrap(await removeOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })).phone,
   }),
   addSensitiveWordRule: t.prismaField({
     type: SensitiveWordRule,

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/database.js';
-import type { ApiKeyRole } from '../domain/api-key.js';
+import type { Auth } from '../domain/api-key.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { Logger } from '../logger.js';
@@ -8,12 +8,7 @@ import type { HeraldPubSub, StatusChange } from '../pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 import type { Store } from '../store/store.js';
 
-/** Who is calling: resolved from the API key before any operation runs. */
-export interface Auth {
-  keyId: string;
-  accountId: string;
-  role: ApiKeyRole;
-}
+export type { Auth };
 
 /** Per-operation context, the same for HTTP, SSE and WebSocket operations. */
 export interface Context {

@@ -169,7 +169,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
       const result = unwrap(
-        await sendMessage(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+        await sendMessage(ctx.store, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
           maxBodyLength: ctx.config.maxBodyLength,
           defaultCountry: ctx.config.defaultCountry,
           now: new Date(),

@@ -66,7 +66,7 @@ builder.queryField('messageStats', (t) =>
     resolve: async (_root, args, ctx) => {
       const to = args.to ?? new Date();
       const from = args.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
-      const result = unwrap(await messageStats(ctx.prisma, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' }));
+      const result = unwrap(await messageStats(ctx.store.stats, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' }));
       if (result.groupBy !== 'TEMPLATE') return result;
       // Template keys are the API's global ids, as everywhere else (templateId filters take them).
       return { ...result, groups: result.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };

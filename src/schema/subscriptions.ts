@@ -26,85 +26,14 @@ interface Transition {
 // Each payload is loaded with the subscriber's own selection, then shows the status of the
 // transition being reported even if the message has moved on since. Loads asked for in the same
 // turn of the event loop with the same selection (one status event reaches many subscribers at
-// once) share one query; each subscriber still only gets a message of its own account.
+// once) share one query (store/subscription-reads.ts); each subscriber still only gets a message
+// of its own account.
 const loadTransition =
   (ctx: Context, query: object) =>
   async ({ id, status }: Transition) => {
-    const message = await batcherOf(ctx.prisma).loadMessage(query, id, ctx.auth.accountId);
+    const message = await ctx.store.subscriptionReads.loadMessage(query, id, ctx.auth.accountId);
     return message && { ...message, status };
   };
-
-type Prisma = Context['prisma'];
-interface LogEntry {
-  id: bigint;
-  status: MessageStatus;
-}
-
-/** Coalesces the per-subscriber reads of one turn of the event loop into one query each. */
-function createBatcher(prisma: Prisma) {
-  const batch = <Request, Result>(run: (requests: Request[]) => Promise<Result[]>) => {
-    let pending: { request: Request; resolve: (r: Result) => void; reject: (e: unknown) => void }[] = [];
-    const flush = () => {
-      const requests = pending;
-      pending = [];
-      run(requests.map((p) => p.request)).then(
-        (results) => requests.forEach((p, i) => p.resolve(results[i]!)),
-        (error) => requests.forEach((p) => p.reject(error)),
-      );
-    };
-    return (request: Request) =>
-      new Promise<Result>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push({ request, resolve, reject });
-      });
-  };
-
-  // Applied log entries of a message after `afterId`, oldest first.
-  const readLog = batch<{ messageId: string; afterId: bigint }, LogEntry[]>(async (requests) => {
-    const after = requests.reduce((min, r) => (r.afterId < min ? r.afterId : min), requests[0]!.afterId);
-    const rows = await prisma.messageEvent.findMany({
-      where: { messageId: { in: [...new Set(requests.map((r) => r.messageId))] }, id: { gt: after }, applied: true },
-      orderBy: { id: 'asc' },
-      select: { id: true, messageId: true, status: true },
-    });
-    return requests.map((r) => rows.filter((row) => row.messageId === r.messageId && row.id > r.afterId).map(({ id, status }) => ({ id, status })));
-  });
-
-  // Messages with one selection (`query` from Pothos), by id, each only for its own account.
-  const loaders = new Map<string, (request: { id: string; accountId: string }) => Promise<MessageRow | null>>();
-  const loadMessage = (query: object, id: string, accountId: string) => {
-    const key = JSON.stringify(query);
-    let load = loaders.get(key);
-    if (!load) {
-      const select = (query as { select?: Record<string, unknown> }).select;
-      // The rows must say which message and account they are (a selection may leave both out).
-      const planned = select ? { ...query, select: { ...select, id: true, accountId: true } } : query;
-      load = batch<{ id: string; accountId: string }, MessageRow | null>(async (requests) => {
-        const rows = (await prisma.message.findMany({
-          ...planned,
-          where: { id: { in: [...new Set(requests.map((r) => r.id))] }, accountId: { in: [...new Set(requests.map((r) => r.accountId))] } },
-        })) as MessageRow[];
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return requests.map((r) => {
-          const row = byId.get(r.id);
-          return row && row.accountId === r.accountId ? row : null;
-        });
-      });
-      if (loaders.size > 1_000) loaders.clear();
-      loaders.set(key, load);
-    }
-    return load({ id, accountId });
-  };
-
-  return { readLog, loadMessage };
-}
-
-const batchers = new WeakMap<Prisma, ReturnType<typeof createBatcher>>();
-function batcherOf(prisma: Prisma): ReturnType<typeof createBatcher> {
-  let batcher = batchers.get(prisma);
-  if (!batcher) batchers.set(prisma, (batcher = createBatcher(prisma)));
-  return batcher;
-}
 
 builder.subscriptionFields((t) => ({
   messageStatusChanged: t.prismaField({
@@ -227,7 +156,7 @@ async function* followMessage(ctx: Context, rawId: string): AsyncGenerator<Trans
           nextChange = changes.next();
           if (signal.value.id !== message.id) continue;
         }
-        const events = await batcherOf(ctx.prisma).readLog({ messageId: message.id, afterId: lastEventId });
+        const events = await ctx.store.subscriptionReads.readLog(message.id, lastEventId);
         for (const event of events) {
           lastEventId = event.id;
           if (statusRank(event.status) > statusRank(current)) {

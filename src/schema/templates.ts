@@ -89,7 +89,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const input = { provider: args.provider, code: args.code ?? null, params: args.params };
-      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.prisma, ctx.auth.accountId, id, input, { providers: ctx.config.providers })).id);
+      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.store, ctx.auth.accountId, id, input, { providers: ctx.config.providers })).id);
     },
   }),
 }));
@@ -146,7 +146,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      loadTemplate(ctx, unwrap(await createTemplate(ctx.prisma, ctx.auth.accountId, input, { maxBodyLength: ctx.config.maxBodyLength })).id),
+      loadTemplate(ctx, unwrap(await createTemplate(ctx.store, ctx.auth.accountId, input, { maxBodyLength: ctx.config.maxBodyLength })).id),
   }),
   updateTemplate: t.field({
     type: Template,
@@ -155,7 +155,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTemplateInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
-      return loadTemplate(ctx, unwrap(await updateTemplate(ctx.prisma, ctx.auth.accountId, id, args.input, { maxBodyLength: ctx.config.maxBodyLength })).id);
+      return loadTemplate(ctx, unwrap(await updateTemplate(ctx.store, ctx.auth.accountId, id, args.input, { maxBodyLength: ctx.config.maxBodyLength })).id);
     },
   }),
   submitTemplate: t.field({
@@ -166,7 +166,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const screen = (text: string) => ctx.compliance.screen(ctx.auth.accountId, text);
-      return loadTemplate(ctx, unwrap(await submitTemplate(ctx.prisma, ctx.auth.accountId, id, screen)).id);
+      return loadTemplate(ctx, unwrap(await submitTemplate(ctx.store, ctx.auth.accountId, id, screen)).id);
     },
   }),
   reviewTemplate: t.field({
@@ -178,7 +178,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const decision = { approve: args.approve, reason: args.reason, reviewerKeyId: ctx.auth.keyId };
-      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.prisma, ctx.auth.accountId, id, decision)).id);
+      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.store, ctx.auth.accountId, id, decision)).id);
     },
   }),
   deleteTemplate: t.field({
@@ -188,7 +188,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
-      return loadTemplate(ctx, unwrap(await deleteTemplate(ctx.prisma, ctx.auth.accountId, id)).id);
+      return loadTemplate(ctx, unwrap(await deleteTemplate(ctx.store, ctx.auth.accountId, id)).id);
     },
   }),
 }));

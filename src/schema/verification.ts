@@ -91,7 +91,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : null;
       const result = unwrap(
-        await startVerification(ctx.prisma, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
+        await startVerification(ctx.store, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
           now: new Date(),
           maxBodyLength: ctx.config.maxBodyLength,
           defaultCountry: ctx.config.defaultCountry,
@@ -109,7 +109,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, InvalidPhoneNumberError, VerificationFailedError] },
     args: { input: t.arg({ type: CheckVerificationInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const { verificationId } = unwrap(await checkVerification(ctx.prisma, ctx.auth.accountId, input, { now: new Date(), defaultCountry: ctx.config.defaultCountry }));
+      const { verificationId } = unwrap(await checkVerification(ctx.store, ctx.auth.accountId, input, { now: new Date(), defaultCountry: ctx.config.defaultCountry }));
       return ctx.prisma.verification.findUniqueOrThrow({ where: { id: verificationId } });
     },
   }),

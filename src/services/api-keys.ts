@@ -1,10 +1,9 @@
-import { loadApiKey } from './grouped-lookups.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKey } from '../generated/prisma/client.js';
-import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole } from '../domain/api-key.js';
+import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole, type Auth } from '../domain/api-key.js';
 import { NotFoundError } from '../domain/errors.js';
-import type { Auth } from '../schema/context.js';
 import type { HeraldPubSub } from '../pubsub.js';
+import type { ApiKeyReads } from '../store/api-keys.js';
 
 export type CreatedApiKey = ApiKey & {
   /** The whole key. Returned once; only its hash is stored. */
@@ -55,14 +54,14 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * unknown or revoked. Revocation is read from the database on every call, so it takes
  * effect on the next request.
  */
-export async function authenticateApiKey(prisma: PrismaClient, key: string | undefined, now = new Date()): Promise<Auth | undefined> {
+export async function authenticateApiKey(apiKeys: ApiKeyReads, key: string | undefined, now = new Date()): Promise<Auth | undefined> {
   if (!key) return undefined;
   const prefix = parseApiKeyPrefix(key);
   if (!prefix) return undefined;
-  const row = await loadApiKey(prisma, prefix);
+  const row = await apiKeys.findByPrefix(prefix);
   if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) return undefined;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => {});
+    await apiKeys.recordUse(row.id, now);
   }
   return { keyId: row.id, accountId: row.accountId, role: row.role };
 }

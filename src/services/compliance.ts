@@ -3,13 +3,13 @@
 // process and short-lived (an edit made through another instance applies within
 // CACHE_TTL_MS); an edit through this instance applies at once.
 import type { Redis } from 'ioredis';
-import type { PrismaClient } from '../db/database.js';
 import { loadDefaultSensitiveMatcher } from '../domain/sensitive/default-terms.js';
 import { findScreenedMatches, screenContent, type ScreeningPolicy } from '../domain/sensitive/screen-content.js';
 import { createSensitiveMatcher, type SensitiveMatch } from '../domain/sensitive/sensitive-matcher.js';
 import { createLimiter, type Limiter } from '../limits/limiter.js';
 import { parseLimitPolicyOverrides, resolveLimitPolicy, type LimitPolicy } from '../limits/policy.js';
 import { ValidationError } from '../domain/errors.js';
+import type { AccountSettingsReads } from '../store/account-settings.js';
 import type { ComplianceDeps } from './send-pipeline.js';
 
 const CACHE_TTL_MS = 10_000;
@@ -30,16 +30,13 @@ export interface Compliance extends ComplianceDeps {
   close(): Promise<void>;
 }
 
-export function createCompliance(options: { prisma: PrismaClient; redis?: Redis }): Compliance {
-  const { prisma } = options;
+export function createCompliance(options: { settings: AccountSettingsReads; redis?: Redis }): Compliance {
+  const { settings: accountSettings } = options;
   const defaultMatcher = loadDefaultSensitiveMatcher();
   const cache = new Map<string, Promise<AccountPolicy>>();
 
   async function load(accountId: string): Promise<AccountPolicy> {
-    const [settings, rules] = await Promise.all([
-      prisma.accountSettings.findUnique({ where: { accountId } }),
-      prisma.sensitiveWordRule.findMany({ where: { accountId } }),
-    ]);
+    const { settings, rules } = await accountSettings.compliancePolicy(accountId);
     const overrides = parseLimitPolicyOverrides(settings?.limits ?? {});
     return {
       screening: {

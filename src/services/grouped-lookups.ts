@@ -1,18 +1,11 @@
-// Lookups that every send makes (its API key, its account's sender identities, whether the
-// recipient opted out) and every recorded submission makes (whether a report waits for it),
-// grouped across the requests in flight at the same moment: one query per
-// group instead of one per request (DataLoader's batching; its cache is off, so every request
-// still reads the database: a revoked key or a new opt-out counts at once).
+// Lookups that every recorded submission makes (whether a report waits for it), grouped across
+// the submissions in flight at the same moment: one query per group instead of one per
+// submission (DataLoader's batching; its cache is off, so every call still reads the database).
+// The send lookups that were here (API keys, sender identities, opt-outs) are in src/store/.
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../db/database.js';
-import type { ApiKey } from '../generated/prisma/client.js';
-
-type KeyRow = ApiKey;
 
 interface Loaders {
-  apiKeys: DataLoader<string, KeyRow | undefined>;
-  identities: DataLoader<string, { value: string; isDefault: boolean }[]>;
-  optedOut: DataLoader<string, boolean>;
   pendingReports: DataLoader<string, boolean>;
 }
 
@@ -32,33 +25,6 @@ function loadersFor(prisma: PrismaClient): Loaders {
   let loaders = all.get(prisma);
   if (loaders) return loaders;
   loaders = {
-    apiKeys: new DataLoader(
-      async (prefixes) => {
-        const rows = await prisma.apiKey.findMany({ where: { prefix: { in: [...prefixes] } } });
-        const byPrefix = new Map(rows.map((r) => [r.prefix, r]));
-        return prefixes.map((p) => byPrefix.get(p));
-      },
-      GROUP_PER_MOMENT,
-    ),
-    identities: new DataLoader(
-      async (accountIds) => {
-        const rows = await prisma.senderIdentity.findMany({ where: { accountId: { in: [...accountIds] } }, select: { accountId: true, value: true, isDefault: true } });
-        return accountIds.map((id) => rows.filter((r) => r.accountId === id));
-      },
-      GROUP_PER_MOMENT,
-    ),
-    optedOut: new DataLoader(
-      async (keys) => {
-        const pairs = keys.map((k) => k.split(SEP) as [string, string]);
-        const rows = await prisma.$queryRaw<{ accountId: string; phone: string }[]>`
-          SELECT o."accountId"::text AS "accountId", o.phone FROM "OptOut" o
-          JOIN unnest(${pairs.map((p) => p[0])}::uuid[], ${pairs.map((p) => p[1])}::text[]) AS k(account, phone)
-            ON o."accountId" = k.account AND o.phone = k.phone`;
-        const found = new Set(rows.map((r) => `${r.accountId}${SEP}${r.phone}`));
-        return keys.map((k) => found.has(k));
-      },
-      { ...GROUP_PER_MOMENT, maxBatchSize: 1000 },
-    ),
     pendingReports: new DataLoader(
       async (keys) => {
         const pairs = keys.map((k) => k.split(SEP) as [string, string]);
@@ -74,18 +40,6 @@ function loadersFor(prisma: PrismaClient): Loaders {
   };
   all.set(prisma, loaders);
   return loaders;
-}
-
-export function loadApiKey(prisma: PrismaClient, prefix: string): Promise<KeyRow | undefined> {
-  return loadersFor(prisma).apiKeys.load(prefix);
-}
-
-export function loadSenderIdentities(prisma: PrismaClient, accountId: string): Promise<{ value: string; isDefault: boolean }[]> {
-  return loadersFor(prisma).identities.load(accountId);
-}
-
-export function isOptedOut(prisma: PrismaClient, accountId: string, phone: string): Promise<boolean> {
-  return loadersFor(prisma).optedOut.load(`${accountId}${SEP}${phone}`);
 }
 
 /**

@@ -2,7 +2,6 @@
 // once per provider message, linked to the last message that account sent the number, and
 // acted on when they are a keyword (STOP, START, HELP).
 import { createHash } from 'node:crypto';
-import type { PrismaClient } from '../db/database.js';
 import { HeraldError } from '../domain/errors.js';
 import { classifyKeyword, type KeywordAction } from '../domain/keywords.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
@@ -10,15 +9,15 @@ import { parseSenderIdentity } from '../domain/sender-identity.js';
 import type { Logger } from '../logger.js';
 import type { InboundReport } from '../providers/types.js';
 import type { InboundReceived, StatusChange } from '../pubsub.js';
-import { sendMessage } from './messages.js';
-import { addOptOut, removeOptOut } from './opt-outs.js';
+import type { Store } from '../store/store.js';
+import { sendMessage, type SendStore } from './messages.js';
 import type { ComplianceDeps } from './send-pipeline.js';
-import { findIdentityByValue } from './sender-identities.js';
 
 type CountryCode = Parameters<typeof normalizePhoneNumber>[1];
 
 export interface InboundDeps {
-  prisma: PrismaClient;
+  /** Where replies are stored, and what a keyword reply's send uses. */
+  store: SendStore & Pick<Store, 'inboundMessages' | 'accountSettings'>;
   logger: Logger;
   /** For keyword replies, which take the normal send path (screening, limits). */
   compliance: ComplianceDeps;
@@ -62,10 +61,10 @@ export async function receiveInbound(deps: InboundDeps, provider: string, report
 }
 
 async function receiveOne(deps: InboundDeps, provider: string, report: InboundReport, providerMessageId: string): Promise<'stored' | 'duplicates' | 'unrouted'> {
-  const { prisma, logger } = deps;
+  const { store, logger } = deps;
   const country = deps.sendOptions.defaultCountry as CountryCode | undefined;
   const to = parseSenderIdentity(report.to, country);
-  const owner = await findIdentityByValue(prisma, to instanceof HeraldError ? report.to.trim() : to.value);
+  const owner = await store.senderIdentities.findOwner(to instanceof HeraldError ? report.to.trim() : to.value);
   if (!owner) {
     // Not the body or sender: a stray message is not ours to keep, its content included.
     logger.warn({ provider, providerMessageId, to: report.to }, 'inbound message to a number no account owns: dropped');
@@ -78,24 +77,15 @@ async function receiveOne(deps: InboundDeps, provider: string, report: InboundRe
   const keyword = phone.ok ? classifyKeyword(report.body) : undefined;
   const now = deps.now?.() ?? new Date();
 
-  // One transaction: a STOP is never stored without being applied, nor applied twice when a
-  // provider retries (a retry inserts nothing and so does nothing).
-  const stored = await prisma.$transaction(async (tx) => {
-    const lastSent = await tx.message.findFirst({
-      where: { accountId, to: from },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      select: { id: true },
-    });
-    const [row] = await tx.inboundMessage.createManyAndReturn({
-      data: [{ accountId, from, to: owner.value, body: report.body, provider, providerMessageId, receivedAt: report.receivedAt ?? now, inReplyToId: lastSent?.id ?? null, keyword: keyword ?? null }],
-      skipDuplicates: true,
-      select: { id: true },
-    });
-    if (!row) return undefined;
-    if (keyword === 'STOP') await addOptOut(tx, accountId, from, { source: 'KEYWORD' });
-    // Opting in again removes the number whatever added it: the handset owner asked.
-    if (keyword === 'START') await removeOptOut(tx, accountId, from);
-    return row;
+  const stored = await store.inboundMessages.record({
+    accountId,
+    from,
+    to: owner.value,
+    body: report.body,
+    provider,
+    providerMessageId,
+    receivedAt: report.receivedAt ?? now,
+    keyword: keyword ?? null,
   });
   if (!stored) return 'duplicates';
 
@@ -104,22 +94,16 @@ async function receiveOne(deps: InboundDeps, provider: string, report: InboundRe
   return 'stored';
 }
 
-const replyField = { STOP: 'stopReply', START: 'startReply', HELP: 'helpText' } as const satisfies Record<KeywordAction, string>;
-
 /**
  * Sends the account's configured answer to a keyword, from the number that received it. A
  * refusal (limits, screening) is logged, never an error of the webhook: the keyword itself
  * was applied, and the provider must not retry the callback for a reply.
  */
 async function replyToKeyword(deps: InboundDeps, reply: { accountId: string; keyword: KeywordAction; to: string; from: string; now: Date }): Promise<void> {
-  const settings = await deps.prisma.accountSettings.findUnique({
-    where: { accountId: reply.accountId },
-    select: { helpText: true, stopReply: true, startReply: true },
-  });
-  const body = settings?.[replyField[reply.keyword]];
+  const body = await deps.store.accountSettings.keywordReply(reply.accountId, reply.keyword);
   if (!body) return;
   const result = await sendMessage(
-    deps.prisma,
+    deps.store,
     deps.compliance,
     reply.accountId,
     { to: reply.to, from: reply.from, body },

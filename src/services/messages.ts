@@ -1,5 +1,4 @@
-import type { Message, Prisma } from '../generated/prisma/client.js';
-import { writeMessage } from './message-writer.js';
+import type { Message } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../db/database.js';
 import { changeMessage } from '../dispatch/message-store.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
@@ -10,8 +9,11 @@ import { normalizePhoneNumber } from '../domain/phone.js';
 import { maskSecret, sealText } from '../domain/sealing.js';
 import { prepareSends, type ComplianceDeps, type SendOptions } from './send-pipeline.js';
 import { hashRequest } from '../domain/request-hash.js';
+import type { Db } from '../store/db-client.js';
+import type { Store } from '../store/store.js';
 
-type Tx = Prisma.TransactionClient;
+/** The store's parts a single send uses. */
+export type SendStore = Pick<Store, 'prisma' | 'templates' | 'senderIdentities' | 'optOuts' | 'newMessages' | 'idempotency'>;
 
 export interface AcceptedMessage {
   id: string;
@@ -34,7 +36,7 @@ const IDEMPOTENCY_WINDOW_HOURS = 24;
  * finds its result, so racing requests produce one message.
  */
 export async function sendMessage(
-  prisma: PrismaClient,
+  store: SendStore,
   compliance: ComplianceDeps,
   accountId: string,
   input: SendMessageInput,
@@ -43,29 +45,24 @@ export async function sendMessage(
   const key = input.idempotencyKey || null;
   const requestHash = key ? hashRequest(idempotencyFingerprint(input, options)) : '';
   if (key) {
-    const earlier = await findIdempotentResult(prisma, accountId, key, requestHash);
+    const earlier = await findIdempotentResult(store, accountId, key, requestHash);
     if (earlier) return earlier;
   }
-  const [draft] = await prepareSends(prisma, compliance, accountId, [input], options);
+  const [draft] = await prepareSends(store, compliance, accountId, [input], options);
   if (draft instanceof HeraldError) return draft;
   if (!key && !options.secret) {
-    const row = await writeMessage(prisma, accountId, draft);
+    const row = await store.newMessages.insert(accountId, draft);
     return { id: row.id, status: draft.status, created: true, row };
   }
-  if (!key) return insertMessage(prisma, accountId, draft, options.secret);
+  if (!key) return insertMessage(store, store.prisma, accountId, draft, options.secret);
 
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`DELETE FROM "IdempotencyRecord"
-      WHERE "accountId" = ${accountId}::uuid AND "key" = ${key}
-        AND "createdAt" < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`;
-    const claimed = await tx.$executeRaw`INSERT INTO "IdempotencyRecord" ("accountId", "key", "requestHash", "createdAt")
-      VALUES (${accountId}::uuid, ${key}, ${requestHash}, now()) ON CONFLICT DO NOTHING`;
-    if (claimed === 1) {
-      const message = await insertMessage(tx, accountId, draft, options.secret);
-      await tx.idempotencyRecord.update({ where: { accountId_key: { accountId, key } }, data: { messageId: message.id } });
+  return store.prisma.$transaction(async (tx) => {
+    if (await store.idempotency.claim(tx, accountId, key, requestHash, IDEMPOTENCY_WINDOW_HOURS)) {
+      const message = await insertMessage(store, tx, accountId, draft, options.secret);
+      await store.idempotency.link(tx, accountId, key, message.id);
       return message;
     }
-    return (await findIdempotentResult(tx, accountId, key, requestHash)) ?? new IdempotencyConflictError(key);
+    return (await findIdempotentResult(store, accountId, key, requestHash, tx)) ?? new IdempotencyConflictError(key);
   });
 }
 
@@ -84,44 +81,27 @@ function idempotencyFingerprint(input: SendMessageInput, options: DraftOptions) 
 }
 
 async function findIdempotentResult(
-  prisma: PrismaClient | Tx,
+  store: SendStore,
   accountId: string,
   key: string,
   requestHash: string,
+  db?: Db,
 ): Promise<AcceptedMessage | IdempotencyConflictError | undefined> {
-  const record = await prisma.idempotencyRecord.findUnique({ where: { accountId_key: { accountId, key } } });
+  const record = await store.idempotency.find(accountId, key, db);
   if (!record || record.createdAt.getTime() < Date.now() - IDEMPOTENCY_WINDOW_HOURS * 3600_000) return undefined;
   if (record.requestHash !== requestHash || !record.messageId) return new IdempotencyConflictError(key);
-  const message = await prisma.message.findUnique({ where: { id: record.messageId }, select: { status: true } });
-  return { id: record.messageId, status: message?.status ?? 'QUEUED', created: false };
+  const status = await store.idempotency.messageStatus(record.messageId, db);
+  return { id: record.messageId, status: status ?? 'QUEUED', created: false };
 }
 
-async function insertMessage(prisma: PrismaClient | Tx, accountId: string, draft: MessageDraft, secret?: SendOptions['secret']): Promise<AcceptedMessage> {
+async function insertMessage(store: SendStore, db: Db, accountId: string, draft: MessageDraft, secret?: SendOptions['secret']): Promise<AcceptedMessage> {
   // A secret (a verification code) is stored masked; only the sealed copy holds the real text.
   const mask = (text: string) => (secret ? maskSecret(text, secret.value) : text);
-  const variables = draft.variables && secret ? JSON.parse(mask(JSON.stringify(draft.variables))) : draft.variables;
-  const row = await prisma.message.create({
-    select: { id: true },
-    data: {
-      accountId,
-      to: draft.to,
-      from: draft.from,
-      body: mask(draft.body),
-      sealedBody: secret ? new Uint8Array(sealText(secret.key, draft.body)) : null,
-      sealedVariables: secret && draft.variables ? new Uint8Array(sealText(secret.key, JSON.stringify(draft.variables))) : null,
-      encoding: draft.encoding,
-      segments: draft.segments,
-      status: draft.status,
-      scheduledAt: draft.scheduledAt,
-      dueAt: draft.scheduledAt ?? new Date(),
-      idempotencyKey: draft.idempotencyKey,
-      metadata: (draft.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
-      variables: (variables ?? undefined) as Prisma.InputJsonValue | undefined,
-      templateId: draft.templateId,
-      templateVersionId: draft.templateVersionId,
-      category: draft.category,
-      events: { create: { status: draft.status, source: 'API' } },
-    },
+  const row = await store.newMessages.insertOne(db, accountId, draft, {
+    body: mask(draft.body),
+    variables: draft.variables && secret ? JSON.parse(mask(JSON.stringify(draft.variables))) : draft.variables,
+    sealedBody: secret ? new Uint8Array(sealText(secret.key, draft.body)) : null,
+    sealedVariables: secret && draft.variables ? new Uint8Array(sealText(secret.key, JSON.stringify(draft.variables))) : null,
   });
   return { id: row.id, status: draft.status, created: true };
 }

@@ -1,14 +1,15 @@
 // Everything between "a caller asked to send" and "a row to insert", for one message or ten
 // thousand: validation, template rendering, content screening, opt-outs and frequency limits.
 // Shared work (the template, the opt-out lookup, the limit checks) is done once per batch.
-import { loadSenderIdentities } from './grouped-lookups.js';
-import type { PrismaClient } from '../db/database.js';
 import { HeraldError, RateLimitedError, RecipientOptedOutError, SensitiveContentError, ValidationError } from '../domain/errors.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
 import { draftMessage, type DraftOptions, type DraftTemplate, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
 import type { TemplateCategory } from '../domain/templates.js';
-import { findOptedOut } from './opt-outs.js';
+import type { Store } from '../store/store.js';
 import { findSendableTemplate } from './templates.js';
+
+/** The store's parts a send reads. */
+export type SendReads = Pick<Store, 'templates' | 'senderIdentities' | 'optOuts'>;
 
 export interface ComplianceDeps {
   /** Sensitive words in `text` for this account (its additions and exemptions applied). */
@@ -43,7 +44,7 @@ export interface SendOptions extends DraftOptions {
  * every other check, so a refused message never uses up quota.
  */
 export async function prepareSends(
-  prisma: PrismaClient,
+  store: SendReads,
   deps: ComplianceDeps,
   accountId: string,
   inputs: SendMessageInput[],
@@ -51,7 +52,7 @@ export async function prepareSends(
 ): Promise<PreparedSend[]> {
   const templates = new Map<string, DraftTemplate | HeraldError>();
   for (const id of new Set(inputs.map((i) => i.templateId).filter((id): id is string => !!id))) {
-    templates.set(id, await findSendableTemplate(prisma, accountId, id));
+    templates.set(id, await findSendableTemplate(store.templates, accountId, id));
   }
 
   const results: PreparedSend[] = await Promise.all(
@@ -66,8 +67,8 @@ export async function prepareSends(
   );
 
   const drafts = () => results.map((r, index) => ({ r, index })).filter((x): x is { r: MessageDraft; index: number } => !(x.r instanceof HeraldError));
-  await applySenderIdentities(prisma, accountId, drafts(), results, options);
-  const optedOut = options.keywordReply ? new Set<string>() : await findOptedOut(prisma, accountId, drafts().map((d) => d.r.to));
+  await applySenderIdentities(store, accountId, drafts(), results, options);
+  const optedOut = options.keywordReply ? new Set<string>() : await store.optOuts.findOptedOut(accountId, drafts().map((d) => d.r.to));
   if (optedOut.size > 0) {
     const otpBypass = await deps.otpBypassesOptOut(accountId);
     for (const { r, index } of drafts()) {
@@ -90,14 +91,14 @@ export async function prepareSends(
  * the default identity, if one is marked. An account without identities is not restricted.
  */
 async function applySenderIdentities(
-  prisma: PrismaClient,
+  store: SendReads,
   accountId: string,
   drafts: { r: MessageDraft; index: number }[],
   results: PreparedSend[],
   options: SendOptions,
 ): Promise<void> {
   if (drafts.length === 0) return;
-  const identities = await loadSenderIdentities(prisma, accountId);
+  const identities = await store.senderIdentities.listForAccount(accountId);
   if (identities.length === 0) return;
   const owned = new Set(identities.map((i) => i.value));
   const fallback = identities.find((i) => i.isDefault)?.value ?? null;

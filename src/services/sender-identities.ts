@@ -62,7 +62,3 @@ export async function removeSenderIdentity(prisma: PrismaClient, accountId: stri
   return removed.count ? { id } : new NotFoundError('sender identity');
 }
 
-/** The identity that receives messages sent to `to` (already normalised), whatever its account. */
-export function findIdentityByValue(prisma: PrismaClient, value: string) {
-  return prisma.senderIdentity.findUnique({ where: { value }, select: { accountId: true, value: true } });
-}

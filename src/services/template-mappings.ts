@@ -1,11 +1,10 @@
 // A Herald template's counterpart at template-only providers (Aliyun TemplateCode, Tencent
 // TemplateId): the provider reviews its own copy of the text, and Herald sends its code with
 // the variables instead of the body.
-import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError, type HeraldError } from '../domain/errors.js';
 import type { ProviderTemplate } from '../providers/types.js';
-import { findTemplate } from './templates.js';
+import type { Store } from '../store/store.js';
 
 export interface MappingInput {
   provider: string;
@@ -20,13 +19,13 @@ export function readMappings(value: Prisma.JsonValue | null): Record<string, Pro
 }
 
 export async function setTemplateProviderMapping(
-  prisma: PrismaClient,
+  store: Pick<Store, 'prisma' | 'templates'>,
   accountId: string,
   id: string,
   input: MappingInput,
   options: { providers: readonly string[] },
 ): Promise<{ id: string } | HeraldError> {
-  const template = await findTemplate(prisma, accountId, id);
+  const template = await store.templates.findLive(accountId, id);
   if (!template) return new NotFoundError('template');
   const issues: { path: string[]; message: string }[] = [];
   if (!options.providers.includes(input.provider)) {
@@ -43,6 +42,6 @@ export async function setTemplateProviderMapping(
   const mappings = { ...readMappings(template.providerTemplates) };
   if (code) mappings[input.provider] = { code, ...(input.params && { params: input.params }) };
   else delete mappings[input.provider];
-  await prisma.template.update({ where: { id: template.id }, data: { providerTemplates: mappings as unknown as Prisma.InputJsonValue } });
+  await store.prisma.template.update({ where: { id: template.id }, data: { providerTemplates: mappings as unknown as Prisma.InputJsonValue } });
   return { id: template.id };
 }

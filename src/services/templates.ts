@@ -1,10 +1,13 @@
-import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { HeraldError, NotFoundError, SensitiveContentError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
 import { checkCanReview, checkCanSubmit, parseTemplateVariables, planTemplateEdit, type TemplateCategory } from '../domain/templates.js';
 import { parseOrError } from '../domain/validation.js';
 import { z } from 'zod';
-import { isUuid } from '../domain/ids.js';
+import type { Store } from '../store/store.js';
+import type { TemplateReads } from '../store/templates.js';
+
+/** The store's parts template edits use: the client for their transactions, the locks. */
+type TemplateStore = Pick<Store, 'prisma' | 'templates'>;
 
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const bodySchema = (maxBodyLength: number) =>
@@ -13,36 +16,18 @@ const bodySchema = (maxBodyLength: number) =>
     .refine((b) => b.trim().length > 0, 'must not be empty')
     .refine((b) => [...b].length <= maxBodyLength, `must be at most ${maxBodyLength} characters`);
 
-const withCurrent = { currentVersion: true } satisfies Prisma.TemplateInclude;
-export type TemplateWithVersion = Prisma.TemplateGetPayload<{ include: typeof withCurrent }>;
-
-/**
- * A template of the account that is not deleted, with its current version. With `forUpdate`
- * (in a transaction), its row stays locked until the transaction ends, so that concurrent
- * edits read the version the previous edit made instead of all making the same new version.
- */
-export async function findTemplate(prisma: PrismaClient | Prisma.TransactionClient, accountId: string, id: string, options: { forUpdate?: boolean } = {}) {
-  // Callers may pass a client's id as given (sendMessage does): not a uuid is not found, not a database error.
-  if (!isUuid(id)) return undefined;
-  if (options.forUpdate) await prisma.$executeRaw`SELECT 1 FROM "Template" WHERE "id" = ${id}::uuid AND "accountId" = ${accountId}::uuid FOR UPDATE`;
-  const template = await prisma.template.findFirst({ where: { id, accountId, deletedAt: null }, include: withCurrent });
-  return template?.currentVersion ? (template as TemplateWithVersion & { currentVersion: NonNullable<TemplateWithVersion['currentVersion']> }) : undefined;
-}
-
 /**
  * Whether another live template of the account has this name. Call it in the transaction that
- * then writes the name: it holds a lock on (account, name) until that transaction ends, so that
- * concurrent creates or renames to one name are checked one after the other (there is no unique
- * index, as deleted templates keep their names).
+ * then writes the name: it holds the name's lock until that transaction ends (store/templates.ts).
  */
-async function nameTaken(tx: Prisma.TransactionClient, accountId: string, name: string, exceptId?: string) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:template-name:${accountId}:${name}`}, 0))`;
+async function nameTaken(store: TemplateStore, tx: Prisma.TransactionClient, accountId: string, name: string, exceptId?: string) {
+  await store.templates.lockName(tx, accountId, name);
   const other = await tx.template.findFirst({ where: { accountId, name, deletedAt: null, ...(exceptId && { id: { not: exceptId } }) }, select: { id: true } });
   return other ? new ValidationError([{ path: ['input', 'name'], message: `a template named "${name}" already exists` }]) : undefined;
 }
 
 export async function createTemplate(
-  prisma: PrismaClient,
+  store: TemplateStore,
   accountId: string,
   input: { name: string; body: string; category: TemplateCategory },
   options: { maxBodyLength: number },
@@ -53,8 +38,8 @@ export async function createTemplate(
   if (body instanceof ValidationError) return body;
   const variables = parseTemplateVariables(body);
   if (variables instanceof ValidationError) return variables;
-  return prisma.$transaction(async (tx) => {
-    const taken = await nameTaken(tx, accountId, name);
+  return store.prisma.$transaction(async (tx) => {
+    const taken = await nameTaken(store, tx, accountId, name);
     if (taken) return taken;
     const template = await tx.template.create({ data: { accountId, name, category: input.category } });
     const version = await tx.templateVersion.create({ data: { templateId: template.id, version: 1, body, variables, status: 'DRAFT' } });
@@ -68,7 +53,7 @@ export async function createTemplate(
  * version (the approved version stays what earlier messages used); one in review cannot change.
  */
 export async function updateTemplate(
-  prisma: PrismaClient,
+  store: TemplateStore,
   accountId: string,
   id: string,
   input: { name?: string | null; body?: string | null; category?: TemplateCategory | null },
@@ -81,14 +66,14 @@ export async function updateTemplate(
   const variables = body === undefined ? undefined : parseTemplateVariables(body);
   if (variables instanceof ValidationError) return variables;
 
-  return prisma.$transaction(async (tx) => {
-    const template = await findTemplate(tx, accountId, id, { forUpdate: true });
+  return store.prisma.$transaction(async (tx) => {
+    const template = await store.templates.findLive(accountId, id, { forUpdate: true, db: tx });
     if (!template) return new NotFoundError('template');
     const current = template.currentVersion;
     const plan = planTemplateEdit(current.status);
     if (plan instanceof HeraldError) return plan;
     if (name !== undefined) {
-      const taken = await nameTaken(tx, accountId, name, id);
+      const taken = await nameTaken(store, tx, accountId, name, id);
       if (taken) return taken;
     }
     await tx.template.update({ where: { id }, data: { ...(name !== undefined && { name }), ...(input.category && { category: input.category }) } });
@@ -107,18 +92,18 @@ export async function updateTemplate(
 
 /** DRAFT → PENDING_REVIEW, after screening the body for sensitive words. */
 export async function submitTemplate(
-  prisma: PrismaClient,
+  store: TemplateStore,
   accountId: string,
   id: string,
   screen: (text: string) => Promise<string[]>,
 ): Promise<{ id: string } | HeraldError> {
-  const template = await findTemplate(prisma, accountId, id);
+  const template = await store.templates.findLive(accountId, id);
   if (!template) return new NotFoundError('template');
   const refused = checkCanSubmit(template.currentVersion.status);
   if (refused) return refused;
   const words = await screen(template.currentVersion.body);
   if (words.length) return new SensitiveContentError(words);
-  const moved = await prisma.templateVersion.updateMany({
+  const moved = await store.prisma.templateVersion.updateMany({
     where: { id: template.currentVersion.id, status: 'DRAFT' },
     data: { status: 'PENDING_REVIEW', submittedAt: new Date(), rejectionReason: null },
   });
@@ -127,18 +112,18 @@ export async function submitTemplate(
 
 /** PENDING_REVIEW → APPROVED, or REJECTED with a reason (ADMIN only; checked by the caller). */
 export async function reviewTemplate(
-  prisma: PrismaClient,
+  store: TemplateStore,
   accountId: string,
   id: string,
   decision: { approve: boolean; reason?: string | null; reviewerKeyId: string },
 ): Promise<{ id: string } | HeraldError> {
   const reason = decision.reason?.trim() || null;
   if (!decision.approve && !reason) return new ValidationError([{ path: ['reason'], message: 'a rejection needs a reason the author can act on' }]);
-  const template = await findTemplate(prisma, accountId, id);
+  const template = await store.templates.findLive(accountId, id);
   if (!template) return new NotFoundError('template');
   const refused = checkCanReview(template.currentVersion.status);
   if (refused) return refused;
-  const moved = await prisma.templateVersion.updateMany({
+  const moved = await store.prisma.templateVersion.updateMany({
     where: { id: template.currentVersion.id, status: 'PENDING_REVIEW' },
     data: {
       status: decision.approve ? 'APPROVED' : 'REJECTED',
@@ -151,8 +136,8 @@ export async function reviewTemplate(
 }
 
 /** Hides the template; messages sent with it keep showing the version they used. */
-export async function deleteTemplate(prisma: PrismaClient, accountId: string, id: string): Promise<{ id: string } | HeraldError> {
-  const deleted = await prisma.template.updateMany({ where: { id, accountId, deletedAt: null }, data: { deletedAt: new Date() } });
+export async function deleteTemplate(store: TemplateStore, accountId: string, id: string): Promise<{ id: string } | HeraldError> {
+  const deleted = await store.prisma.template.updateMany({ where: { id, accountId, deletedAt: null }, data: { deletedAt: new Date() } });
   return deleted.count ? { id } : new NotFoundError('template');
 }
 
@@ -165,8 +150,8 @@ export interface SendableTemplate {
 }
 
 /** The template a message would be sent with: it must exist in the account and be APPROVED. */
-export async function findSendableTemplate(prisma: PrismaClient, accountId: string, id: string): Promise<SendableTemplate | HeraldError> {
-  const template = await findTemplate(prisma, accountId, id);
+export async function findSendableTemplate(templates: TemplateReads, accountId: string, id: string): Promise<SendableTemplate | HeraldError> {
+  const template = await templates.findLive(accountId, id);
   if (!template) return new NotFoundError(`template ${id}`);
   const version = template.currentVersion;
   if (version.status !== 'APPROVED') return new TemplateNotApprovedError(version.status);

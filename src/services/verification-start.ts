@@ -13,7 +13,6 @@
 // 3. The row is linked to its message and earlier PENDING codes to the number are CANCELED,
 //    only now, so a failed resend leaves the previous code usable.
 import { v7 as uuidv7 } from 'uuid';
-import type { PrismaClient } from '../db/database.js';
 import { HeraldError, RateLimitedError, SensitiveContentError, VerificationBlockedError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { generateCode, hashCode, MAX_CHECK_ATTEMPTS, parseStartInput, type RandomInt, type StartVerificationInput } from '../domain/verification.js';
@@ -28,11 +27,14 @@ import {
 } from '../domain/verification-limits.js';
 import { checkOtpTemplate, chooseOtpLocale, otpTemplateValues, renderDefaultOtpBody } from '../domain/verification-templates.js';
 import type { SendMessageInput } from '../domain/message-draft.js';
-import { sendMessage, type AcceptedMessage } from './messages.js';
-import { getMessageSealKey } from './settings.js';
+import type { Store } from '../store/store.js';
+import { sendMessage, type AcceptedMessage, type SendStore } from './messages.js';
+import { getMessageSealKey, getVerificationKey } from './secrets.js';
 import type { ComplianceDeps } from './send-pipeline.js';
 import { findSendableTemplate } from './templates.js';
-import { verificationKey } from './verification-key.js';
+
+/** The store's parts a verification start uses. */
+type VerificationStore = SendStore & Pick<Store, 'secrets' | 'verificationLocks' | 'accountSettings'>;
 
 export interface StartVerificationOptions {
   now: Date;
@@ -49,7 +51,7 @@ export interface StartedVerification {
 
 /** Sends a new code to `input.to`; see the file comment for the order of work. */
 export async function startVerification(
-  prisma: PrismaClient,
+  store: VerificationStore,
   compliance: ComplianceDeps,
   accountId: string,
   input: StartVerificationInput,
@@ -67,7 +69,7 @@ export async function startVerification(
   let text: { body: string } | { templateId: string; variables: Record<string, string | number> };
   const code = generateCode(params.codeLength, options.randomInt);
   if (params.templateId) {
-    const template = await findSendableTemplate(prisma, accountId, params.templateId);
+    const template = await findSendableTemplate(store.templates, accountId, params.templateId);
     if (template instanceof HeraldError) return template;
     const unfit = checkOtpTemplate(template);
     if (unfit) return unfit;
@@ -78,7 +80,7 @@ export async function startVerification(
     text = { body: renderDefaultOtpBody(locale, code, params.ttlSeconds) };
   }
 
-  const policy = await loadOtpPolicy(prisma, accountId);
+  const policy = await loadOtpPolicy(store, accountId);
   if (!isCountryAllowed(phone.country, policy.allowedCountries)) {
     return new VerificationBlockedError(
       'COUNTRY_NOT_ALLOWED',
@@ -87,9 +89,9 @@ export async function startVerification(
     );
   }
 
-  const key = await verificationKey(prisma);
+  const key = await getVerificationKey(store.secrets);
   const id = uuidv7();
-  const reserved = await reserve(prisma, accountId, to, policy.velocity, options.now, {
+  const reserved = await reserve(store, accountId, to, policy.velocity, options.now, {
     id,
     codeHash: new Uint8Array(hashCode(key, id, code)),
     codeLength: params.codeLength,
@@ -100,25 +102,25 @@ export async function startVerification(
   const sendInput: SendMessageInput = { to, ...text };
   let sent: AcceptedMessage | HeraldError;
   try {
-    sent = await sendMessage(prisma, compliance, accountId, sendInput, {
+    sent = await sendMessage(store, compliance, accountId, sendInput, {
       maxBodyLength: options.maxBodyLength,
       defaultCountry: options.defaultCountry,
       now: options.now,
       plainBodyCategory: 'OTP',
-      secret: { value: code, key: await getMessageSealKey(prisma) },
+      secret: { value: code, key: await getMessageSealKey(store.secrets) },
     });
   } catch (error) {
-    await prisma.verification.delete({ where: { id } });
+    await store.prisma.verification.delete({ where: { id } });
     throw error;
   }
   if (sent instanceof HeraldError) {
-    await prisma.verification.delete({ where: { id } });
+    await store.prisma.verification.delete({ where: { id } });
     return withoutCode(sent, code);
   }
 
-  await prisma.$transaction([
-    prisma.verification.update({ where: { id }, data: { messageId: sent.id } }),
-    prisma.verification.updateMany({ where: { accountId, to, status: 'PENDING', id: { not: id } }, data: { status: 'CANCELED' } }),
+  await store.prisma.$transaction([
+    store.prisma.verification.update({ where: { id }, data: { messageId: sent.id } }),
+    store.prisma.verification.updateMany({ where: { accountId, to, status: 'PENDING', id: { not: id } }, data: { status: 'CANCELED' } }),
   ]);
   return { verificationId: id, message: sent };
 }
@@ -128,11 +130,8 @@ interface OtpPolicy {
   velocity: PrefixVelocity;
 }
 
-async function loadOtpPolicy(prisma: PrismaClient, accountId: string): Promise<OtpPolicy> {
-  const settings = await prisma.accountSettings.findUnique({
-    where: { accountId },
-    select: { otpAllowedCountries: true, otpPrefixVelocity: true },
-  });
+async function loadOtpPolicy(store: VerificationStore, accountId: string): Promise<OtpPolicy> {
+  const settings = await store.accountSettings.otpSettings(accountId);
   return { allowedCountries: settings?.otpAllowedCountries ?? [], velocity: resolvePrefixVelocity(settings?.otpPrefixVelocity) };
 }
 
@@ -141,7 +140,7 @@ async function loadOtpPolicy(prisma: PrismaClient, accountId: string): Promise<O
  * verification (step 1 of the file comment). Returns the refusal, or undefined once inserted.
  */
 async function reserve(
-  prisma: PrismaClient,
+  store: VerificationStore,
   accountId: string,
   to: string,
   velocity: PrefixVelocity,
@@ -149,10 +148,8 @@ async function reserve(
   row: { id: string; codeHash: Uint8Array<ArrayBuffer>; codeLength: number; expiresAt: Date },
 ): Promise<RateLimitedError | VerificationBlockedError | undefined> {
   const prefix = numberPrefix(to, velocity.prefixDigits);
-  return prisma.$transaction(async (tx) => {
-    // Always the number's lock first, then the range's, so two starts never wait on each other in a cycle.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:to:${accountId}:${to}`}, 0))`;
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:prefix:${accountId}:${prefix}`}, 0))`;
+  return store.prisma.$transaction(async (tx) => {
+    await store.verificationLocks.lockNumberAndRange(tx, accountId, to, prefix);
 
     const recent = await tx.verification.findMany({
       where: { accountId, to, createdAt: { gt: new Date(now.getTime() - NUMBER_WINDOW.perSeconds * 1000) } },

@@ -4,6 +4,19 @@
 // the dispatcher; nothing below keeps module-level state, so two Heralds in one process (tests
 // do this) never share a cache or a group.
 import type { Database, PrismaClient } from '../db/database.js';
+import { createAccountSettingsReads, type AccountSettingsReads } from './account-settings.js';
+import { createApiKeyReads, type ApiKeyReads } from './api-keys.js';
+import { createBatches, type Batches } from './batches.js';
+import { createIdempotencyRecords, type IdempotencyRecords } from './idempotency-records.js';
+import { createInboundMessages, type InboundMessages } from './inbound-messages.js';
+import { createMessageStatsReads, type MessageStatsReads } from './message-stats.js';
+import { createNewMessages, type NewMessages } from './new-messages.js';
+import { createOptOutStore, type OptOutStore } from './opt-outs.js';
+import { createSecretStore, type SecretStore } from './secrets.js';
+import { createSenderIdentityReads, type SenderIdentityReads } from './sender-identities.js';
+import { createSubscriptionReads, type SubscriptionReads } from './subscription-reads.js';
+import { createTemplateReads, type TemplateReads } from './templates.js';
+import { createVerificationLocks, type VerificationLocks } from './verification-locks.js';
 
 export interface Store {
   /** The client request handlers use. */
@@ -15,9 +28,38 @@ export interface Store {
   readonly background: PrismaClient;
   /** Whether the database answers (GET /readyz). */
   ping(): Promise<boolean>;
+  /** API keys by prefix, as every request authenticates. */
+  readonly apiKeys: ApiKeyReads;
+  /** An account's sender identities (every send), and who owns a number (every reply). */
+  readonly senderIdentities: SenderIdentityReads;
+  /** Who opted out of an account's messages. */
+  readonly optOuts: OptOutStore;
+  /** Messages as sends create them: single (grouped per turn), sealed, and batches' rows. */
+  readonly newMessages: NewMessages;
+  /** Idempotency keys of single sends. */
+  readonly idempotency: IdempotencyRecords;
+  /** sendMessages batches with their messages. */
+  readonly batches: Batches;
+  /** Live templates with their current version, and the locks of template edits. */
+  readonly templates: TemplateReads;
+  /** An account's settings as sends and inbound read them. */
+  readonly accountSettings: AccountSettingsReads;
+  /** Replies from handsets, with the keyword they carry applied. */
+  readonly inboundMessages: InboundMessages;
+  /** The locks that order concurrent verification starts and checks. */
+  readonly verificationLocks: VerificationLocks;
+  /** Per-install secrets (simulator webhook secret, message seal key, verification HMAC key). */
+  readonly secrets: SecretStore;
+  /** messageStats' aggregate and the /metrics message count. */
+  readonly stats: MessageStatsReads;
+  /** What subscriptions read per event, grouped across subscribers. */
+  readonly subscriptionReads: SubscriptionReads;
 }
 
 export function createStore(database: Pick<Database, 'prisma' | 'background'>): Store {
+  const { prisma } = database;
+  const optOuts = createOptOutStore(prisma);
+  const newMessages = createNewMessages(prisma);
   return {
     prisma: database.prisma,
     background: database.background,
@@ -26,5 +68,18 @@ export function createStore(database: Pick<Database, 'prisma' | 'background'>): 
         () => true,
         () => false,
       ),
+    apiKeys: createApiKeyReads(prisma),
+    senderIdentities: createSenderIdentityReads(prisma),
+    optOuts,
+    newMessages,
+    idempotency: createIdempotencyRecords(prisma),
+    batches: createBatches(prisma, newMessages),
+    templates: createTemplateReads(prisma),
+    accountSettings: createAccountSettingsReads(prisma),
+    inboundMessages: createInboundMessages(prisma, optOuts),
+    verificationLocks: createVerificationLocks(),
+    secrets: createSecretStore(prisma),
+    stats: createMessageStatsReads(prisma),
+    subscriptionReads: createSubscriptionReads(prisma),
   };
 }

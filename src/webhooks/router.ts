@@ -23,7 +23,7 @@ export interface WebhookDeps {
   logger: Logger;
   publicUrl: () => string;
   /** What storing replies and answering their keywords needs (services/inbound.ts). */
-  inbound: Omit<InboundDeps, 'prisma' | 'logger'>;
+  inbound: Omit<InboundDeps, 'logger'>;
 }
 
 export function isWebhookPath(path: string): boolean {
@@ -63,7 +63,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
       const inbound = provider.parseInbound!(request);
       // 200 even when some went to a number no account owns: a provider retries anything
       // else, forever, and the number will not start belonging to anyone because it did.
-      const outcome = await receiveInbound({ ...deps.inbound, prisma: deps.prisma, logger: deps.logger }, provider.name, inbound, rawBody);
+      const outcome = await receiveInbound({ ...deps.inbound, logger: deps.logger }, provider.name, inbound, rawBody);
       return acknowledge(res, provider, kind, outcome);
     }
     const reports = provider.parseStatusReport(request);

@@ -3,7 +3,8 @@
 // (the stored Message.body shows it masked).
 import { expect } from 'vitest';
 import { openSealed } from '../../src/domain/sealing.js';
-import { getMessageSealKey } from '../../src/services/settings.js';
+import { getMessageSealKey } from '../../src/services/secrets.js';
+import { createSecretStore } from '../../src/store/secrets.js';
 import { expectNoErrors, type GraphQLCaller, type SeededAccount, type TestHerald } from '../support/herald.js';
 
 export const VERIFICATION_FIELDS = 'id to status codeLength attempts maxAttempts attemptsLeft expiresAt createdAt updatedAt approvedAt';
@@ -88,7 +89,7 @@ export async function sentMessage(t: TestHerald, verificationGlobalId: string) {
   const row = await t.database.prisma.verification.findUniqueOrThrow({ where: { id: rawId(verificationGlobalId) }, include: { message: true } });
   if (!row.message) throw new Error('the verification has no message');
   if (!row.message.sealedBody) throw new Error('a verification message must have a sealed body');
-  const body = openSealed(await getMessageSealKey(t.database.prisma), row.message.sealedBody);
+  const body = openSealed(await getMessageSealKey(createSecretStore(t.database.prisma)), row.message.sealedBody);
   expect(row.message.body).toBe(body.replace(/\d{4,10}/, (code) => '•'.repeat(code.length)));
   return { ...row.message, body, storedBody: row.message.body };
 }

@@ -4,7 +4,8 @@
 // (dispatcher, simulator, status webhook) while the logs are watched.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { openSealed } from '../../src/domain/sealing.js';
-import { getMessageSealKey } from '../../src/services/settings.js';
+import { getMessageSealKey } from '../../src/services/secrets.js';
+import { createSecretStore } from '../../src/store/secrets.js';
 import { makeConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
@@ -77,7 +78,7 @@ it('never shows the code in a GraphQL response, the Verification row or a log li
     const row = await database.prisma.verification.findUniqueOrThrow({ where: { id: rawId(verification.id) }, include: { message: true } });
     // The stored body shows the code masked; the dispatcher opens the sealed copy to send it.
     expect(row.message!.body).toMatch(/•{10}/);
-    const code = /\d{10}/.exec(openSealed(await getMessageSealKey(database.prisma), row.message!.sealedBody!))![0];
+    const code = /\d{10}/.exec(openSealed(await getMessageSealKey(createSecretStore(database.prisma)), row.message!.sealedBody!))![0];
     codes.push(code);
     const wrong = (await sender(CHECK, { input: { to: verification.to, code: wrongCode(code) } })).data.checkVerification;
     expect(wrong).toMatchObject({ reason: 'INCORRECT_CODE', attemptsLeft: 4 });

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import type { Config } from '../../src/config.js';
 import type { SimulatorProvider } from '../../src/providers/simulator.js';
 import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
-import { SIMULATOR_SECRET_KEY } from '../../src/services/settings.js';
+import { SIMULATOR_SECRET_KEY } from '../../src/services/secrets.js';
 import { expectNoErrors, startTestHerald, type GraphQLCaller, type TestHerald } from './herald.js';
 
 /** Retries 20–40 ms apart, three attempts: a …0002 number is FAILED well within a second. */
