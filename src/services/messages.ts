@@ -1,3 +1,6 @@
+// Single sends (sendMessage, keyword replies, verification codes) and cancellation: checks run
+// through the send pipeline, then the store writes the message (grouped with the other sends
+// of the turn, or in a transaction with its idempotency key).
 import type { Message } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../db/database.js';
 import { changeMessage } from '../dispatch/message-store.js';

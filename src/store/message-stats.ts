@@ -49,6 +49,7 @@ export interface MessageStatsReads {
   countByStatusAndProvider(): Promise<{ status: string; provider: string | null; count: number }[]>;
 }
 
+/** Longer than most store factories: the aggregate statement is one piece of SQL, kept whole to be read. */
 export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads {
   async function groupKey(range: StatsRange, groupBy: StatsGroupBy): Promise<{ key: Prisma.Sql; join: Prisma.Sql }> {
     switch (groupBy) {
