@@ -18,6 +18,8 @@ function nonEmpty(value: string): string {
   return value.trim();
 }
 
+// One declarative commander definition per subcommand (create, list, revoke): long because each
+// option and message is spelled out, not because it branches.
 export function keysCommand(config: () => Config): Command {
   const keys = new Command('keys').description('manage API keys');
 
