@@ -1,5 +1,6 @@
 // The moving parts shared by `herald` (server) and `herald worker`: pub/sub, the dispatcher's
 // wake-up signal, the providers and the dispatcher itself.
+import { createBackgroundLoop, type BackgroundLoop } from './concurrency/background-loop.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
@@ -14,10 +15,8 @@ import { applyStatusReports } from './dispatch/reports.js';
 import { receiveInbound, type InboundDeps } from './services/inbound.js';
 import { createHeraldPubSub, type HeraldPubSub, type StatusChange } from './pubsub.js';
 import { Redis } from 'ioredis';
-import { SimulatorProvider } from './providers/simulator.js';
 import { createCompliance, type Compliance } from './services/compliance.js';
 import { getMessageSealKey, getSimulatorSecret } from './services/secrets.js';
-import { createDatabaseSimulatorStore } from './services/simulator-store.js';
 import { createOutbox } from './outgoing/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from './outgoing/worker.js';
 import { createStore, type Store } from './store/store.js';
@@ -54,7 +53,6 @@ export async function createRuntime(options: {
   dispatch: boolean;
 }): Promise<Runtime> {
   const { config, logger, database } = options;
-  const { prisma } = database;
   const store = createStore(database);
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
   // Limits share one Redis connection (pub/sub needs its own two).
@@ -65,7 +63,7 @@ export async function createRuntime(options: {
   // Outgoing webhooks hear what subscribers hear: every committed change is also written to
   // the webhook outbox (not awaited: a slow outbox write never holds up dispatch or a request;
   // stop() waits for the writes still running).
-  const outbox = createOutbox(database.background);
+  const outbox = createOutbox(store.outbox);
   const outboxWrites = new Set<Promise<unknown>>();
   const toOutbox = (work: () => Promise<unknown>) => {
     const write = work()
@@ -94,7 +92,7 @@ export async function createRuntime(options: {
   // What SMPP receives on its connection takes the same path as a webhook's reports.
   const events: ProviderEvents = {
     async statusReports(provider, reports) {
-      publish((await applyStatusReports(prisma, provider, reports)).changes);
+      publish((await applyStatusReports(store, provider, reports)).changes);
     },
     async inbound(provider, reports) {
       await receiveInbound({ ...inbound, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
@@ -105,22 +103,12 @@ export async function createRuntime(options: {
     logger,
     publicUrl: options.publicUrl,
     simulatorSecret: await getSimulatorSecret(store.secrets),
-    simulatorStore: createDatabaseSimulatorStore(database.background),
+    simulatorStore: store.simulatorSubmissions,
     events,
     dispatching: options.dispatch,
   });
-  // The simulator plays a remote provider: reports accepted by a process that died are sent
-  // by a surviving one. Only processes that dispatch take part.
-  const recovery = options.dispatch
-    ? setInterval(() => {
-        for (const provider of providers) {
-          if (provider instanceof SimulatorProvider) {
-            provider.recoverOverdueReports().catch((error: unknown) => logger.warn({ err: error }, 'simulator report recovery failed'));
-          }
-        }
-      }, 1_000)
-    : undefined;
-  recovery?.unref();
+  // Only processes that dispatch take part in providers' own work.
+  const providerLoops = options.dispatch ? providerBackgroundLoops(providers, logger) : [];
   const pool = new ProviderPool(providers, {
     routing: parseRoutingConfig(config.routes, config.providers),
     redis,
@@ -128,13 +116,13 @@ export async function createRuntime(options: {
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
   });
   const reconciler = options.dispatch
-    ? createReconciler({ prisma: database.background, pool, publish, logger, options: config.reconcile })
+    ? createReconciler({ store: store.delivery, pool, publish, logger, options: config.reconcile })
     : undefined;
   const dispatcher = options.dispatch
-    ? createDispatcher({ prisma: database.background, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(store.secrets) })
+    ? createDispatcher({ store: store.delivery, pool, publish, wake, logger, options: config.dispatcher, sealKey: await getMessageSealKey(store.secrets) })
     : undefined;
   const webhookWorker = options.dispatch
-    ? createDeliveryWorker({ prisma: database.background, logger, options: config.outgoingWebhooks })
+    ? createDeliveryWorker({ store, logger, options: config.outgoingWebhooks })
     : undefined;
 
   return {
@@ -153,18 +141,34 @@ export async function createRuntime(options: {
       dispatcher?.start();
       reconciler?.start();
       webhookWorker?.start();
+      // Started here, not at creation: the simulator's reports go to Herald's own URL, known
+      // once the server listens.
+      for (const loop of providerLoops) loop.start();
     },
     async stop() {
-      clearInterval(recovery);
+      // Asked to stop first, awaited after the providers closed: closing cancels a running
+      // pass's callbacks, which would otherwise be retried with backoff before stop() returns.
+      const providerLoopsStopped = Promise.all(providerLoops.map((loop) => loop.stop()));
       await reconciler?.stop();
       await dispatcher?.stop();
       await webhookWorker?.stop();
       await Promise.all(outboxWrites);
       await Promise.all(providers.map((p) => p.close?.()));
+      await providerLoopsStopped;
       await wake.close();
       await pubsub.close();
       await compliance.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * One loop per provider that works on its own (the simulator, playing a remote provider, sends
+ * the reports accepted by a process that died).
+ */
+function providerBackgroundLoops(providers: readonly SmsProvider[], logger: Logger): BackgroundLoop[] {
+  return providers.flatMap(({ name, backgroundWork: work }) =>
+    work ? [createBackgroundLoop({ name: `${name} background work`, pollMs: work.pollMs, pass: async () => void (await work.run()), logger })] : [],
+  );
 }

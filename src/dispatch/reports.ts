@@ -1,13 +1,17 @@
 // Provider delivery reports → message status. Idempotent: a duplicate, late or out-of-order
 // report is recorded as an event and moves nothing (the status machine decides).
-import type { PrismaClient } from '../db/database.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { isUuid } from '../domain/ids.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
 import type { StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub.js';
-import { changeMessage, changeMessageIn, type Decision, type LockedMessage, type MessageChanges } from './message-store.js';
-import { isUuid } from '../domain/ids.js';
-import { hasPendingReports } from '../services/grouped-lookups.js';
+import type { Decision, LockedMessage, MessageChanges, MessageStatusStore } from '../store/message-status.js';
+import type { ReportStore } from '../store/reports.js';
+
+/** Where reports are applied: the store's, or its background side's (the same members). */
+export interface ReportStores {
+  messageStatus: MessageStatusStore;
+  reports: ReportStore;
+}
 
 export interface ReportOutcome {
   changes: StatusChange[];
@@ -17,43 +21,41 @@ export interface ReportOutcome {
   unknown: number;
 }
 
-export async function applyStatusReports(prisma: PrismaClient, provider: string, reports: StatusReport[], now = new Date()): Promise<ReportOutcome> {
+export async function applyStatusReports(store: ReportStores, provider: string, reports: StatusReport[], now = new Date()): Promise<ReportOutcome> {
   const outcome: ReportOutcome = { changes: [], deferred: 0, unknown: 0 };
   for (const report of reports) {
     // Our own id as the reference: applied straight away (no row, no change: undefined).
     if (report.reference && isUuid(report.reference)) {
-      const change = await applyOneReport(prisma, report.reference, provider, report, now);
+      const change = await applyOneReport(store.messageStatus, report.reference, provider, report, now);
       if (change !== undefined) {
         if (change) outcome.changes.push(change);
         continue;
       }
     }
-    const messageId = await findByProviderId(prisma, provider, report);
+    const messageId = report.providerMessageId ? await store.reports.findMessageId(provider, report.providerMessageId) : undefined;
     if (!messageId) {
       // The report overtook the dispatcher: the provider answered the webhook before we stored
       // its id. Keep it; recordSubmission applies it once the id is known (Jasmin drops these).
       if (report.providerMessageId) {
-        await prisma.pendingStatusReport.create({
-          data: { provider, providerMessageId: report.providerMessageId, report: serializeReport(report) },
-        });
+        await store.reports.keepPending(provider, report.providerMessageId, report);
         outcome.deferred++;
       } else {
         outcome.unknown++;
       }
       continue;
     }
-    const change = await applyOneReport(prisma, messageId, provider, report, now);
+    const change = await applyOneReport(store.messageStatus, messageId, provider, report, now);
     if (change) outcome.changes.push(change);
   }
   return outcome;
 }
 
 /** The change to publish, null when the report moved nothing, undefined when there is no such message. */
-export function applyOneReport(prisma: PrismaClient, messageId: string, provider: string, report: StatusReport, now = new Date()) {
-  return changeMessage(prisma, messageId, decideReport(provider, report, now));
+export function applyOneReport(messageStatus: MessageStatusStore, messageId: string, provider: string, report: StatusReport, now = new Date()) {
+  return messageStatus.change(messageId, decideReport(provider, report, now));
 }
 
-/** How one report changes a message (the status machine decides), for `changeMessage`. */
+/** How one report changes a message (the status machine decides), for `messageStatus.change`. */
 function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
   return (message) => {
     const { next, outcome } = applyReport(message.status, report, { synthetic: message.statusSynthetic });
@@ -91,38 +93,16 @@ function decideReport(provider: string, report: StatusReport, now: Date): (messa
   };
 }
 
-async function findByProviderId(prisma: PrismaClient, provider: string, report: StatusReport): Promise<string | undefined> {
-  if (!report.providerMessageId) return undefined;
-  const row = await prisma.message.findFirst({ where: { provider, providerMessageId: report.providerMessageId }, select: { id: true } });
-  return row?.id;
-}
-
 /** Applies reports that arrived before `providerMessageId` was recorded on the message. */
-export async function applyPendingReports(prisma: PrismaClient, provider: string, providerMessageId: string, messageId: string): Promise<StatusChange[]> {
-  if (!(await hasPendingReports(prisma, provider, providerMessageId))) return [];
-  const pending = await prisma.pendingStatusReport.findMany({ where: { provider, providerMessageId }, orderBy: { id: 'asc' } });
+export async function applyPendingReports(store: Pick<ReportStores, 'reports'>, provider: string, providerMessageId: string, messageId: string): Promise<StatusChange[]> {
+  if (!(await store.reports.hasPending(provider, providerMessageId))) return [];
+  const pending = await store.reports.pendingFor(provider, providerMessageId);
   const changes: StatusChange[] = [];
   for (const row of pending) {
-    // Taking the report off the pending list and applying it commit together, so concurrent
-    // appliers (the dispatcher recording a submission, the periodic sweep, other instances)
-    // apply each report exactly once: the second waits on the row, then finds it gone.
-    const change = await prisma.$transaction(async (tx) => {
-      const taken = await tx.pendingStatusReport.deleteMany({ where: { id: row.id } });
-      if (taken.count === 0) return null;
-      return changeMessageIn(tx, messageId, decideReport(provider, deserializeReport(row.report), new Date()));
-    });
+    const change = await store.reports.applyPending(row.id, messageId, decideReport(provider, row.report, new Date()));
     if (change) changes.push(change);
   }
   return changes;
-}
-
-function serializeReport(report: StatusReport): Prisma.InputJsonValue {
-  return { ...report, occurredAt: report.occurredAt?.toISOString() } as Prisma.InputJsonValue;
-}
-
-function deserializeReport(value: Prisma.JsonValue): StatusReport {
-  const raw = value as unknown as StatusReport & { occurredAt?: string };
-  return { ...raw, occurredAt: raw.occurredAt ? new Date(raw.occurredAt) : undefined };
 }
 
 /**
@@ -130,13 +110,9 @@ function deserializeReport(value: Prisma.JsonValue): StatusReport {
  * the provider id (and found nothing pending yet): applies every pending report whose
  * provider id is now known. Run periodically by the dispatcher.
  */
-export async function sweepPendingReports(prisma: PrismaClient): Promise<StatusChange[]> {
-  const rows = await prisma.$queryRaw<{ provider: string; providerMessageId: string; messageId: string }[]>`
-    SELECT DISTINCT p.provider, p."providerMessageId", m.id::text AS "messageId"
-    FROM "PendingStatusReport" p
-    JOIN "Message" m ON m.provider = p.provider AND m."providerMessageId" = p."providerMessageId"
-    LIMIT 500`;
+export async function sweepPendingReports(store: Pick<ReportStores, 'reports'>): Promise<StatusChange[]> {
+  const rows = await store.reports.correlatedPending(500);
   const changes: StatusChange[] = [];
-  for (const row of rows) changes.push(...(await applyPendingReports(prisma, row.provider, row.providerMessageId, row.messageId)));
+  for (const row of rows) changes.push(...(await applyPendingReports(store, row.provider, row.providerMessageId, row.messageId)));
   return changes;
 }

@@ -3,6 +3,7 @@
 // can ask `node(id:)` for more.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { MessageStatus } from '../domain/status-machine.js';
+import type { InboundSnapshot, MessageSnapshot } from '../store/outbox.js';
 
 /** Wire name (in payloads and the database) → GraphQL enum value. */
 export const WEBHOOK_EVENT_TYPES = {
@@ -38,16 +39,6 @@ export function eventTypesForStatus(status: MessageStatus): WebhookEventType[] {
   return types;
 }
 
-export interface MessageSnapshot {
-  id: string;
-  to: string;
-  from: string | null;
-  segments: number;
-  provider: string | null;
-  errorCode: string | null;
-  batchId: string | null;
-}
-
 export function messagePayload(type: WebhookEventType, status: MessageStatus, message: MessageSnapshot, at: Date): string {
   return JSON.stringify({
     type,
@@ -64,16 +55,6 @@ export function messagePayload(type: WebhookEventType, status: MessageStatus, me
       batchId: message.batchId ? encodeGlobalID('Batch', message.batchId) : null,
     },
   });
-}
-
-export interface InboundSnapshot {
-  id: string;
-  from: string;
-  to: string;
-  body: string;
-  keyword: string | null;
-  receivedAt: Date;
-  inReplyToId: string | null;
 }
 
 export function inboundPayload(inbound: InboundSnapshot, at: Date): string {

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AliyunProvider } from './aliyun/aliyun.js';
 import { SimulatorProvider } from './simulator.js';
-import type { SimulatorStore } from './simulator-store.js';
+import type { SimulatorStore } from './simulator-memory-store.js';
 import { SmppProvider } from './smpp/smpp.js';
 import { TencentProvider } from './tencent/tencent.js';
 import { TwilioProvider } from './twilio/twilio.js';

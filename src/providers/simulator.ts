@@ -17,8 +17,8 @@ import {
   type SimulatorStatusWord,
 } from './simulator-payload.js';
 import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
-import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-store.js';
-import type { InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from './types.js';
+import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-memory-store.js';
+import type { BackgroundWork, InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from './types.js';
 
 /** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
 export interface SimulatorBehaviour {
@@ -197,6 +197,9 @@ export class SimulatorProvider implements SmsProvider {
     if (!submission || submission.providerMessageId !== message.providerMessageId) return undefined;
     return { reference: submission.reference, providerMessageId: submission.providerMessageId, status: simulatorStatusWords[submission.outcome], rawStatus: submission.outcome };
   }
+
+  /** Every second, the reports of processes that died (see recoverOverdueReports). */
+  readonly backgroundWork: BackgroundWork = { pollMs: 1_000, run: () => this.recoverOverdueReports() };
 
   /**
    * Sends the reports that a crashed process accepted but never sent (durable store only), as

@@ -248,8 +248,21 @@ export interface SmsProvider {
   /** The body a vendor expects back from a processed webhook (default: Herald's JSON summary). */
   webhookAck?(kind: 'status' | 'inbound'): WebhookAck;
 
+  /**
+   * Work the provider does on its own while Herald dispatches, run by a background loop in the
+   * processes that dispatch (the simulator sends the reports a crashed process never sent).
+   */
+  readonly backgroundWork?: BackgroundWork;
+
   /** Releases timers, sockets and sessions (SMPP binds); pending work is dropped. */
   close?(): Promise<void>;
+}
+
+export interface BackgroundWork {
+  /** The wait between two passes. */
+  pollMs: number;
+  /** One pass; a failure is logged and the next pass comes after `pollMs`. */
+  run(): Promise<unknown>;
 }
 
 /**

@@ -188,7 +188,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Message'));
-      ctx.announce([unwrap(await cancelMessage(ctx.prisma, ctx.auth.accountId, id))]);
+      ctx.announce([unwrap(await cancelMessage(ctx.store, ctx.auth.accountId, id))]);
       return ctx.prisma.message.findUniqueOrThrow({ where: { id } });
     },
   }),

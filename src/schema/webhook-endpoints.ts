@@ -140,7 +140,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const endpoint = { url: input.url, eventTypes: input.eventTypes.map(eventTypeFromEnum), description: input.description };
-      return unwrap(await createWebhookEndpoint(ctx.prisma, ctx.auth.accountId, endpoint, ctx.config.outgoingWebhooks));
+      return unwrap(await createWebhookEndpoint(ctx.store, ctx.auth.accountId, endpoint, ctx.config.outgoingWebhooks));
     },
   }),
   updateWebhookEndpoint: t.field({
@@ -152,7 +152,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
       const changes = { ...args.input, eventTypes: args.input.eventTypes?.map(eventTypeFromEnum) };
-      return unwrap(await updateWebhookEndpoint(ctx.prisma, ctx.auth.accountId, id, changes, ctx.config.outgoingWebhooks));
+      return unwrap(await updateWebhookEndpoint(ctx.store, ctx.auth.accountId, id, changes, ctx.config.outgoingWebhooks));
     },
   }),
   deleteWebhookEndpoint: t.field({
@@ -163,7 +163,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
-      return unwrap(await deleteWebhookEndpoint(ctx.prisma, ctx.auth.accountId, id));
+      return unwrap(await deleteWebhookEndpoint(ctx.store, ctx.auth.accountId, id));
     },
   }),
   rotateWebhookSecret: t.field({
@@ -174,7 +174,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
-      return unwrap(await rotateWebhookSecret(ctx.prisma, ctx.auth.accountId, id));
+      return unwrap(await rotateWebhookSecret(ctx.store, ctx.auth.accountId, id));
     },
   }),
 }));

@@ -2,8 +2,6 @@
 // through the send pipeline, then the store writes the message (grouped with the other sends
 // of the turn, or in a transaction with its idempotency key).
 import type { Message } from '../generated/prisma/client.js';
-import type { PrismaClient } from '../db/database.js';
-import { changeMessage } from '../dispatch/message-store.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
 import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
@@ -110,11 +108,11 @@ async function insertMessage(store: SendStore, db: Db, accountId: string, draft:
 }
 
 /** Cancels a SCHEDULED or QUEUED message of the account (API.md: CANCELED only before SENDING). */
-export async function cancelMessage(prisma: PrismaClient, accountId: string, id: string): Promise<StatusChange | HeraldError> {
-  const owned = await prisma.message.findFirst({ where: { id, accountId }, select: { id: true } });
+export async function cancelMessage(store: Pick<Store, 'prisma' | 'messageStatus'>, accountId: string, id: string): Promise<StatusChange | HeraldError> {
+  const owned = await store.prisma.message.findFirst({ where: { id, accountId }, select: { id: true } });
   if (!owned) return new NotFoundError('message');
   let refusedIn: MessageStatus | undefined;
-  const change = await changeMessage(prisma, id, (m) => {
+  const change = await store.messageStatus.change(id, (m) => {
     if (!isCancelable(m.status)) {
       refusedIn = m.status;
       return { next: null };

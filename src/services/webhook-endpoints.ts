@@ -3,11 +3,14 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
-import type { PrismaClient, WebhookEndpoint } from '../generated/prisma/client.js';
+import type { WebhookEndpoint } from '../generated/prisma/client.js';
 import { resolvesToPrivateAddress, type ResolveHost } from '../outgoing/address-guard.js';
 import type { WebhookEventType } from '../outgoing/events.js';
-import { forgetEndpoints } from '../outgoing/outbox.js';
 import { generateSecret } from '../outgoing/signing.js';
+import type { Store } from '../store/store.js';
+
+/** Endpoints are read and written on `prisma`; a change drops the outbox's cached endpoints. */
+type EndpointStore = Pick<Store, 'prisma' | 'outbox'>;
 
 export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
 
@@ -70,7 +73,7 @@ export interface EndpointWithSecret {
 }
 
 export async function createWebhookEndpoint(
-  prisma: PrismaClient,
+  store: EndpointStore,
   accountId: string,
   input: WebhookEndpointInput,
   policy: EndpointUrlPolicy,
@@ -79,18 +82,18 @@ export async function createWebhookEndpoint(
   if (parsed instanceof ValidationError) return parsed;
   const refused = await refusePrivateUrl(parsed.url, policy);
   if (refused) return refused;
-  const count = await prisma.webhookEndpoint.count({ where: { accountId } });
+  const count = await store.prisma.webhookEndpoint.count({ where: { accountId } });
   if (count >= MAX_ENDPOINTS_PER_ACCOUNT) {
     return new ValidationError([{ path: ['input'], message: `an account has at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints` }]);
   }
   const secret = generateSecret();
-  const endpoint = await prisma.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
-  forgetEndpoints(accountId);
+  const endpoint = await store.prisma.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
+  store.outbox.forgetEndpoints(accountId);
   return { endpoint, secret };
 }
 
 export async function updateWebhookEndpoint(
-  prisma: PrismaClient,
+  store: EndpointStore,
   accountId: string,
   id: string,
   patch: WebhookEndpointPatch,
@@ -107,18 +110,18 @@ export async function updateWebhookEndpoint(
   // Enabling again clears Herald's reason and failure record: the account says it is fixed.
   const enabling = parsed.enabled === true ? { disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null } : {};
   const disabling = parsed.enabled === false ? { disabledReason: null, disabledAt: new Date() } : {};
-  const { count } = await prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { ...parsed, ...enabling, ...disabling } });
+  const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { ...parsed, ...enabling, ...disabling } });
   if (count === 0) return new NotFoundError('webhook endpoint');
-  forgetEndpoints(accountId);
-  return prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+  store.outbox.forgetEndpoints(accountId);
+  return store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
 }
 
 /** Deletes the endpoint with its delivery log; returns the deleted endpoint. */
-export async function deleteWebhookEndpoint(prisma: PrismaClient, accountId: string, id: string): Promise<WebhookEndpoint | NotFoundError> {
-  const endpoint = await prisma.webhookEndpoint.findFirst({ where: { id, accountId } });
+export async function deleteWebhookEndpoint(store: EndpointStore, accountId: string, id: string): Promise<WebhookEndpoint | NotFoundError> {
+  const endpoint = await store.prisma.webhookEndpoint.findFirst({ where: { id, accountId } });
   if (!endpoint) return new NotFoundError('webhook endpoint');
-  await prisma.webhookEndpoint.deleteMany({ where: { id, accountId } });
-  forgetEndpoints(accountId);
+  await store.prisma.webhookEndpoint.deleteMany({ where: { id, accountId } });
+  store.outbox.forgetEndpoints(accountId);
   return endpoint;
 }
 
@@ -126,9 +129,9 @@ export async function deleteWebhookEndpoint(prisma: PrismaClient, accountId: str
  * A new secret, used from the next attempt on (retries of older events included): the old one
  * stops at once, so a receiver updates its secret right after rotating.
  */
-export async function rotateWebhookSecret(prisma: PrismaClient, accountId: string, id: string): Promise<EndpointWithSecret | NotFoundError> {
+export async function rotateWebhookSecret(store: EndpointStore, accountId: string, id: string): Promise<EndpointWithSecret | NotFoundError> {
   const secret = generateSecret();
-  const { count } = await prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
+  const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
   if (count === 0) return new NotFoundError('webhook endpoint');
-  return { endpoint: await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } }), secret };
+  return { endpoint: await store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } }), secret };
 }

@@ -17,6 +17,14 @@ import { createSenderIdentityReads, type SenderIdentityReads } from './sender-id
 import { createSubscriptionReads, type SubscriptionReads } from './subscription-reads.js';
 import { createTemplateReads, type TemplateReads } from './templates.js';
 import { createVerificationLocks, type VerificationLocks } from './verification-locks.js';
+import { createDispatchQueueStore, type DispatchQueueStore } from './dispatch-queue.js';
+import { createMessageStatusStore, type MessageStatusStore } from './message-status.js';
+import { createOutboxStore, type OutboxStore } from './outbox.js';
+import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
+import { createReportStore, type ReportStore } from './reports.js';
+import { createSimulatorSubmissionStore } from './simulator-submissions.js';
+import type { SimulatorStore } from '../providers/simulator-memory-store.js';
+import { createWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js';
 
 export interface Store {
   /** The client request handlers use. */
@@ -54,17 +62,46 @@ export interface Store {
   readonly stats: MessageStatsReads;
   /** What subscriptions read per event, grouped across subscribers. */
   readonly subscriptionReads: SubscriptionReads;
+
+  // Delivery: status changes, reports, the delivery loops and the outbox.
+  /** Status changes for request handlers (cancel, provider webhooks, SMPP receipts), on `prisma`. */
+  readonly messageStatus: MessageStatusStore;
+  /** Delivery reports for request handlers (provider webhooks, SMPP receipts), on `prisma`. */
+  readonly reports: ReportStore;
+  /** What the dispatcher and the reconciler run, on `background`. */
+  readonly delivery: DeliveryStore;
+  /** The outgoing webhook outbox and its endpoint cache, on `background`. */
+  readonly outbox: OutboxStore;
+  /** The outgoing webhook worker's deliveries and endpoint health, on `background`. */
+  readonly webhookDeliveries: WebhookDeliveryStore;
+  /** The simulator's submissions (what a remote provider would remember), on `background`. */
+  readonly simulatorSubmissions: SimulatorStore;
+}
+
+/**
+ * The background side of delivery. Its status changes and reports are grouped apart from the
+ * request handlers' (they run on the other client), except on PGlite where both sides are one
+ * client and share one group.
+ */
+export interface DeliveryStore {
+  readonly queue: DispatchQueueStore;
+  readonly messageStatus: MessageStatusStore;
+  readonly reports: ReportStore;
+  readonly reconciliation: ReconciliationStore;
 }
 
 export function createStore(database: Pick<Database, 'prisma' | 'background'>): Store {
-  const { prisma } = database;
+  const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
+  const onRequests = { messageStatus: createMessageStatusStore(prisma), reports: createReportStore(prisma) };
+  const onBackground =
+    background === prisma ? onRequests : { messageStatus: createMessageStatusStore(background), reports: createReportStore(background) };
   return {
-    prisma: database.prisma,
-    background: database.background,
+    prisma,
+    background,
     ping: () =>
-      database.prisma.$queryRaw`SELECT 1`.then(
+      prisma.$queryRaw`SELECT 1`.then(
         () => true,
         () => false,
       ),
@@ -81,5 +118,10 @@ export function createStore(database: Pick<Database, 'prisma' | 'background'>): 
     secrets: createSecretStore(prisma),
     stats: createMessageStatsReads(prisma),
     subscriptionReads: createSubscriptionReads(prisma),
+    ...onRequests,
+    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background) },
+    outbox: createOutboxStore(background),
+    webhookDeliveries: createWebhookDeliveryStore(background),
+    simulatorSubmissions: createSimulatorSubmissionStore(background),
   };
 }

@@ -5,7 +5,7 @@
 // unknown providers 404, and neither changes anything.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '../db/database.js';
-import { applyStatusReports } from '../dispatch/reports.js';
+import { applyStatusReports, type ReportStores } from '../dispatch/reports.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
@@ -18,6 +18,8 @@ const PATH = /^\/webhooks\/([a-z][a-z0-9-]*)\/(status|inbound)$/;
 
 export interface WebhookDeps {
   prisma: PrismaClient;
+  /** Where delivery reports are applied (the store's request side). */
+  store: ReportStores;
   providers: () => readonly SmsProvider[];
   publish: (changes: StatusChange[]) => void;
   logger: Logger;
@@ -67,7 +69,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, p
       return acknowledge(res, provider, kind, outcome);
     }
     const reports = provider.parseStatusReport(request);
-    const outcome = await applyStatusReports(deps.prisma, provider.name, reports);
+    const outcome = await applyStatusReports(deps.store, provider.name, reports);
     deps.publish(outcome.changes);
     acknowledge(res, provider, kind, { received: reports.length, deferred: outcome.deferred, unknown: outcome.unknown });
   } catch (error) {

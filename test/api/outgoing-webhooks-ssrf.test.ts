@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookEndpoint } from '../../src/services/webhook-endpoints.js';
+import { createStore } from '../../src/store/store.js';
 import { send, startDeliveryHerald, waitFor, waitForStatus } from '../support/delivery.js';
 import { expectNoErrors, type TestHerald } from '../support/herald.js';
 
@@ -93,8 +94,9 @@ describe('creating and changing endpoints', () => {
 it('refuses a delivery to a name that now resolves to a private address: a failed attempt with a clear error, nothing sent', async () => {
   const account = await t.seedAccount();
   // The endpoint was saved while its name resolved to a public address; localhost now answers 127.0.0.1.
+  // (A store of its own: the account is new, so Herald's endpoint cache holds nothing of it.)
   const saved = await createWebhookEndpoint(
-    t.database.prisma,
+    createStore(t.database),
     account.accountId,
     { url: `http://localhost:${receiverPort}/rebound`, eventTypes: ['message.delivered'] },
     { allowPrivateUrls: false, resolve: async () => ['93.184.216.34'] },

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPendingReports, sweepPendingReports } from '../../src/dispatch/reports.js';
 import { computeSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/providers/simulator-signature.js';
+import { createStore, type Store } from '../../src/store/store.js';
 import type { GraphQLCaller, TestHerald } from '../support/herald.js';
 import {
   getMessage,
@@ -24,8 +25,11 @@ import {
 
 let t: TestHerald;
 let secret: string;
+/** The store these tests apply pending reports with, as the dispatcher's would. */
+let store: Store;
 beforeAll(async () => {
   t = await startDeliveryHerald();
+  store = createStore(t.database);
   secret = await simulatorSecret(t);
   // The simulator accepts but does not report (for ten minutes): messages wait in SENT, and
   // this file plays the provider, posting the reports itself. Pending reports die at stop().
@@ -187,14 +191,14 @@ describe('accepted reports', () => {
 
     // The provider's id becomes known for a message (as when the dispatcher records a submission).
     await t.database.prisma.message.update({ where: { id: rawId(message.id) }, data: { provider: 'simulator', providerMessageId } });
-    const changes = await sweepPendingReports(t.database.prisma);
+    const changes = await sweepPendingReports(store);
     expect(changes).toContainEqual(expect.objectContaining({ id: rawId(message.id), status: 'DELIVERED' }));
     const after = (await getMessage(sender, message.id))!;
     expect(after).toMatchObject({ status: 'DELIVERED', providerMessageId });
     expect(after.events.filter((e) => e.source === 'PROVIDER' && e.applied).map((e) => e.status)).toEqual(['DELIVERED']);
     expect(await t.database.prisma.pendingStatusReport.count({ where: { providerMessageId } })).toBe(0);
     // Applying again finds nothing left to apply.
-    expect(await applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id))).toEqual([]);
+    expect(await applyPendingReports(store, 'simulator', providerMessageId, rawId(message.id))).toEqual([]);
   });
 
   it('applies pending reports in arrival order when the submission is recorded', async () => {
@@ -206,7 +210,7 @@ describe('accepted reports', () => {
       expect((await postWebhook(t, { body, secret })).json).toMatchObject({ deferred: 1 });
     }
     await t.database.prisma.message.update({ where: { id: rawId(message.id) }, data: { providerMessageId } });
-    const changes = await applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id));
+    const changes = await applyPendingReports(store, 'simulator', providerMessageId, rawId(message.id));
     expect(changes.map((c) => c.status)).toEqual(['UNDELIVERED']);
     const after = (await getMessage(sender, message.id))!;
     // The first final report wins; the later one is recorded, not applied.
@@ -224,9 +228,9 @@ describe('accepted reports', () => {
     expect((await postWebhook(t, { body, secret })).json).toMatchObject({ deferred: 1 });
     await t.database.prisma.message.update({ where: { id: rawId(message.id) }, data: { providerMessageId } });
     const results = await Promise.all([
-      applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id)),
-      sweepPendingReports(t.database.prisma),
-      applyPendingReports(t.database.prisma, 'simulator', providerMessageId, rawId(message.id)),
+      applyPendingReports(store, 'simulator', providerMessageId, rawId(message.id)),
+      sweepPendingReports(store),
+      applyPendingReports(store, 'simulator', providerMessageId, rawId(message.id)),
     ]);
     expect(results.flat().filter((c) => c.id === rawId(message.id)).map((c) => c.status)).toEqual(['DELIVERED']);
     const after = (await getMessage(sender, message.id))!;

@@ -1,24 +1,38 @@
-import DataLoader from 'dataloader';
+// The simulator's memory in Herald's database (table SimulatorSubmission): what a remote
+// provider would keep in its own, so that dedup, `lookup` and unsent reports survive a crash of
+// the process that submitted, and are shared by every instance.
+import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
-import type { SimulatorStatusWord } from '../providers/simulator-payload.js';
-import type { SimulatorStore, StoredSubmission } from '../providers/simulator-store.js';
-import { GROUP_PER_MOMENT } from './grouped-lookups.js';
+import { simulatorStatusWords, type SimulatorStatusWord } from '../providers/simulator-payload.js';
+import type { SimulatorStore, StoredSubmission } from '../providers/simulator-memory-store.js';
 
-type Row = Omit<StoredSubmission, 'outcome'> & { outcome: string };
+/** A row as the statements below return it (outcome is checked, not assumed). */
+interface SubmissionRow {
+  reference: string;
+  providerMessageId: string;
+  outcome: string;
+  acceptedAt: Date;
+  reportDueAt: Date;
+  reportedAt: Date | null;
+}
 
-const toSubmission = (row: Row): StoredSubmission => ({ ...row, outcome: row.outcome as SimulatorStatusWord });
+function toSubmission(row: SubmissionRow): StoredSubmission {
+  if (!isStatusWord(row.outcome)) throw new Error(`simulator submission ${row.reference} has an unknown outcome ${row.outcome}`);
+  return { ...row, outcome: row.outcome };
+}
 
-/** The simulator's memory in Herald's database (table SimulatorSubmission). */
-export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorStore {
-  // Submissions accepted in the same moment are one INSERT, and reports sent in the same moment
-  // are marked in one UPDATE (DataLoader's batching, as the other grouped statements).
-  const accepted = new DataLoader<StoredSubmission, StoredSubmission>(
+const isStatusWord = (value: string): value is SimulatorStatusWord => Object.hasOwn(simulatorStatusWords, value);
+
+export function createSimulatorSubmissionStore(prisma: PrismaClient): SimulatorStore {
+  // Submissions accepted in the same turn are one INSERT, and reports sent in the same turn
+  // are marked in one UPDATE.
+  const accepted = groupPerTurn<StoredSubmission, StoredSubmission>(
     async (submissions) => {
       // Insert-if-absent returning the row that stands: two instances racing on one reference
       // agree on one row (the no-op update makes a conflicting insert return the stored row).
       // One row per reference: ON CONFLICT DO UPDATE may not touch a row twice in a statement.
       const first = [...new Map(submissions.map((s) => [s.reference, s])).values()];
-      const rows = await prisma.$queryRaw<Row[]>`
+      const rows = await prisma.$queryRaw<SubmissionRow[]>`
         INSERT INTO "SimulatorSubmission" (reference, "providerMessageId", outcome, "acceptedAt", "reportDueAt")
         SELECT * FROM unnest(${first.map((s) => s.reference)}::text[], ${first.map((s) => s.providerMessageId)}::text[],
           ${first.map((s) => s.outcome)}::text[], ${first.map((s) => s.acceptedAt)}::timestamptz[], ${first.map((s) => s.reportDueAt)}::timestamptz[])
@@ -27,9 +41,9 @@ export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorSto
       const byReference = new Map(rows.map((row) => [row.reference, toSubmission(row)]));
       return submissions.map((s) => byReference.get(s.reference) ?? new Error(`submission ${s.reference} was not stored`));
     },
-    { ...GROUP_PER_MOMENT, maxBatchSize: 1000 },
+    { maxGroupSize: 1000 },
   );
-  const reported = new DataLoader<{ reference: string; at: Date }, true>(
+  const reported = groupPerTurn<{ reference: string; at: Date }, true>(
     async (marks) => {
       await prisma.$executeRaw`
         UPDATE "SimulatorSubmission" s SET "reportedAt" = u.at
@@ -37,19 +51,19 @@ export function createDatabaseSimulatorStore(prisma: PrismaClient): SimulatorSto
         WHERE s.reference = u.reference`;
       return marks.map(() => true as const);
     },
-    { ...GROUP_PER_MOMENT, maxBatchSize: 1000 },
+    { maxGroupSize: 1000 },
   );
   return {
-    accept: (submission) => accepted.load(submission),
+    accept: accepted,
     async find(reference) {
       const row = await prisma.simulatorSubmission.findUnique({ where: { reference } });
       return row ? toSubmission(row) : undefined;
     },
     async markReported(reference, at) {
-      await reported.load({ reference, at });
+      await reported({ reference, at });
     },
     async claimOverdue(cutoff, leaseUntil, limit) {
-      const rows = await prisma.$queryRaw<Row[]>`
+      const rows = await prisma.$queryRaw<SubmissionRow[]>`
         UPDATE "SimulatorSubmission" SET "reportDueAt" = ${leaseUntil}
         WHERE reference IN (SELECT reference FROM "SimulatorSubmission"
                             WHERE "reportedAt" IS NULL AND "reportDueAt" < ${cutoff}

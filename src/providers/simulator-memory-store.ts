@@ -1,3 +1,5 @@
+// What the simulator remembers of its submissions (SimulatorStore), and the in-memory store it
+// uses by default. Herald gives it one in its database instead (store/simulator-submissions.ts).
 import type { SimulatorStatusWord } from './simulator-payload.js';
 
 /** What the simulator remembers of one accepted submission. */

@@ -7,15 +7,14 @@
 // one UPDATE and one INSERT of events for the whole group, instead of a transaction each.
 // Rows are locked in id order, so two groups never deadlock; decisions are pure functions of
 // the locked row, so grouping changes nothing about what is decided.
-import DataLoader from 'dataloader';
+import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub.js';
 import { metrics, providerLabel } from '../observability/metrics.js';
-import { GROUP_PER_MOMENT } from '../services/grouped-lookups.js';
 
-type Tx = Prisma.TransactionClient;
+export type Tx = Prisma.TransactionClient;
 
 export interface LockedMessage {
   id: string;
@@ -74,29 +73,38 @@ const columns: [keyof MessageChanges, string][] = [
   ['attempts', 'int'],
 ];
 
-// One batcher per client: the changes asked for before the next macrotask are one group
-// (DataLoader's batching, as the other grouped lookups; no cache: every change is applied).
-const changers = new WeakMap<PrismaClient, DataLoader<{ id: string; decide: Decide }, StatusChange | null | undefined>>();
-
-/**
- * Locks one message, lets `decide` look at it, applies the decision. Returns the change to
- * publish (when the status moved) or null; undefined when there is no such message.
- */
-export function changeMessage(prisma: PrismaClient, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
-  let changer = changers.get(prisma);
-  if (!changer) {
-    changer = new DataLoader((items) => prisma.$transaction((tx) => changeMessagesIn(tx, [...items])), {
-      ...GROUP_PER_MOMENT,
-      maxBatchSize: 1000,
-    });
-    changers.set(prisma, changer);
-  }
-  return changer.load({ id, decide });
+export interface MessageStatusStore {
+  /**
+   * Locks one message, lets `decide` look at it, applies the decision. Returns the change to
+   * publish (when the status moved) or null; undefined when there is no such message. The
+   * changes asked for in one turn of the event loop share one transaction.
+   */
+  change(id: string, decide: Decide): Promise<StatusChange | null | undefined>;
 }
 
-/** `changeMessage` inside a transaction the caller holds (to commit other writes with it). */
+export function createMessageStatusStore(prisma: PrismaClient): MessageStatusStore {
+  const changeInGroup = groupPerTurn<{ id: string; decide: Decide }, StatusChange | null | undefined>(
+    (items) => prisma.$transaction((tx) => changeMessagesIn(tx, [...items])),
+    { maxGroupSize: 1000 },
+  );
+  return { change: (id, decide) => changeInGroup({ id, decide }) };
+}
+
+/** `change` inside a transaction the caller holds (to commit other writes with it). */
 export async function changeMessageIn(tx: Tx, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
   return (await changeMessagesIn(tx, [{ id, decide }]))[0];
+}
+
+/** A message row as the locking SELECT below returns it (status is checked, not assumed). */
+interface LockedRow {
+  id: string;
+  accountId: string;
+  batchId: string | null;
+  status: string;
+  providerMessageId: string | null;
+  statusSynthetic: boolean;
+  createdAt: Date;
+  provider: string | null;
 }
 
 /**
@@ -105,9 +113,7 @@ export async function changeMessageIn(tx: Tx, id: string, decide: Decide): Promi
  */
 export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Decide }[]): Promise<(StatusChange | null | undefined)[]> {
   const ids = [...new Set(items.map((i) => i.id))].sort();
-  const rows = await tx.$queryRaw<
-    { id: string; accountId: string; batchId: string | null; status: string; providerMessageId: string | null; statusSynthetic: boolean; createdAt: Date; provider: string | null }[]
-  >`
+  const rows = await tx.$queryRaw<LockedRow[]>`
     SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic", "createdAt", provider
     FROM "Message" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   const created = new Map(rows.map((r) => [r.id, r]));

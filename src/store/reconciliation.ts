@@ -1,0 +1,54 @@
+// The reconciler's statements: SENT messages whose delivery report is overdue. Both claim rows
+// with FOR UPDATE SKIP LOCKED, so several instances share the work.
+import type { PrismaClient } from '../db/database.js';
+import type { MovedRow } from './dispatch-queue.js';
+
+/** A SENT message to ask its provider about. */
+export interface OverdueRow {
+  id: string;
+  to: string;
+  provider: string | null;
+  providerMessageId: string | null;
+  sentAt: Date;
+}
+
+export interface ReconciliationStore {
+  /**
+   * Claims SENT messages sent before `due` and not asked about since (at most `limit`), marking
+   * them asked at `at`: each message is asked about at most once per RECONCILE_AFTER_MS.
+   */
+  claimOverdue(at: Date, due: Date, limit: number): Promise<OverdueRow[]>;
+  /**
+   * Makes SENT messages sent before `deadline` EXPIRED (`statusSynthetic`: Herald's inference)
+   * with `errorMessage`, and records their events with `rawStatus`; returns those moved.
+   */
+  expireSentBefore(deadline: Date, at: Date, limit: number, errorMessage: string, rawStatus: string): Promise<MovedRow[]>;
+}
+
+export function createReconciliationStore(prisma: PrismaClient): ReconciliationStore {
+  return {
+    claimOverdue(at, due, limit) {
+      return prisma.$queryRaw<OverdueRow[]>`
+        UPDATE "Message" SET "reconciledAt" = ${at}
+        WHERE id IN (SELECT id FROM "Message"
+                     WHERE status = 'SENT' AND "sentAt" <= ${due} AND ("reconciledAt" IS NULL OR "reconciledAt" <= ${due})
+                     ORDER BY "sentAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id::text, "to", provider, "providerMessageId", "sentAt"`;
+    },
+
+    async expireSentBefore(deadline, at, limit, errorMessage, rawStatus) {
+      const rows = await prisma.$queryRaw<MovedRow[]>`
+        UPDATE "Message" SET status = 'EXPIRED', "statusSynthetic" = true, "errorCode" = 'EXPIRED',
+          "errorMessage" = ${errorMessage}, "updatedAt" = ${at}
+        WHERE id IN (SELECT id FROM "Message" WHERE status = 'SENT' AND "sentAt" <= ${deadline}
+                     ORDER BY "sentAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id::text, "accountId"::text, "batchId"::text`;
+      if (rows.length > 0) {
+        await prisma.messageEvent.createMany({
+          data: rows.map((r) => ({ messageId: r.id, status: 'EXPIRED' as const, source: 'DISPATCHER', rawStatus, errorCode: 'EXPIRED', at })),
+        });
+      }
+      return rows;
+    },
+  };
+}
