@@ -2,6 +2,7 @@
 // lease, and what a claimed batch needs to be sent (its templates, its senders' providers).
 // Claims use FOR UPDATE SKIP LOCKED: concurrent dispatchers (other instances) take disjoint
 // batches.
+import { z } from 'zod';
 import type { PrismaClient } from '../db/database.js';
 import type { Encoding } from '../domain/segments.js';
 import type { ProviderTemplate } from '../providers/types.js';
@@ -103,8 +104,7 @@ export function createDispatchQueueStore(prisma: PrismaClient): DispatchQueueSto
     async templatesOf(ids) {
       if (ids.length === 0) return new Map();
       const rows = await prisma.template.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, providerTemplates: true } });
-      // Written only by setTemplateProviderMapping, which validates each mapping.
-      return new Map(rows.map((r) => [r.id, { name: r.name, providerTemplates: (r.providerTemplates ?? {}) as unknown as Record<string, ProviderTemplate> }]));
+      return new Map(rows.map((r) => [r.id, { name: r.name, providerTemplates: parseProviderTemplates(r.providerTemplates) }]));
     },
 
     async identityProvidersOf(values) {
@@ -113,4 +113,18 @@ export function createDispatchQueueStore(prisma: PrismaClient): DispatchQueueSto
       return new Map(rows.flatMap((r) => (r.provider ? [[r.value, r.provider] as const] : [])));
     },
   };
+}
+
+// Written by setTemplateProviderMapping, which validates each mapping; a mapping that does not
+// parse (hand-edited) counts as absent, so no template-only provider is chosen for it.
+const providerTemplate = z.object({ code: z.string(), params: z.array(z.string()).optional() });
+
+function parseProviderTemplates(value: unknown): Record<string, ProviderTemplate> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const parsed: Record<string, ProviderTemplate> = {};
+  for (const [provider, mapping] of Object.entries(value)) {
+    const result = providerTemplate.safeParse(mapping);
+    if (result.success) parsed[provider] = result.data;
+  }
+  return parsed;
 }
