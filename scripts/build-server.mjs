@@ -6,9 +6,9 @@
 // - PGlite and Prisma's runtime, which find their .wasm and .data files beside their own modules;
 // - pg, which Prisma's adapter imports too (one copy of it), and whose CommonJS defaults came out
 //   wrong when bundled (a startup packet with an object for a string);
-// - the GraphiQL page (imported on its first visit, src/server.ts) and pino-pretty (development
+// - the GraphiQL page (imported on its first visit, src/http/yoga.ts) and pino-pretty (development
 //   logs only, required at run time).
-// Paths to prisma/, data/ and dashboard/dist come from src/paths.ts, which finds the repository
+// Paths to prisma/, data/ and dashboard/dist come from src/config/paths.ts, which finds the repository
 // by its package.json, so they hold from the bundle as from src/.
 //
 // scripts/start.mjs calls buildServer() before every start; it does nothing while the bundle is

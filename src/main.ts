@@ -1,7 +1,7 @@
 // `npm start`: read config, start, print the URL (and the first key), stop on signals.
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { startHerald } from './server.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createLogger } from './logging/logger.js';
+import { startHerald } from './app/server.js';
 
 async function main(): Promise<void> {
   let config;

@@ -2,7 +2,7 @@
 // messages through their statuses at a fixed rate exactly as another Herald instance would —
 // update the message row and append its MessageEvent (one statement per batch), then publish a
 // StatusChange on the account's Redis channel (`message-status:<accountId>`, the channel name
-// and JSON payload of @graphql-yoga/redis-event-target under src/pubsub.ts) — and records when
+// and JSON payload of @graphql-yoga/redis-event-target under src/pubsub/pubsub.ts) — and records when
 // each event was published.
 import { Redis } from 'ioredis';
 import pg from 'pg';

@@ -2,7 +2,7 @@
 // per route. Each attack says what a correct Herald answers (401 for authenticity, 413 for
 // size); the scenario counts how many were answered so and whether any row moved.
 import { randomBytes } from 'node:crypto';
-import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
+import { createSignatureHeaders } from '../../src/providers/simulator/simulator-signature.js';
 import { computeTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
 
 export type AttackKind = 'forged' | 'tampered' | 'replayed' | 'oversized';

@@ -6,7 +6,7 @@
 // (accepted by design, and it must move nothing).
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/db/database.js';
-import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
+import { createSignatureHeaders } from '../../src/providers/simulator/simulator-signature.js';
 import { computeTwilioSignature } from '../../src/providers/twilio/twilio-signature.js';
 import { getSimulatorSecret } from '../../src/services/secrets.js';
 import { createSecretStore } from '../../src/store/secrets.js';

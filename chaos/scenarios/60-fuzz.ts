@@ -4,7 +4,7 @@
 // Nothing may crash it, answer 5xx, or leak a stack trace or SQL; afterwards a normal query
 // still answers promptly.
 //
-// Known finding (belongs in src/server.ts, not here): an unclosed selection nested a few thousand
+// Known finding (belongs in src/http/yoga.ts, not here): an unclosed selection nested a few thousand
 // levels deep (`{ viewer { viewer …`) overflows graphql-js's recursive parser (RangeError), which
 // Yoga answers as a masked 500. A parser token limit (graphql-armor maxTokens) refuses it first.
 import fc from 'fast-check';

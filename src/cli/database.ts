@@ -1,7 +1,7 @@
 // Commands that work on the database directly (keys, simulator-secret) open it for the command's
 // run only. With the embedded database the server holds DATA_DIR's lock, so they run while it is
 // stopped; with PostgreSQL beside running servers.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 
 // The database module is imported when a command needs it: loading Prisma and PGlite takes

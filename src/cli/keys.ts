@@ -1,13 +1,13 @@
 // `herald keys create|list|revoke`: API keys, on the database directly.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { withDatabase } from './database.js';
 
 /** How long `keys revoke` waits for Redis to take its announcement. */
 const ANNOUNCE_TIMEOUT_MS = 5_000;
 
 async function openPubSub(cfg: Config) {
-  const [{ createLogger }, { createHeraldPubSub }] = await Promise.all([import('../logger.js'), import('../pubsub.js')]);
+  const [{ createLogger }, { createHeraldPubSub }] = await Promise.all([import('../logging/logger.js'), import('../pubsub/pubsub.js')]);
   // Errors only: while Redis is unreachable the connection retries (and would warn) every few
   // hundred ms; the command says once what happened.
   return createHeraldPubSub({ redisUrl: cfg.redisUrl, logger: createLogger({ ...cfg, logLevel: 'error' }) });

@@ -4,7 +4,7 @@
 // loading Prisma, PGlite and the providers takes seconds, which `herald send` (an HTTP client)
 // and `--help` should not pay.
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
 import { MigrationError } from '../db/migrate.js';
 import { bulkCommand } from './bulk.js';

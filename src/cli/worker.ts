@@ -1,6 +1,6 @@
 // `herald worker`: a process that only dispatches (no HTTP), beside servers on one PostgreSQL.
 import { Command } from 'commander';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 
 export function workerCommand(config: () => Config): Command {
   return new Command('worker')
@@ -8,9 +8,9 @@ export function workerCommand(config: () => Config): Command {
     .action(async () => {
       const cfg = config();
       const [{ createLogger }, { openDatabase }, { createRuntime }] = await Promise.all([
-        import('../logger.js'),
+        import('../logging/logger.js'),
         import('../db/database.js'),
-        import('../runtime.js'),
+        import('../app/runtime.js'),
       ]);
       const logger = createLogger(cfg);
       const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, holder: 'herald worker' });

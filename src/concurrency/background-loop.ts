@@ -4,7 +4,7 @@
 // waiting, or a wake-up, starts the next one at once). Passes never overlap; a failed pass is
 // logged and the loop goes on; stop() waits for the pass that is running, so whatever it writes
 // is written before the caller closes the database.
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface BackgroundLoopOptions {
   /** Names the loop in its log lines ("dispatcher pass failed"). */

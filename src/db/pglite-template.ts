@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, readMigrations } from './migrate.js';
-import { projectRoot as root } from '../paths.js';
+import { projectRoot as root } from '../config/paths.js';
 
 const CACHE_DIR = path.join(root, 'node_modules', '.cache', 'herald');
 

@@ -1,7 +1,7 @@
 // Prisma's migration engine, run as WebAssembly over a driver adapter.
 //
 // Why not `prisma migrate deploy`: the CLI needs a native schema-engine binary that it
-// downloads from outside the npm registry, which fails offline (shared/STACK.md). The WASM
+// downloads from outside the npm registry, which fails offline. The WASM
 // build of the same engine applies migrations and records `_prisma_migrations` exactly as
 // `migrate deploy` does (same checksums), on PostgreSQL and on PGlite.
 import { readFile } from 'node:fs/promises';

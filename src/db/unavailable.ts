@@ -1,6 +1,6 @@
 // Whether an error means "the database cannot be reached right now" (restarting, refusing
 // connections, a connection cut), as opposed to a bug or a bad query. Such a failure is worth
-// retrying, and the client should be told so: src/server.ts answers it as SERVICE_UNAVAILABLE
+// retrying, and the client should be told so: src/http/yoga.ts answers it as SERVICE_UNAVAILABLE
 // (HTTP 503, Retry-After) instead of the masked "Unexpected error.".
 //
 // The shapes are the ones met in practice (the chaos suite's database-restart scenario):

@@ -1,9 +1,9 @@
 // What each step of dispatching needs, shared by the dispatcher's round (dispatcher.ts), the
 // sending of one claimed message (send-claimed.ts) and the recording of its outcome
 // (record-outcome.ts).
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { ClaimedRow, DispatchQueueStore } from '../store/dispatch-queue.js';
 import type { MessageStatusStore } from '../store/message-status.js';
 import type { ReportStore } from '../store/reports.js';

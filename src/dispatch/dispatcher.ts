@@ -12,10 +12,10 @@
 // that provider's lookup says it does not have it. Never two providers for one message.
 import { randomUUID } from 'node:crypto';
 import { createBackgroundLoop } from '../concurrency/background-loop.js';
-import type { Logger } from '../logger.js';
-import { withLogContext } from '../observability/log-context.js';
+import type { Logger } from '../logging/logger.js';
+import { withLogContext } from '../logging/log-context.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { ClaimedMessage, DispatchContext, DispatcherOptions, DispatchStore } from './dispatch-context.js';
 import { sweepPendingReports } from './reports.js';
 import { sendClaimed } from './send-claimed.js';

@@ -8,9 +8,9 @@
 //
 // Both steps claim rows with FOR UPDATE SKIP LOCKED, so several instances share the work.
 import { createBackgroundLoop } from '../concurrency/background-loop.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { MessageStatusStore } from '../store/message-status.js';
 import type { ReconciliationStore } from '../store/reconciliation.js';
 import { applyOneReport } from './reports.js';

@@ -1,9 +1,9 @@
 // Recording what a provider answered for a claimed message: SENT (and any reports that overtook
 // the submission), REJECTED, a retry later, or FAILED once the attempts are used up.
 import { retryDelayMs } from '../domain/backoff.js';
-import { metrics, providerLabel } from '../observability/metrics.js';
+import { metrics, providerLabel } from '../metrics/metrics.js';
 import type { SendResult, SmsProvider } from '../providers/types.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { ClaimedMessage, DispatchContext } from './dispatch-context.js';
 import { applyPendingReports } from './reports.js';
 

@@ -3,7 +3,7 @@
 import { isUuid } from '../domain/ids.js';
 import { applyReport, isFinal } from '../domain/status-machine.js';
 import type { StatusReport } from '../providers/types.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { Decision, LockedMessage, MessageChanges, MessageStatusStore } from '../store/message-status.js';
 import type { ReportStore } from '../store/reports.js';
 

@@ -1,5 +1,5 @@
 // Expected failures, returned as values and exposed as members of each mutation's result
-// union (API.md "Errors"). One class per ErrorCode; only bugs are thrown.
+// union (docs/api.md "Errors"). One class per ErrorCode; only bugs are thrown.
 
 export const errorCodes = [
   'VALIDATION_FAILED',

@@ -1,4 +1,4 @@
-// The message lifecycle (API.md "Status rules") as pure functions. The database layer uses
+// The message lifecycle (docs/api.md "Status rules") as pure functions. The database layer uses
 // `transitionSources(to)` as the guard of a conditional update, so two writers racing (the
 // dispatcher and a webhook, or two webhooks) can never move a message backwards: whichever
 // update finds the row in an allowed source status wins, the other changes nothing.
@@ -40,7 +40,7 @@ const ranks: Record<MessageStatus, number> = {
 // The only moves. Stricter than "forward by rank" on purpose:
 // - non-final statuses advance one step at a time, so every sent message passed QUEUED and
 //   SENDING (a due scheduled message is promoted to QUEUED, then claimed like any other);
-// - CANCELED only before a provider has the message (API.md: "CANCELED only before SENDING");
+// - CANCELED only before a provider has the message (docs/api.md: "CANCELED only before SENDING");
 // - REJECTED and FAILED from QUEUED are Herald's own refusals at dispatch (recipient opted out
 //   since queueing, no provider left, ...); from SENDING they are a provider refusing the
 //   submission or retries running out; from SENT the carrier refusing after the provider took it;

@@ -4,7 +4,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../config/paths.js';
 
 const DIST = path.join(projectRoot, 'dashboard', 'dist');
 const TYPES: Record<string, string> = {

@@ -3,13 +3,13 @@
 // request gets an id, on every log line written while handling it and in the answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
-import { REQUEST_ID_HEADER, requestIdFrom, withLogContext } from '../observability/log-context.js';
-import { serveMetrics } from '../observability/scrape.js';
+import type { Logger } from '../logging/logger.js';
+import { REQUEST_ID_HEADER, requestIdFrom, withLogContext } from '../logging/log-context.js';
+import { serveMetrics } from '../metrics/scrape.js';
 import type { Store } from '../store/store.js';
-import { handleWebhook, isWebhookPath, type WebhookDeps } from '../webhooks/router.js';
+import { handleWebhook, isWebhookPath, type WebhookDeps } from '../provider-callbacks/router.js';
 import { checkBodySize, sendPayloadTooLarge } from './body-limit.js';
 import { isDashboardPath, serveDashboard } from './dashboard.js';
 import type { HeraldYoga } from './yoga.js';

@@ -7,12 +7,12 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import { authenticate, rateLimited } from '../auth.js';
-import type { Config } from '../config.js';
+import { authenticate, rateLimited } from './auth.js';
+import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
-import { currentLogContext, requestIdFrom, type LogContext } from '../observability/log-context.js';
-import type { Runtime } from '../runtime.js';
+import type { Logger } from '../logging/logger.js';
+import { currentLogContext, requestIdFrom, type LogContext } from '../logging/log-context.js';
+import type { Runtime } from '../app/runtime.js';
 import type { Context } from '../schema/context.js';
 import { exposeExpectedError } from '../schema/expected-errors.js';
 import { buildSchema } from '../schema/index.js';
@@ -89,7 +89,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       store: runtime.store,
       config,
       pubsub: runtime.pubsub,
-      announce: runtime.announce,
+      publishAndWake: runtime.publishAndWake,
       compliance: runtime.compliance,
       providers: runtime.providers,
       pool: runtime.pool,

@@ -3,7 +3,7 @@
 // in-flight window, and recent outcome statistics for the `providers` query.
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { metrics } from '../observability/metrics.js';
+import { metrics } from '../metrics/metrics.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
 import type { ProviderLimits, RoutingConfig } from '../config/routes.js';

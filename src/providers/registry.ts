@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
 import { AliyunProvider } from './aliyun/aliyun.js';
-import { SimulatorProvider } from './simulator.js';
-import type { SimulatorStore } from './simulator-memory-store.js';
+import { SimulatorProvider } from './simulator/simulator.js';
+import type { SimulatorStore } from './simulator/simulator-memory-store.js';
 import { SmppProvider } from './smpp/smpp.js';
 import { TencentProvider } from './tencent/tencent.js';
 import { TwilioProvider } from './twilio/twilio.js';

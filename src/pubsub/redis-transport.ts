@@ -5,7 +5,7 @@
 // unhandled rejections, and close() can wait for the publishes still on their way.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface RedisTransport {
   eventTarget: EventTarget;

@@ -106,7 +106,7 @@ builder.mutationField('sendMessages', (t) =>
         defaultCountry: ctx.config.defaultCountry,
         now: new Date(),
       }));
-      ctx.announce(result.changes);
+      ctx.publishAndWake(result.changes);
       return { batchId: result.batchId, rejected: result.rejected };
     },
   }),

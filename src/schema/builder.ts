@@ -48,7 +48,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, _ctx, info) => new ForbiddenError(adminOnlyMessage(info.fieldName)),
   },
   errors: {
-    // API.md names: sendMessage → SendMessageResult = SendMessageSuccess { data } | errors.
+    // docs/api.md names: sendMessage → SendMessageResult = SendMessageSuccess { data } | errors.
     defaultResultOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Success` },
     defaultUnionOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Result` },
   },

@@ -1,10 +1,10 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Auth } from '../domain/api-key.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
-import type { Logger } from '../logger.js';
-import type { HeraldPubSub, StatusChange } from '../pubsub.js';
+import type { Logger } from '../logging/logger.js';
+import type { HeraldPubSub, StatusChange } from '../pubsub/pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 import type { Store } from '../store/store.js';
 
@@ -19,7 +19,7 @@ export interface Context {
   auth: Auth;
   pubsub: HeraldPubSub;
   /** Publishes status changes (after their transaction committed) and wakes the dispatcher. */
-  announce: (changes: StatusChange[]) => void;
+  publishAndWake: (changes: StatusChange[]) => void;
   compliance: Compliance;
   /** The configured providers, in routing order (simulateInboundMessage needs the simulator). */
   providers: readonly SmsProvider[];

@@ -24,7 +24,7 @@ export const InboundMessage = accountNode('InboundMessage', {
   description: 'A message received from a handset (a reply, a STOP, …) on one of the account\'s numbers.',
   // `from`, `provider` and `providerMessageId` are always set, yet nullable as on Message: a
   // conversation selects the same field on both, and GraphQL refuses one field name with two
-  // nullabilities in one selection ("Fields conflict"), as API.md's `data` rule avoids too.
+  // nullabilities in one selection ("Fields conflict"), as docs/api.md's `data` rule avoids too.
   fields: (t) => ({
     from: t.exposeString('from', { nullable: true, description: 'The sender, E.164 when it is a phone number (always set).' }),
     to: t.exposeString('to', { description: "The account's number (sender identity) it was sent to." }),

@@ -177,7 +177,7 @@ builder.mutationFields((t) => ({
       );
       // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).
       const message = result.row ?? (await ctx.prisma.message.findUniqueOrThrow({ where: { id: result.id } }));
-      if (result.created) ctx.announce([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
+      if (result.created) ctx.publishAndWake([{ id: result.id, accountId: ctx.auth.accountId, batchId: null, status: result.status }]);
       return message;
     },
   }),
@@ -188,7 +188,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Message'));
-      ctx.announce([unwrap(await cancelMessage(ctx.store, ctx.auth.accountId, id))]);
+      ctx.publishAndWake([unwrap(await cancelMessage(ctx.store, ctx.auth.accountId, id))]);
       return ctx.prisma.message.findUniqueOrThrow({ where: { id } });
     },
   }),

@@ -48,7 +48,7 @@ const MessageStats = builder.objectRef<Stats>('MessageStats').implement({
   }),
 });
 
-// API.md fixes `messageStats(from: DateTime, to: DateTime): MessageStats!`: both bounds optional
+// docs/api.md fixes `messageStats(from: DateTime, to: DateTime): MessageStats!`: both bounds optional
 // (the last 30 days by default), `groupBy` added (STATUS by default), and the result is the stats
 // themselves; a bad range is a GraphQL error with code VALIDATION_FAILED and its issues.
 const DEFAULT_RANGE_MS = 30 * 86_400_000;

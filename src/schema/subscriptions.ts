@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { isFinal, statusRank, type MessageStatus } from '../domain/status-machine.js';
 import type { Message as MessageRow } from '../generated/prisma/client.js';
-import type { InboundReceived, StatusChange } from '../pubsub.js';
+import type { InboundReceived, StatusChange } from '../pubsub/pubsub.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';

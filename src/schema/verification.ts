@@ -99,7 +99,7 @@ builder.mutationFields((t) => ({
       );
       const verification = await ctx.prisma.verification.findUniqueOrThrow({ where: { id: result.verificationId } });
       const { message } = result;
-      if (message.created) ctx.announce([{ id: message.id, accountId: ctx.auth.accountId, batchId: null, status: message.status }]);
+      if (message.created) ctx.publishAndWake([{ id: message.id, accountId: ctx.auth.accountId, batchId: null, status: message.status }]);
       return verification;
     },
   }),

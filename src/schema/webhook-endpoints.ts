@@ -1,7 +1,7 @@
 // Outgoing webhooks over GraphQL: ADMIN keys register endpoints and read the delivery log.
 // Domain logic lives in src/services/webhook-endpoints.ts and src/outgoing.
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { eventTypeFromEnum, eventTypeToEnum, WEBHOOK_EVENT_TYPES, type WebhookEventEnum } from '../outgoing/events.js';
+import { eventTypeFromEnum, eventTypeToEnum, WEBHOOK_EVENT_TYPES, type WebhookEventEnum } from '../outgoing-webhooks/events.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,

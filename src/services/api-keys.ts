@@ -2,7 +2,7 @@ import type { PrismaClient } from '../db/database.js';
 import type { ApiKey } from '../generated/prisma/client.js';
 import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole, type Auth } from '../domain/api-key.js';
 import { NotFoundError } from '../domain/errors.js';
-import type { HeraldPubSub } from '../pubsub.js';
+import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import type { ApiKeyReads } from '../store/api-keys.js';
 
 export type CreatedApiKey = ApiKey & {

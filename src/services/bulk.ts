@@ -7,7 +7,7 @@ import { HeraldError, IdempotencyConflictError, ValidationError } from '../domai
 import type { DraftOptions, MessageDraft, SendMessageInput } from '../domain/message-draft.js';
 import { hashRequest } from '../domain/request-hash.js';
 import { parseOrError } from '../domain/validation.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { BatchRejection } from '../store/batches.js';
 import type { Store } from '../store/store.js';
 import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
@@ -33,11 +33,11 @@ export type RecipientRejection = BatchRejection;
 export interface BatchOutcome {
   batchId: string;
   rejected: RecipientRejection[];
-  /** The accepted messages' status changes to announce; empty for an idempotent replay. */
+  /** The accepted messages' status changes to publish; empty for an idempotent replay. */
   changes: StatusChange[];
 }
 
-// API.md: the same key with the same input within 24 h returns the original result.
+// docs/api.md: the same key with the same input within 24 h returns the original result.
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
 const shapeSchema = z

@@ -5,7 +5,7 @@ import type { PrismaClient } from '../db/database.js';
 import { ForbiddenError, ValidationError, type HeraldError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
-import { SimulatorProvider } from '../providers/simulator.js';
+import { SimulatorProvider } from '../providers/simulator/simulator.js';
 import type { SmsProvider } from '../providers/types.js';
 
 type CountryCode = Parameters<typeof normalizePhoneNumber>[1];

@@ -6,9 +6,9 @@ import { HeraldError } from '../domain/errors.js';
 import { classifyKeyword, type KeywordAction } from '../domain/keywords.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { InboundReport } from '../providers/types.js';
-import type { InboundReceived, StatusChange } from '../pubsub.js';
+import type { InboundReceived, StatusChange } from '../pubsub/pubsub.js';
 import type { Store } from '../store/store.js';
 import { sendMessage, type SendStore } from './messages.js';
 import type { ComplianceDeps } from './send-pipeline.js';
@@ -24,7 +24,7 @@ export interface InboundDeps {
   /** Tells the account's subscribers (inboundMessageReceived) after the commit. */
   publishInbound(event: InboundReceived): void;
   /** Publishes a keyword reply's first status and wakes the dispatcher. */
-  announce(changes: StatusChange[]): void;
+  publishAndWake(changes: StatusChange[]): void;
   sendOptions: { maxBodyLength: number; defaultCountry?: string | undefined };
   now?: () => Date;
 }
@@ -113,5 +113,5 @@ async function replyToKeyword(deps: InboundDeps, reply: { accountId: string; key
     deps.logger.warn({ accountId: reply.accountId, keyword: reply.keyword, code: result.code, reason: result.message }, 'keyword reply not sent');
     return;
   }
-  deps.announce([{ id: result.id, accountId: reply.accountId, batchId: null, status: result.status }]);
+  deps.publishAndWake([{ id: result.id, accountId: reply.accountId, batchId: null, status: result.status }]);
 }

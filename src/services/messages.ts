@@ -4,7 +4,7 @@
 import type { Message } from '../generated/prisma/client.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
 import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import type { DraftOptions, MessageDraft, SendMessageInput } from '../domain/message-draft.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { maskSecret, sealText } from '../domain/sealing.js';
@@ -25,7 +25,7 @@ export interface AcceptedMessage {
   row?: Message;
 }
 
-// API.md: the same key with the same input within 24 h returns the original result.
+// docs/api.md: the same key with the same input within 24 h returns the original result.
 const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /**
@@ -107,7 +107,7 @@ async function insertMessage(store: SendStore, db: Db, accountId: string, draft:
   return { id: row.id, status: draft.status, created: true };
 }
 
-/** Cancels a SCHEDULED or QUEUED message of the account (API.md: CANCELED only before SENDING). */
+/** Cancels a SCHEDULED or QUEUED message of the account (docs/api.md: CANCELED only before SENDING). */
 export async function cancelMessage(store: Pick<Store, 'prisma' | 'messageStatus'>, accountId: string, id: string): Promise<StatusChange | HeraldError> {
   const owned = await store.prisma.message.findFirst({ where: { id, accountId }, select: { id: true } });
   if (!owned) return new NotFoundError('message');

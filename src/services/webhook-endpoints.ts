@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
 import type { WebhookEndpoint } from '../generated/prisma/client.js';
-import { resolvesToPrivateAddress, type ResolveHost } from '../outgoing/address-guard.js';
-import type { WebhookEventType } from '../outgoing/events.js';
-import { generateSecret } from '../outgoing/signing.js';
+import { resolvesToPrivateAddress, type ResolveHost } from '../outgoing-webhooks/address-guard.js';
+import type { WebhookEventType } from '../outgoing-webhooks/events.js';
+import { generateSecret } from '../outgoing-webhooks/signing.js';
 import type { Store } from '../store/store.js';
 
 /** Endpoints are read and written on `prisma`; a change drops the outbox's cached endpoints. */

@@ -11,8 +11,8 @@ import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
-import type { StatusChange } from '../pubsub.js';
-import { metrics, providerLabel } from '../observability/metrics.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
+import { metrics, providerLabel } from '../metrics/metrics.js';
 
 export type Tx = Prisma.TransactionClient;
 

@@ -1,6 +1,6 @@
 // The outbox's statements: which endpoints of an account are enabled (cached briefly, per
 // store), what a webhook event says about a message or a reply, and writing one WebhookDelivery
-// row per subscribed endpoint per event (outgoing/outbox.ts decides the rows).
+// row per subscribed endpoint per event (outgoing-webhooks/outbox.ts decides the rows).
 import type { PrismaClient } from '../db/database.js';
 
 export interface EndpointInfo {
@@ -8,7 +8,7 @@ export interface EndpointInfo {
   eventTypes: string[];
 }
 
-/** What a message event says about the message (outgoing/events.ts). */
+/** What a message event says about the message (outgoing-webhooks/events.ts). */
 export interface MessageSnapshot {
   id: string;
   to: string;

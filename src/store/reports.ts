@@ -7,7 +7,7 @@ import type { PrismaClient } from '../db/database.js';
 import { messageStatuses } from '../domain/status-machine.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { providerErrorCodes, type StatusReport } from '../providers/types.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import { changeMessageIn, type Decide } from './message-status.js';
 
 /** A report kept for later, as stored. */

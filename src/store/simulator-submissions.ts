@@ -3,8 +3,8 @@
 // the process that submitted, and are shared by every instance.
 import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
-import { simulatorStatusWords, type SimulatorStatusWord } from '../providers/simulator-payload.js';
-import type { SimulatorStore, StoredSubmission } from '../providers/simulator-memory-store.js';
+import { simulatorStatusWords, type SimulatorStatusWord } from '../providers/simulator/simulator-payload.js';
+import type { SimulatorStore, StoredSubmission } from '../providers/simulator/simulator-memory-store.js';
 
 /** A row as the statements below return it (outcome is checked, not assumed). */
 interface SubmissionRow {

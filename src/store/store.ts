@@ -23,7 +23,7 @@ import { createOutboxStore, type OutboxStore } from './outbox.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
 import { createReportStore, type ReportStore } from './reports.js';
 import { createSimulatorSubmissionStore } from './simulator-submissions.js';
-import type { SimulatorStore } from '../providers/simulator-memory-store.js';
+import type { SimulatorStore } from '../providers/simulator/simulator-memory-store.js';
 import { createWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js';
 
 export interface Store {

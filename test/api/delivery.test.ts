@@ -1,6 +1,6 @@
 // Delivery loop acceptance: what happens to a message after sendMessage, as the API shows it
 // (status, error code, timeline of events), driven by the real dispatcher and the simulator
-// calling Herald's webhook over HTTP. Outcomes by number suffix (API.md "Simulator provider"),
+// calling Herald's webhook over HTTP. Outcomes by number suffix (docs/api.md "Simulator provider"),
 // duplicated, out-of-order and late reports, cancelMessage and scheduled sending.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHerald } from '../support/herald.js';

@@ -2,10 +2,10 @@
 // the simulator, refused webhooks), the scrape-time gauges read the database, the pool and the
 // open sockets, and METRICS_TOKEN closes the endpoint.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeConfig } from '../../src/config.js';
+import { makeConfig } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { startHerald, type RunningHerald } from '../../src/server.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { startHerald, type RunningHerald } from '../../src/app/server.js';
 import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
 import {
   DEFAULT_BEHAVIOUR,

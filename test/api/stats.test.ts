@@ -53,7 +53,7 @@ async function seedMessages(account: SeededAccount, rows: Seed[]) {
 }
 
 async function stats(account: SeededAccount, groupBy: string, range = RANGE, caller: 'admin' | 'sender' = 'sender') {
-  // Shaped as before API.md's plain `MessageStats!` was honoured: `data` holds the stats.
+  // Shaped as before docs/api.md's plain `MessageStats!` was honoured: `data` holds the stats.
   return { __typename: 'MessageStatsSuccess', data: expectNoErrors(await account[caller](STATS, { ...range, groupBy })).messageStats };
 }
 
@@ -143,7 +143,7 @@ describe('messageStats', () => {
     expect(bad.errors?.length).toBeGreaterThan(0);
   });
 
-  it('takes no arguments as API.md has it: the last 30 days by status', async () => {
+  it('takes no arguments as docs/api.md has it: the last 30 days by status', async () => {
     const account = await t.seedAccount();
     await seedMessages(account, [{ to: '+14155550100', status: 'DELIVERED', createdAt: new Date(Date.now() - 86_400_000), provider: 'twilio', deliverAfter: 3 }]);
     const plain = expectNoErrors(await account.sender('{ messageStats { groupBy totals { total delivered deliveryRate segments } } }')).messageStats;

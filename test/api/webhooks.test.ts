@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPendingReports, sweepPendingReports } from '../../src/dispatch/reports.js';
-import { computeSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/providers/simulator-signature.js';
+import { computeSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/providers/simulator/simulator-signature.js';
 import { createStore, type Store } from '../../src/store/store.js';
 import type { GraphQLCaller, TestHerald } from '../support/herald.js';
 import {

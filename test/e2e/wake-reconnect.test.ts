@@ -5,8 +5,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWakeSignal, type WakeSignal } from '../../src/dispatch/wake.js';
-import { createLogger } from '../../src/logger.js';
-import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createFreshDatabase, waitUntil } from '../support/services.js';
 
 let database: { url: string; drop(): Promise<void> };

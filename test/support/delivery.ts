@@ -2,9 +2,9 @@
 // (never blind sleeps), subscriptions over graphql-ws and SSE, and signed simulator webhooks.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Config } from '../../src/config.js';
-import type { SimulatorProvider } from '../../src/providers/simulator.js';
-import { createSignatureHeaders } from '../../src/providers/simulator-signature.js';
+import type { Config } from '../../src/config/config.js';
+import type { SimulatorProvider } from '../../src/providers/simulator/simulator.js';
+import { createSignatureHeaders } from '../../src/providers/simulator/simulator-signature.js';
 import { SIMULATOR_SECRET_KEY } from '../../src/services/secrets.js';
 import { expectNoErrors, startTestHerald, type GraphQLCaller, type TestHerald } from './herald.js';
 

@@ -2,10 +2,10 @@
 // every test creates its own account, so tests never see each other's data.
 import pg from 'pg';
 import { inject } from 'vitest';
-import { makeConfig, type Config } from '../../src/config.js';
+import { makeConfig, type Config } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { startHerald, type RunningHerald } from '../../src/server.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { startHerald, type RunningHerald } from '../../src/app/server.js';
 import { createApiKey, ensureAccount } from '../../src/services/api-keys.js';
 
 export interface TestHerald {

@@ -1,8 +1,8 @@
 // Request ids and the log context: what an incoming id may be, and that the logger writes the
 // context's ids once per line, scrubbed like everything else.
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { requestIdFrom, withLogContext } from '../../src/observability/log-context.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { requestIdFrom, withLogContext } from '../../src/logging/log-context.js';
 
 describe('requestIdFrom', () => {
   it('keeps a plain incoming id and replaces a missing, long or unsafe one with a UUID', () => {

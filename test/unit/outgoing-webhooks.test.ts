@@ -2,13 +2,13 @@
 // reference `standardwebhooks` library; the retry schedule's parsing and the events a status raises.
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { eventTypesForStatus } from '../../src/outgoing/events.js';
+import { eventTypesForStatus } from '../../src/outgoing-webhooks/events.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../../src/config/retry-schedule.js';
-import { nextDelayMs } from '../../src/outgoing/schedule.js';
-import { generateSecret, sign, signedHeaders, verify } from '../../src/outgoing/signing.js';
+import { nextDelayMs } from '../../src/outgoing-webhooks/schedule.js';
+import { generateSecret, sign, signedHeaders, verify } from '../../src/outgoing-webhooks/signing.js';
 
 describe('signing', () => {
-  it("matches the spec's test vector (spec/standard-webhooks.md)", () => {
+  it("matches the Standard Webhooks specification's test vector", () => {
     expect(sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
       'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
     );

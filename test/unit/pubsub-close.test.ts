@@ -1,9 +1,9 @@
 // Closing the pub/sub as a short-lived process (the CLI's `keys revoke`) does: it says whether
 // what was published reached Redis, and never hangs or crashes when Redis cannot be reached.
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createHeraldPubSub } from '../../src/pubsub.js';
+import { makeConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createHeraldPubSub } from '../../src/pubsub/pubsub.js';
 import { closedPort } from '../support/ports.js';
 
 const logger = createLogger({ ...makeConfig(), logLevel: 'silent' });

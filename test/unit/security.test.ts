@@ -10,9 +10,9 @@ vi.mock('node:crypto', async (importOriginal) => {
 
 const crypto = await import('node:crypto');
 const { apiKeyMatches, generateApiKey, parseApiKeyPrefix } = await import('../../src/domain/api-key.js');
-const { ConfigError, loadConfig } = await import('../../src/config.js');
-const { createLogger } = await import('../../src/logger.js');
-const { configuredSecrets, createScrubber } = await import('../../src/security/log-scrub.js');
+const { ConfigError, loadConfig } = await import('../../src/config/config.js');
+const { createLogger } = await import('../../src/logging/logger.js');
+const { configuredSecrets, createScrubber } = await import('../../src/logging/log-scrub.js');
 
 afterEach(() => vi.mocked(crypto.timingSafeEqual).mockClear());
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatorProvider } from '../../src/providers/simulator.js';
-import { MemorySimulatorStore } from '../../src/providers/simulator-memory-store.js';
+import { SimulatorProvider } from '../../src/providers/simulator/simulator.js';
+import { MemorySimulatorStore } from '../../src/providers/simulator/simulator-memory-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 let receiver: WebhookReceiver | undefined;

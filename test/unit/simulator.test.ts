@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyReport, type MessageStatus } from '../../src/domain/status-machine.js';
-import { SimulatorProvider, type SimulatorOptions, type SimulatorTimers } from '../../src/providers/simulator.js';
-import { computeSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/providers/simulator-signature.js';
+import { SimulatorProvider, type SimulatorOptions, type SimulatorTimers } from '../../src/providers/simulator/simulator.js';
+import { computeSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/providers/simulator/simulator-signature.js';
 import { WebhookPayloadError, type OutboundMessage, type WebhookRequest } from '../../src/providers/types.js';
 import { providerContract } from './provider-contract.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';

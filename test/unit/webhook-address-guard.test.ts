@@ -4,8 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPublicAddress, resolvesToPrivateAddress, type ResolveHost } from '../../src/outgoing/address-guard.js';
-import { postWebhook } from '../../src/outgoing/post-webhook.js';
+import { isPublicAddress, resolvesToPrivateAddress, type ResolveHost } from '../../src/outgoing-webhooks/address-guard.js';
+import { postWebhook } from '../../src/outgoing-webhooks/post-webhook.js';
 
 describe('isPublicAddress', () => {
   it('accepts public IPv4 addresses, up to the edges of the ranges around them', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../paths.js';
+import { projectRoot } from '../../config/paths.js';
 import { createSensitiveMatcher, type SensitiveMatcher } from './sensitive-matcher.js';
 import { parseTermList } from './term-list.js';
 

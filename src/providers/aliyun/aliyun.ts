@@ -3,7 +3,7 @@
 // Aliyun pushes unsigned JSON, so the callback URLs carry a secret token (see verifyWebhook).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AliyunConfig } from '../../config.js';
+import type { AliyunConfig } from '../../config/config.js';
 import { callAliyun, type RpcOutcome } from './aliyun-client.js';
 import {
   chinaDate,

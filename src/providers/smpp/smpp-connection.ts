@@ -3,7 +3,7 @@
 // submit_sm awaiting their submit_sm_resp. It knows nothing of Herald messages: the adapter
 // (smpp.ts) turns SubmitOutcomes into SendResults and deliver_sm into reports.
 
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../logging/logger.js';
 import { formatCommandStatus, isAccountStatus } from './smpp-status.js';
 import { smpp, type SmppPdu, type SmppPduFields, type SmppSession } from './smpp-session.js';
 

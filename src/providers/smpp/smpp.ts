@@ -7,8 +7,8 @@
 // before a restart, and replies, only arrive while bound.
 
 import { createHash } from 'node:crypto';
-import type { SmppConfig } from '../../config.js';
-import type { Logger } from '../../logger.js';
+import type { SmppConfig } from '../../config/config.js';
+import type { Logger } from '../../logging/logger.js';
 import { SmppConnection, parseSmppUrl, type SubmitOutcome } from './smpp-connection.js';
 import { splitBody, type SplitBody } from './smpp-encoding.js';
 import { MoAssembler, messageText, readMoPart } from './smpp-inbound.js';

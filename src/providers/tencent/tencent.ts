@@ -16,7 +16,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fetchFailure } from '../http-failure.js';
-import type { TencentConfig } from '../../config.js';
+import type { TencentConfig } from '../../config/config.js';
 import { pullStatusAnswerSchema, sendSmsAnswerSchema, parseTencentReplyCallback, parseTencentStatusCallback, toStatusReport } from './tencent-payload.js';
 import { signTc3 } from './tencent-signature.js';
 import { classifyTencentCode } from './tencent-status.js';

@@ -5,7 +5,7 @@
 // `lookup` can only match by recipient, time and body (see its comment).
 
 import { isFinal } from '../../domain/status-machine.js';
-import type { TwilioConfig } from '../../config.js';
+import type { TwilioConfig } from '../../config/config.js';
 import {
   callTwilio,
   messagePath,

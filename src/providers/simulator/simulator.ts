@@ -1,6 +1,6 @@
 // The built-in simulator: a provider that behaves like a remote one. It takes a submission,
 // then calls Herald back over HTTP with a signed delivery report, so the webhook path is
-// exercised even with no real provider (API.md "Simulator provider"). Outcomes by recipient:
+// exercised even with no real provider (docs/api.md "Simulator provider"). Outcomes by recipient:
 //   …0000 → accepted, then an `undelivered` report (UNDELIVERED, errorCode UNDELIVERABLE)
 //   …0001 → `send()` answers `rejected` (REJECTED at submission, errorCode INVALID_NUMBER)
 //   …0002 → `send()` answers `retryable` TIMEOUT after `timeoutMs` (the dispatcher retries, then FAILED)
@@ -18,7 +18,7 @@ import {
 } from './simulator-payload.js';
 import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
 import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-memory-store.js';
-import type { BackgroundWork, InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from './types.js';
+import type { BackgroundWork, InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from '../types.js';
 
 /** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
 export interface SimulatorBehaviour {

@@ -3,20 +3,20 @@
 // What each request does lives in http/: router.ts (paths), yoga.ts (GraphQL), graphql-ws.ts.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
-import type { Dispatcher } from './dispatch/dispatcher.js';
-import type { Reconciler } from './dispatch/reconciler.js';
-import { attachGraphqlWs, type GraphqlWs } from './http/graphql-ws.js';
-import { createRequestHandler } from './http/router.js';
-import { createHeraldYoga, type HeraldYoga } from './http/yoga.js';
-import type { Logger } from './logger.js';
-import { createHeraldRegistry } from './observability/scrape.js';
-import type { ProviderPool } from './providers/provider-pool.js';
-import type { SmsProvider } from './providers/types.js';
-import type { HeraldPubSub } from './pubsub.js';
+import type { Config } from '../config/config.js';
+import { openDatabase, type Database } from '../db/database.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Reconciler } from '../dispatch/reconciler.js';
+import { attachGraphqlWs, type GraphqlWs } from '../http/graphql-ws.js';
+import { createRequestHandler } from '../http/router.js';
+import { createHeraldYoga, type HeraldYoga } from '../http/yoga.js';
+import type { Logger } from '../logging/logger.js';
+import { createHeraldRegistry } from '../metrics/scrape.js';
+import type { ProviderPool } from '../providers/provider-pool.js';
+import type { SmsProvider } from '../providers/types.js';
+import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import { createRuntime } from './runtime.js';
-import { bootstrapAdminKey, type CreatedApiKey } from './services/api-keys.js';
+import { bootstrapAdminKey, type CreatedApiKey } from '../services/api-keys.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -73,7 +73,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       store: runtime.store,
       yoga,
       metricsRegistry,
-      webhooks: { prisma: database.prisma, store: runtime.store, providers: () => runtime.providers, publish: runtime.publish, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
+      webhooks: { prisma: database.prisma, store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
     }),
   );
   const openSockets = trackSockets(server);

@@ -10,14 +10,14 @@
 // Without providerMessageId, Herald derives one from the signed body (see services/inbound.ts).
 
 import { z } from 'zod';
-import type { MessageStatus } from '../domain/status-machine.js';
+import type { MessageStatus } from '../../domain/status-machine.js';
 import {
   providerErrorCodes,
   WebhookPayloadError,
   type InboundReport,
   type ProviderErrorCode,
   type StatusReport,
-} from './types.js';
+} from '../types.js';
 
 /** The simulator's status words and what they mean to Herald: one table, as for every adapter. */
 export const simulatorStatusWords = {

@@ -1,4 +1,4 @@
-// Standard Webhooks signing (https://www.standardwebhooks.com, spec/standard-webhooks.md):
+// Standard Webhooks signing (https://www.standardwebhooks.com, the specification's "Signature scheme"):
 // the signed content is "<webhook-id>.<webhook-timestamp>.<body>", signed with HMAC-SHA256
 // keyed by the secret's base64-decoded bytes (after the "whsec_" prefix), sent as "v1,<base64>".
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

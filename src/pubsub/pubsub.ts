@@ -2,12 +2,12 @@
 // and key revocations. In-process by default; with REDIS_URL through Redis (pubsub/redis-transport.ts).
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub } from 'graphql-yoga';
-import type { Logger } from './logger.js';
-import type { InboundReceived, KeyRevoked, StatusChange } from './pubsub/events.js';
-import { createMessageFollowers } from './pubsub/message-followers.js';
-import { connectRedisTransport } from './pubsub/redis-transport.js';
+import type { Logger } from '../logging/logger.js';
+import type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
+import { createMessageFollowers } from './message-followers.js';
+import { connectRedisTransport } from './redis-transport.js';
 
-export type { InboundReceived, KeyRevoked, StatusChange } from './pubsub/events.js';
+export type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
 
 const SUBSCRIBER_BUFFER = 10_000;
 

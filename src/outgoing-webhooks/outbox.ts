@@ -3,7 +3,7 @@
 // commit and this write loses that event's webhooks; everything after it is durable and
 // retried by the worker.
 import { randomUUID } from 'node:crypto';
-import type { InboundReceived, StatusChange } from '../pubsub.js';
+import type { InboundReceived, StatusChange } from '../pubsub/pubsub.js';
 import type { NewDelivery, OutboxStore } from '../store/outbox.js';
 import { eventTypesForStatus, inboundPayload, messagePayload, type WebhookEventType } from './events.js';
 

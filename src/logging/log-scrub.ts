@@ -2,7 +2,7 @@
 // line written never carries an API key, a bearer token, a password in a URL or a configured
 // provider secret. pino's path redaction covers known fields; this covers free text (error
 // messages and stacks, URLs, SQL) where a secret can turn up anywhere.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 
 const API_KEY = /\bhk_([a-z2-7]{10})_[A-Za-z0-9_-]{43}/g;
 const BEARER = /\b(Bearer\s+)[^\s"'\\,;]+/gi;

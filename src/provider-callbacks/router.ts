@@ -6,10 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '../db/database.js';
 import { applyStatusReports, type ReportStores } from '../dispatch/reports.js';
-import type { Logger } from '../logger.js';
-import { metrics } from '../observability/metrics.js';
+import type { Logger } from '../logging/logger.js';
+import { metrics } from '../metrics/metrics.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
-import type { StatusChange } from '../pubsub.js';
+import type { StatusChange } from '../pubsub/pubsub.js';
 import { readBoundedBody } from '../http/body-limit.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
-import type { RateLimitedError } from './domain/errors.js';
-import { readBearerToken, type Auth } from './domain/api-key.js';
-import { authenticateApiKey } from './services/api-keys.js';
-import type { Store } from './store/store.js';
+import type { RateLimitedError } from '../domain/errors.js';
+import { readBearerToken, type Auth } from '../domain/api-key.js';
+import { authenticateApiKey } from '../services/api-keys.js';
+import type { Store } from '../store/store.js';
 
 /** The error every unauthenticated GraphQL request gets (HTTP 401 on plain HTTP). */
 export function unauthenticated(reason: string): GraphQLError {

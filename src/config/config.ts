@@ -1,8 +1,8 @@
 // The environment, read once at start and validated; nothing else reads process.env.
 import path from 'node:path';
 import { z } from 'zod';
-import { parseRoutingConfig, RoutingConfigError } from './config/routes.js';
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './config/retry-schedule.js';
+import { parseRoutingConfig, RoutingConfigError } from './routes.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule.js';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
@@ -53,7 +53,7 @@ const envSchema = z.object({
   DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
   /** How often the reconciler looks for overdue messages. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
-  /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing/schedule.ts). */
+  /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing-webhooks/schedule.ts). */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .default(DEFAULT_RETRY_SCHEDULE)

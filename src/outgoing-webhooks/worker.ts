@@ -3,8 +3,8 @@
 // public addresses only, unless allowed), records the attempt, schedules the next one from the
 // retry schedule, and disables an endpoint that keeps failing.
 import { createBackgroundLoop } from '../concurrency/background-loop.js';
-import type { OutgoingWebhookOptions } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { OutgoingWebhookOptions } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
 import type { OutboxStore } from '../store/outbox.js';
 import type { ClaimedDelivery, WebhookDeliveryStore } from '../store/webhook-deliveries.js';
 import { postWebhook } from './post-webhook.js';

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { MessageStatsReads } from '../store/message-stats.js';
 import { processRegistry } from './metrics.js';

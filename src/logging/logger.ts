@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config.js';
-import { currentLogContext } from './observability/log-context.js';
-import { configuredSecrets, createScrubber, type SecretSources } from './security/log-scrub.js';
+import type { Config } from '../config/config.js';
+import { currentLogContext } from './log-context.js';
+import { configuredSecrets, createScrubber, type SecretSources } from './log-scrub.js';
 
 export type { Logger };
 
@@ -13,7 +13,7 @@ export type { Logger };
  * secrets of `config` (error messages and stacks are free text).
  *
  * Every line carries the ids of what it is about (requestId, operationId, dispatchRound,
- * messageId: observability/log-context.ts). In development (NODE_ENV=development or
+ * messageId: logging/log-context.ts). In development (NODE_ENV=development or
  * LOG_PRETTY=1) lines are pretty-printed by pino-pretty, which reads the scrubbed JSON.
  */
 export function createLogger(config: Pick<Config, 'logLevel'> & SecretSources, destination?: pino.DestinationStream): Logger {

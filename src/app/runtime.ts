@@ -1,0 +1,173 @@
+// The moving parts shared by `herald` (server) and `herald worker`: the store, pub/sub, the
+// providers behind routing, and (in processes that dispatch) the background loops that deliver.
+import { Redis } from 'ioredis';
+import { createBackgroundLoop, type BackgroundLoop } from '../concurrency/background-loop.js';
+import type { Config } from '../config/config.js';
+import { parseRoutingConfig } from '../config/routes.js';
+import type { Database } from '../db/database.js';
+import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
+import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
+import { applyStatusReports } from '../dispatch/reports.js';
+import { createWakeSignal, type WakeSignal } from '../dispatch/wake.js';
+import type { Logger } from '../logging/logger.js';
+import { createOutbox } from '../outgoing-webhooks/outbox.js';
+import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
+import { ProviderPool } from '../providers/provider-pool.js';
+import { createProviders } from '../providers/registry.js';
+import type { ProviderEvents, SmsProvider } from '../providers/types.js';
+import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
+import { createCompliance, type Compliance } from '../services/compliance.js';
+import { receiveInbound, type InboundDeps } from '../services/inbound.js';
+import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
+import { createStore, type Store } from '../store/store.js';
+import { createPublishing, type Publishing } from './publishing.js';
+
+export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAndWake'> {
+  /** Every statement Herald runs, created once here and handed down. */
+  store: Store;
+  pubsub: HeraldPubSub;
+  compliance: Compliance;
+  providers: readonly SmsProvider[];
+  /** The providers behind routing, circuits and limits (the `providers` query reads it). */
+  pool: ProviderPool;
+  /** What storing replies and answering their keywords needs, for the provider callbacks. */
+  inbound: Omit<InboundDeps, 'logger'>;
+  /** Undefined unless started with `dispatch: true`. */
+  dispatcher: Dispatcher | undefined;
+  /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
+  reconciler: Reconciler | undefined;
+  /** Sends outgoing webhooks; with the dispatcher. */
+  webhookWorker: DeliveryWorker | undefined;
+  startDispatcher(): void;
+  stop(): Promise<void>;
+}
+
+export async function createRuntime(options: {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  publicUrl: () => string;
+  dispatch: boolean;
+}): Promise<Runtime> {
+  const { config, logger, database } = options;
+  const store = createStore(database);
+  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
+  // Limits share one Redis connection (pub/sub needs its own two).
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
+  const compliance = createCompliance({ settings: store.accountSettings, redis });
+  const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
+  const publishing = createPublishing({ pubsub, outbox: createOutbox(store.outbox), wake, logger });
+  const inbound: Omit<InboundDeps, 'logger'> = {
+    store,
+    compliance,
+    publishInbound: publishing.publishInbound,
+    publishAndWake: publishing.publishAndWake,
+    sendOptions: { maxBodyLength: config.maxBodyLength, defaultCountry: config.defaultCountry },
+  };
+  // What SMPP receives on its connection takes the same path as a provider callback's reports.
+  const events: ProviderEvents = {
+    async statusReports(provider, reports) {
+      publishing.publishChanges((await applyStatusReports(store, provider, reports)).changes);
+    },
+    async inbound(provider, reports) {
+      await receiveInbound({ ...inbound, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
+    },
+  };
+  const providers = createProviders({
+    config,
+    logger,
+    publicUrl: options.publicUrl,
+    simulatorSecret: await getSimulatorSecret(store.secrets),
+    simulatorStore: store.simulatorSubmissions,
+    events,
+    dispatching: options.dispatch,
+  });
+  const pool = new ProviderPool(providers, {
+    routing: parseRoutingConfig(config.routes, config.providers),
+    redis,
+    // A message waiting this long for a provider's rate limit or window tries elsewhere.
+    maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
+  });
+  const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
+
+  return {
+    store,
+    pubsub,
+    compliance,
+    providers,
+    pool,
+    publishChanges: publishing.publishChanges,
+    publishAndWake: publishing.publishAndWake,
+    inbound,
+    dispatcher: delivery?.dispatcher,
+    reconciler: delivery?.reconciler,
+    webhookWorker: delivery?.webhookWorker,
+    startDispatcher: () => delivery?.start(),
+    async stop() {
+      // Asked to stop first, awaited after the providers closed: closing cancels a running
+      // pass's callbacks, which would otherwise be retried with backoff before stop() returns.
+      const providerLoopsStopped = delivery?.stopLoops();
+      await publishing.drain();
+      await Promise.all(providers.map((p) => p.close?.()));
+      await providerLoopsStopped;
+      await wake.close();
+      await pubsub.close();
+      await compliance.close();
+      await redis?.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * What a process that dispatches runs in the background: the dispatcher, the reconciler, the
+ * outgoing-webhook worker and providers' own work (the simulator, playing a remote provider,
+ * sends the reports accepted by a process that died).
+ */
+async function createDelivery(deps: {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  pool: ProviderPool;
+  providers: readonly SmsProvider[];
+  wake: WakeSignal;
+  publishing: Publishing;
+}) {
+  const { config, logger, store, pool } = deps;
+  const publish = deps.publishing.publishChanges;
+  const reconciler = createReconciler({ store: store.delivery, pool, publish, logger, options: config.reconcile });
+  const dispatcher = createDispatcher({
+    store: store.delivery,
+    pool,
+    publish,
+    wake: deps.wake,
+    logger,
+    options: config.dispatcher,
+    sealKey: await getMessageSealKey(store.secrets),
+  });
+  const webhookWorker = createDeliveryWorker({ store, logger, options: config.outgoingWebhooks });
+  const providerLoops: BackgroundLoop[] = deps.providers.flatMap(({ name, backgroundWork: work }) =>
+    work ? [createBackgroundLoop({ name: `${name} background work`, pollMs: work.pollMs, pass: async () => void (await work.run()), logger })] : [],
+  );
+  return {
+    dispatcher,
+    reconciler,
+    webhookWorker,
+    start() {
+      dispatcher.start();
+      reconciler.start();
+      webhookWorker.start();
+      // Started here, not at creation: the simulator's reports go to Herald's own URL, known
+      // once the server listens.
+      for (const loop of providerLoops) loop.start();
+    },
+    /** Stops the loops in order; providers' loops are asked to stop and awaited by the caller. */
+    async stopLoops(): Promise<void> {
+      const providerLoopsStopped = Promise.all(providerLoops.map((loop) => loop.stop()));
+      await reconciler.stop();
+      await dispatcher.stop();
+      await webhookWorker.stop();
+      await providerLoopsStopped;
+    },
+  };
+}
