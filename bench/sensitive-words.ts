@@ -6,7 +6,7 @@
 // Usage:
 //   node --import tsx bench/sensitive-words.ts [--terms N] [--messages N] [--regex-messages N]
 import { parseArgs } from 'node:util';
-import { loadDefaultSensitiveTerms } from '../src/domain/sensitive/default-terms.js';
+import { loadDefaultSensitiveTerms } from '../src/services/default-sensitive-terms.js';
 import { foldTerm } from '../src/domain/sensitive/fold-text.js';
 import { createSensitiveMatcher, type SensitiveMatcher } from '../src/domain/sensitive/sensitive-matcher.js';
 

@@ -11,7 +11,7 @@ import { attachGraphqlWs, type GraphqlWs } from '../http/graphql-ws.js';
 import { createRequestHandler } from '../http/router.js';
 import { createHeraldYoga, type HeraldYoga } from '../http/yoga.js';
 import type { Logger } from '../logging/logger.js';
-import { createHeraldRegistry } from '../metrics/scrape.js';
+import { createHeraldRegistry } from '../http/metrics-route.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';

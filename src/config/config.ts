@@ -45,7 +45,7 @@ const envSchema = z.object({
   SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).default(50),
   /** How long one provider call may take before it counts as a timeout. */
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
-  /** Routing rules, failover order and per-provider limits (JSON; see README "Routing"). */
+  /** Routing rules, failover order and per-provider limits (JSON; see docs/providers.md, "Routing"). */
   SMS_ROUTES: z.string().optional(),
   /** SENT messages without a final report are polled at the provider after this long. */
   RECONCILE_AFTER_MS: z.coerce.number().int().min(1_000).default(10 * 60_000),
@@ -97,7 +97,7 @@ const envSchema = z.object({
   SMPP_SOURCE_ADDR: z.string().optional(),
   SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
   SMPP_ENQUIRE_LINK_MS: z.coerce.number().int().min(100).default(30_000),
-  // Security limits (README "Security limits"). Defaults are several times what the SDK's and
+  // Security limits (docs/security.md, "Query limits"). Defaults are several times what the SDK's and
   // the test suite's deepest real queries need; introspection is exempt from depth and cost.
   /** Largest POST /graphql body and graphql-ws message, in bytes. */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),

@@ -7,10 +7,10 @@ import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withLogContext } from '../logging/log-context.js';
-import { serveMetrics } from '../metrics/scrape.js';
+import { serveMetrics } from './metrics-route.js';
 import type { Store } from '../store/store.js';
 import { handleWebhook, isWebhookPath, type WebhookDeps } from '../provider-callbacks/router.js';
-import { checkBodySize, sendPayloadTooLarge } from './body-limit.js';
+import { checkBodySize, sendPayloadTooLarge } from '../security/body-limit.js';
 import { isDashboardPath, serveDashboard } from './dashboard.js';
 import type { HeraldYoga } from './yoga.js';
 

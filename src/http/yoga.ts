@@ -12,7 +12,6 @@ import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logging/logger.js';
 import { currentLogContext, requestIdFrom, type LogContext } from '../logging/log-context.js';
-import type { Runtime } from '../app/runtime.js';
 import type { Context } from '../schema/context.js';
 import { exposeExpectedError } from '../schema/expected-errors.js';
 import { buildSchema } from '../schema/index.js';
@@ -20,6 +19,9 @@ import { CSRF_HEADERS } from '../security/csrf.js';
 import { queryLimitPlugins } from '../security/query-limits.js';
 
 export type HeraldYoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+/** The parts of the runtime (app/runtime.ts) every operation's context carries. */
+export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'pool'>;
 
 /** What the context factory is given besides the request (graphql-ws passes the socket's). */
 export interface ContextInput {
@@ -31,7 +33,7 @@ export interface ContextInput {
   logContext?: LogContext;
 }
 
-export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime: Runtime; metricsRegistry: Registry }): HeraldYoga {
+export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime: ContextSources; metricsRegistry: Registry }): HeraldYoga {
   const { config, logger, runtime } = deps;
   const { prisma } = runtime.store;
   return createYoga<Record<string, unknown>, Context>({
@@ -106,7 +108,7 @@ function requestLogging(logger: Logger, fields: LogContext): Pick<Context, 'requ
 }
 
 /** Per-key request rate (every HTTP request and WebSocket operation counts). */
-async function limitRequests(runtime: Runtime, auth: Context['auth']): Promise<Context['auth']> {
+async function limitRequests(runtime: ContextSources, auth: Context['auth']): Promise<Context['auth']> {
   const refused = await runtime.compliance.limiter.consumeRequest(auth.keyId, auth.accountId);
   if (refused) throw rateLimited(refused);
   return auth;

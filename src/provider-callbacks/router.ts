@@ -10,7 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { metrics } from '../metrics/metrics.js';
 import { WebhookPayloadError, type SmsProvider, type WebhookRequest } from '../providers/types.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
-import { readBoundedBody } from '../http/body-limit.js';
+import { readBoundedBody } from '../security/body-limit.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;

@@ -33,7 +33,7 @@ export function createProviders(context: ProviderContext): SmsProvider[] {
   const timeoutMs = config.providerTimeoutMs;
   // loadConfig refuses to start without a named provider's variables; makeConfig (tests) may not.
   const section = <T>(name: string, value: T | undefined): T => {
-    if (!value) throw new Error(`SMS_PROVIDERS names ${name} but its settings are missing (see README, "Providers")`);
+    if (!value) throw new Error(`SMS_PROVIDERS names ${name} but its settings are missing (see docs/providers.md)`);
     return value;
   };
   return config.providers.map((name): SmsProvider => {

@@ -3,7 +3,7 @@
 // process and short-lived (an edit made through another instance applies within
 // CACHE_TTL_MS); an edit through this instance applies at once.
 import type { Redis } from 'ioredis';
-import { loadDefaultSensitiveMatcher } from '../domain/sensitive/default-terms.js';
+import { loadDefaultSensitiveMatcher } from './default-sensitive-terms.js';
 import { findScreenedMatches, screenContent, type ScreeningPolicy } from '../domain/sensitive/screen-content.js';
 import { createSensitiveMatcher, type SensitiveMatch } from '../domain/sensitive/sensitive-matcher.js';
 import { createLimiter, type Limiter } from '../limits/limiter.js';

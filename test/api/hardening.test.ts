@@ -1,4 +1,4 @@
-// Hardening of the public surface (README "Security limits"): GraphQL document limits on HTTP
+// Hardening of the public surface (docs/security.md, "Query limits"): GraphQL document limits on HTTP
 // and graphql-ws, request body limits (HTTP 413, ws maxPayload), CSRF prevention, revocation
 // closing open WebSockets, masked errors in production and key lookup by prefix. Every test
 // here fails when the protection it is about is turned off.

@@ -68,6 +68,38 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/**
+ * The layers of src/, bottom first: a folder (or top-level file) may import its own layer's and
+ * lower layers' code. docs/architecture.md explains each. Folders of one layer must not import
+ * each other in a circle either (checked below with the folder graph).
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['config', 'client'], // settings parsed once; the SDK, which imports nothing of the server
+  ['logging', 'domain'], // pure rules and types; the logger
+  ['concurrency', 'metrics', 'security', 'limits', 'pubsub'], // small primitives and infrastructure
+  ['db'], // opening and migrating the database
+  ['providers'], // one adapter per vendor behind one interface
+  ['store'], // every SQL statement and hot-path query
+  ['outgoing-webhooks'], // the outbox and its delivery worker
+  ['services', 'dispatch'], // features (send, templates, compliance, inbound, verification, keys) and delivery
+  ['provider-callbacks'], // providers' HTTP callbacks into services and dispatch
+  ['schema'], // GraphQL: thin resolvers over services
+  ['http', 'cli'], // the edges: HTTP routes, Yoga, graphql-ws; the command line
+  ['app', 'main.ts'], // start-up: wires everything, and the process entry
+];
+
+/**
+ * Imports that knowingly point up a layer, each with its reason. A new one fails the test: move
+ * the code to the right layer, or add it here with a reason a reviewer accepts.
+ */
+const ALLOWED_UPWARD: Record<string, string> = {
+  // The `herald worker` command runs the same runtime as the server, without HTTP.
+  'cli/worker.ts -> app/runtime.ts': 'the worker command starts the runtime',
+};
+
+const roomOf = (file: string) => file.split('/')[0]!;
+const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.includes(roomOf(file)));
+
 describe('the import graph of src/', () => {
   const graph = importGraph();
 
@@ -83,5 +115,27 @@ describe('the import graph of src/', () => {
 
   it('has no import cycles', () => {
     expect(cycles(graph)).toEqual([]);
+  });
+
+  it('places every folder of src/ in a layer', () => {
+    expect([...new Set([...graph.keys()].map(roomOf))].filter((room) => layerOf(room) < 0)).toEqual([]);
+  });
+
+  it('has no cycles between folders', () => {
+    const folders = new Map<string, string[]>();
+    for (const [file, targets] of graph) {
+      const from = roomOf(file);
+      const to = targets.map(roomOf).filter((room) => room !== from);
+      folders.set(from, [...new Set([...(folders.get(from) ?? []), ...to])]);
+    }
+    expect(cycles(folders)).toEqual([]);
+  });
+
+  it('imports only down the layers (but for the few allowed, each with its reason)', () => {
+    const upward = [...graph].flatMap(([file, targets]) => targets.filter((target) => layerOf(target) > layerOf(file)).map((target) => `${file} -> ${target}`));
+    expect(upward.filter((edge) => !(edge in ALLOWED_UPWARD))).toEqual([]);
+    // Each allowed one still exists (else drop it from the list): the check sees real edges.
+    expect(upward.sort()).toEqual(Object.keys(ALLOWED_UPWARD).sort());
+    expect(Object.keys(ALLOWED_UPWARD).length).toBeLessThanOrEqual(3);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadDefaultSensitiveMatcher, loadDefaultSensitiveTerms } from '../../src/domain/sensitive/default-terms.js';
+import { loadDefaultSensitiveMatcher, loadDefaultSensitiveTerms } from '../../src/services/default-sensitive-terms.js';
 import { foldTerm } from '../../src/domain/sensitive/fold-text.js';
 import { createSensitiveMatcher } from '../../src/domain/sensitive/sensitive-matcher.js';
 import { findScreenedMatches, screenContent } from '../../src/domain/sensitive/screen-content.js';

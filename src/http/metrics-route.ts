@@ -5,7 +5,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { MessageStatsReads } from '../store/message-stats.js';
-import { processRegistry } from './metrics.js';
+import { processRegistry } from '../metrics/metrics.js';
 
 export interface ScrapeSources {
   /** The messages-by-status count (the store's `stats`). */

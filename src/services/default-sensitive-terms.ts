@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../config/paths.js';
-import { createSensitiveMatcher, type SensitiveMatcher } from './sensitive-matcher.js';
-import { parseTermList } from './term-list.js';
+import { projectRoot } from '../config/paths.js';
+import { createSensitiveMatcher, type SensitiveMatcher } from '../domain/sensitive/sensitive-matcher.js';
+import { parseTermList } from '../domain/sensitive/term-list.js';
 
-// The one file of the screen that touches the file system: the built-in lists are data, kept
+// The one part of the screen that touches the file system (so it is a service, not domain): the built-in lists are data, kept
 // in the repository beside the code (data/sensitive-words), so that they can be reviewed and
 // changed without touching TypeScript.
 const LIST_DIRECTORY = path.join(projectRoot, 'data', 'sensitive-words');
