@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const running = new Set<ChildProcess>();
@@ -22,11 +22,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node --import tsx <script>` with `env` and resolves once a line of its output
- * matches `ready` (whose first group, if any, is the URL).
+ * Starts `node <script>` (a `.ts` script through the tsx loader) with `env` and resolves once a
+ * line of its output matches `ready` (whose first group, if any, is the URL).
  */
 export async function startNodeProcess(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, script], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,11 +72,24 @@ export async function startNodeProcess(script: string, env: Record<string, strin
 }
 
 /**
- * A Herald server process (`src/main.ts`) with the given environment; resolves when it listens.
+ * The server as `npm start` runs it: the shipped bundle (dist/herald.js), brought up to date with
+ * src/ first, never TypeScript through the tsx loader (which would measure the loader too).
+ */
+export async function heraldBundle(): Promise<string> {
+  const { buildServer, bundlePath } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'build-server.mjs')).href)) as {
+    buildServer(): Promise<boolean>;
+    bundlePath: string;
+  };
+  await buildServer();
+  return bundlePath;
+}
+
+/**
+ * A Herald server process (the bundle) with the given environment; resolves when it listens.
  * `cpuProfileDir` profiles it (node --cpu-prof, written when it stops; Node 20 refuses that
  * flag in NODE_OPTIONS, so it goes on the command line).
  */
-export function startHeraldProcess(env: Record<string, string>, cpuProfileDir?: string): Promise<ServerProcess> {
+export async function startHeraldProcess(env: Record<string, string>, cpuProfileDir?: string): Promise<ServerProcess> {
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  return startNodeProcess('src/main.ts', { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/, 60_000, nodeArgs);
+  return startNodeProcess(await heraldBundle(), { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/, 60_000, nodeArgs);
 }

@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { createApiKey } from '../../src/services/api-keys.js';
 import { percentile, ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
 import { STEPS, type PublisherReply, type Subscriber, type WorkerCommand, type WorkerReply } from '../fanout/protocol.js';
+import { heraldBundle } from '../lib/processes.js';
 import { NO_LIMITS, openBenchDatabase, type BenchDatabase } from '../support.js';
 
 const NAME = 'fanout';
@@ -253,7 +254,7 @@ async function startBareServer(redisUrl: string, children: Set<ChildProcess>) {
 async function startHerald(databaseUrl: string, redisUrl: string, children: Set<ChildProcess>) {
   const profileDir = process.env.BENCH_FANOUT_CPU_PROF;
   const { child, match } = await spawnUntil(
-    [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'],
+    [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), await heraldBundle()],
     {
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
