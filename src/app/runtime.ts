@@ -105,9 +105,12 @@ export async function createRuntime(options: {
     webhookWorker: delivery?.webhookWorker,
     startDispatcher: () => delivery?.start(),
     async stop() {
-      // Asked to stop first, awaited after the providers closed: closing cancels a running
-      // pass's callbacks, which would otherwise be retried with backoff before stop() returns.
-      const providerLoopsStopped = delivery?.stopLoops();
+      // Providers' loops are asked to stop first and awaited after the providers closed: closing
+      // cancels a running pass's callbacks, which would otherwise be retried with backoff before
+      // stop() returns. The delivery loops finish their pass before the outbox is drained, so
+      // what they publish is written.
+      const providerLoopsStopped = delivery?.stopProviderLoops();
+      await delivery?.stopLoops();
       await publishing.drain();
       await Promise.all(providers.map((p) => p.close?.()));
       await providerLoopsStopped;
@@ -161,13 +164,13 @@ async function createDelivery(deps: {
       // once the server listens.
       for (const loop of providerLoops) loop.start();
     },
-    /** Stops the loops in order; providers' loops are asked to stop and awaited by the caller. */
+    /** Asks providers' own loops to stop; resolves once their running passes have finished. */
+    stopProviderLoops: async (): Promise<void> => void (await Promise.all(providerLoops.map((loop) => loop.stop()))),
+    /** Stops the reconciler, the dispatcher and the webhook worker, in that order. */
     async stopLoops(): Promise<void> {
-      const providerLoopsStopped = Promise.all(providerLoops.map((loop) => loop.stop()));
       await reconciler.stop();
       await dispatcher.stop();
       await webhookWorker.stop();
-      await providerLoopsStopped;
     },
   };
 }

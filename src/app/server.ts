@@ -73,7 +73,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       store: runtime.store,
       yoga,
       metricsRegistry,
-      webhooks: { prisma: database.prisma, store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
+      webhooks: { store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
     }),
   );
   const openSockets = trackSockets(server);

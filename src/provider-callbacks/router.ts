@@ -4,7 +4,6 @@
 // report is recorded and moves nothing; a repeated reply is stored once). Forged calls get 401,
 // unknown providers 404, and neither changes anything.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PrismaClient } from '../db/database.js';
 import { applyStatusReports, type ReportStores } from '../dispatch/reports.js';
 import type { Logger } from '../logging/logger.js';
 import { metrics } from '../metrics/metrics.js';
@@ -17,7 +16,6 @@ const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const PATH = /^\/webhooks\/([a-z][a-z0-9-]*)\/(status|inbound)$/;
 
 export interface WebhookDeps {
-  prisma: PrismaClient;
   /** Where delivery reports are applied (the store's request side). */
   store: ReportStores;
   providers: () => readonly SmsProvider[];
