@@ -43,6 +43,8 @@ const envSchema = z.object({
   DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(500),
   SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).default(50),
+  /** Reports falling due this close together share one signed callback (0: one request per message). */
+  SIMULATOR_REPORT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(10),
   /** How long one provider call may take before it counts as a timeout. */
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
   /** Routing rules, failover order and per-provider limits (JSON; see docs/providers.md, "Routing"). */
@@ -171,6 +173,7 @@ export type Config = Readonly<{
     pollMs: number;
   };
   simulatorDelayMs: number;
+  simulatorReportBatchMs: number;
   providerTimeoutMs: number;
   /** SMS_ROUTES as given (parsed and validated by providers/routing.ts at start). */
   routes: string | undefined;
@@ -284,6 +287,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
       pollMs: e.DISPATCH_POLL_MS,
     }),
     simulatorDelayMs: e.SIMULATOR_DELAY_MS,
+    simulatorReportBatchMs: e.SIMULATOR_REPORT_BATCH_MS,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     routes: e.SMS_ROUTES,
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),

@@ -23,15 +23,20 @@ export interface ReportOutcome {
 
 export async function applyStatusReports(store: ReportStores, provider: string, reports: StatusReport[], now = new Date()): Promise<ReportOutcome> {
   const outcome: ReportOutcome = { changes: [], deferred: 0, unknown: 0 };
-  for (const report of reports) {
-    // Our own id as the reference: applied straight away (no row, no change: undefined).
-    if (report.reference && isUuid(report.reference)) {
-      const change = await applyOneReport(store.messageStatus, report.reference, provider, report, now);
-      if (change !== undefined) {
-        if (change) outcome.changes.push(change);
-        continue;
-      }
-    }
+  // Our own id as the reference: applied straight away, every such report of the request asked
+  // for in one turn so that they share one transaction (message-status.ts groups a turn's
+  // changes and applies them in the order asked: a message's reports keep their order).
+  // Undefined: no such row, so the report is looked up by the provider's id below instead.
+  const byReference = await Promise.all(
+    reports.map((report) => (report.reference && isUuid(report.reference) ? applyOneReport(store.messageStatus, report.reference, provider, report, now) : undefined)),
+  );
+  const rest: StatusReport[] = [];
+  reports.forEach((report, i) => {
+    const change = byReference[i];
+    if (change) outcome.changes.push(change);
+    else if (change === undefined) rest.push(report);
+  });
+  for (const report of rest) {
     const messageId = report.providerMessageId ? await store.reports.findMessageId(provider, report.providerMessageId) : undefined;
     if (!messageId) {
       // The report overtook the dispatcher: the provider answered the webhook before we stored

@@ -43,6 +43,7 @@ export function createProviders(context: ProviderContext): SmsProvider[] {
           secret: context.simulatorSecret,
           publicUrl: context.publicUrl,
           reportDelayMs: config.simulatorDelayMs,
+          reportBatchMs: config.simulatorReportBatchMs,
           store: context.simulatorStore,
           onCallbackFailure: (failure) => context.logger.warn({ failure }, 'simulator could not deliver a report'),
         });

@@ -196,6 +196,46 @@ describe('simulator provider', () => {
     });
   });
 
+  describe('batched reports (reportBatchMs)', () => {
+    it('sends the reports falling due together in one signed request, each message\'s in order', async () => {
+      create({ reportBatchMs: 200, outOfOrder: true });
+      const sent = await Promise.all(['+15005550100', '+15005550000', '+15005550101'].map((to) => simulator.send(outbound(to))));
+      await simulator.idle();
+      expect(receiver.received).toHaveLength(1);
+      const request = receiver.received[0]!;
+      expect(simulator.verifyWebhook(request)).toBe(true);
+      const reports = simulator.parseStatusReport(request);
+      const ids = sent.map((r) => (r.kind === 'accepted' ? r.providerMessageId : ''));
+      expect(reports.map((r) => [r.providerMessageId, r.rawStatus])).toEqual([
+        [ids[0], 'delivered'],
+        [ids[0], 'accepted'],
+        [ids[1], 'undelivered'],
+        [ids[1], 'accepted'],
+        [ids[2], 'delivered'],
+        [ids[2], 'accepted'],
+      ]);
+    });
+
+    it('marks a batch\'s submissions reported only once it was taken, and retries the whole batch', async () => {
+      receiver.respondWith(503);
+      create({ reportBatchMs: 5 });
+      const [a, b] = [outbound('+15005550100'), outbound('+15005550101')];
+      await Promise.all([simulator.send(a), simulator.send(b)]);
+      await simulator.idle();
+      expect(receiver.received).toHaveLength(2);
+      expect(receiver.received[1]!.rawBody).not.toEqual(Buffer.alloc(0));
+      expect(simulator.parseStatusReport(receiver.received[1]!).map((r) => r.reference)).toEqual([a.id, b.id]);
+      expect(await simulator.lookup(a.id)).toMatchObject({ found: true, rawStatus: 'delivered' });
+    });
+
+    it('drops a batch still waiting when closed', async () => {
+      create({ reportBatchMs: 60_000 });
+      await simulator.send(outbound('+15005550100'));
+      await simulator.close();
+      expect(receiver.received).toHaveLength(0);
+    });
+  });
+
   describe('callback delivery', () => {
     it('retries a failed callback with backoff until Herald answers 2xx', async () => {
       const onCallbackFailure = vi.fn();

@@ -65,6 +65,12 @@ export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
   callbackBackoffMs?: number;
   /** Per-attempt limit on a callback request. Default 5000. */
   callbackTimeoutMs?: number;
+  /**
+   * Reports that fall due within this many ms of each other go in one signed request, as an
+   * array (the webhook takes up to 1 000), as providers that push receipts in batches do.
+   * 0 (the default) sends each submission's reports in a request of its own.
+   */
+  reportBatchMs?: number;
   onCallbackFailure?: (failure: CallbackFailure) => void;
   /** Submissions remembered for dedup and `lookup` by the default in-memory store. Default 100 000. */
   maxRemembered?: number;
@@ -76,6 +82,15 @@ export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
    */
   orphanAfterMs?: number;
 }
+
+/** Reports waiting for the next batched callback, and who waits for its outcome. */
+interface QueuedReports {
+  reports: SimulatorReportPayload[];
+  posted: (ok: boolean) => void;
+}
+
+/** Most reports in one batched callback (the webhook's own limit is 1 000). */
+const MAX_REPORT_BATCH = 500;
 
 interface PendingWait {
   handle: unknown;
@@ -106,6 +121,8 @@ export class SimulatorProvider implements SmsProvider {
   private readonly tasks = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private closed = false;
+  private queued: QueuedReports[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly options: SimulatorOptions) {
     if (!options.secret) throw new Error('simulator: a non-empty secret is required');
@@ -262,15 +279,59 @@ export class SimulatorProvider implements SmsProvider {
     if (behaviour.outOfOrder) {
       reports.push({ ...final, status: 'accepted', errorCode: undefined, timestamp: submission.acceptedAt.toISOString() });
     }
-    // One after the other, so the order Herald sees is the order above.
-    for (const report of reports) {
-      if (!(await this.post('status', report))) return;
+    if (this.options.reportBatchMs) {
+      if (!(await this.enqueue(reports))) return;
+    } else {
+      // One after the other, so the order Herald sees is the order above.
+      for (const report of reports) {
+        if (!(await this.post('status', report))) return;
+      }
     }
     await this.store.markReported(submission.reference, this.now());
   }
 
+  /**
+   * Queues one submission's reports for the next batched callback; resolves whether it was
+   * delivered. A batch keeps each submission's reports together and in order, so Herald sees
+   * them in the order a request of their own would have given.
+   */
+  private enqueue(reports: SimulatorReportPayload[]): Promise<boolean> {
+    return new Promise((posted) => {
+      this.queued.push({ reports, posted });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      this.track(
+        this.delay(this.options.reportBatchMs!).then(async (waited) => {
+          this.flushScheduled = false;
+          const batch = this.queued;
+          this.queued = [];
+          if (!waited) return batch.forEach((q) => q.posted(false));
+          await Promise.all(this.splitBatches(batch).map(async (part) => {
+            const ok = await this.post('status', part.flatMap((q) => q.reports));
+            for (const q of part) q.posted(ok);
+          }));
+        }),
+      );
+    });
+  }
+
+  /** Whole submissions per request, at most MAX_REPORT_BATCH reports each (one submission may exceed it alone). */
+  private splitBatches(queued: QueuedReports[]): QueuedReports[][] {
+    const parts: QueuedReports[][] = [];
+    let size = Infinity;
+    for (const q of queued) {
+      if (size + q.reports.length > MAX_REPORT_BATCH) {
+        parts.push([]);
+        size = 0;
+      }
+      parts.at(-1)!.push(q);
+      size += q.reports.length;
+    }
+    return parts;
+  }
+
   /** POSTs signed JSON, retrying with exponential backoff; false when it gave up or was closed. */
-  private async post(kind: 'status' | 'inbound', payload: SimulatorReportPayload | SimulatorInboundPayload): Promise<boolean> {
+  private async post(kind: 'status' | 'inbound', payload: SimulatorReportPayload | SimulatorReportPayload[] | SimulatorInboundPayload): Promise<boolean> {
     let url: string;
     try {
       url = this.webhookUrl(kind);
