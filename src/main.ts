@@ -1,7 +1,11 @@
-// `npm start`: read config, start, print the URL (and the first key), stop on signals.
+// `npm start`: read config, start, print the URL (and the first key), stop on signals. On
+// PostgreSQL with HTTP_WORKERS > 0 (the default there), this process dispatches and forks the
+// HTTP workers, which run this same file (app/cluster.ts).
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { startHerald } from './app/server.js';
+import { startHttpWorker, startPrimary } from './app/cluster.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,9 +19,18 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  if (cluster.isWorker) {
+    try {
+      await startHttpWorker(config, logger);
+    } catch (error) {
+      console.error(`herald: HTTP worker cannot start: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    return;
+  }
   let herald;
   try {
-    herald = await startHerald({ config, logger });
+    herald = config.httpWorkers > 0 ? await startPrimary(config, logger) : await startHerald({ config, logger });
   } catch (error) {
     console.error(`herald: cannot start: ${(error as Error).message}`);
     process.exit(1);
@@ -27,6 +40,7 @@ async function main(): Promise<void> {
     console.log(`  ${herald.bootstrapKey.secret}`);
   }
   console.log(`Herald listening on ${herald.url}/graphql (GraphiQL in a browser, graphql-ws on ws://${herald.url.slice(7)}/graphql)`);
+  if (config.httpWorkers > 0) console.log(`  ${config.httpWorkers} HTTP worker processes; this one (pid ${process.pid}) dispatches`);
 
   let signals = 0;
   const shutdown = (signal: string) => {

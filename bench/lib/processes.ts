@@ -91,5 +91,7 @@ export async function heraldBundle(): Promise<string> {
  */
 export async function startHeraldProcess(env: Record<string, string>, cpuProfileDir?: string): Promise<ServerProcess> {
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  return startNodeProcess(await heraldBundle(), { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...env }, /Herald listening on (http:\/\/[^/\s]+)/, 60_000, nodeArgs);
+  // BENCH_HTTP_WORKERS sets HTTP_WORKERS for every Herald the bench starts (to compare counts).
+  const workers: Record<string, string> = process.env.BENCH_HTTP_WORKERS ? { HTTP_WORKERS: process.env.BENCH_HTTP_WORKERS } : {};
+  return startNodeProcess(await heraldBundle(), { HOST: '127.0.0.1', PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', ...workers, ...env }, /Herald listening on (http:\/\/[^/\s]+)/, 60_000, nodeArgs);
 }

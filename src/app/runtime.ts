@@ -48,14 +48,16 @@ export async function createRuntime(options: {
   database: Database;
   publicUrl: () => string;
   dispatch: boolean;
+  /** One of the processes of one Herald on this machine (app/cluster.ts); absent: the only one. */
+  processes?: 'primary' | 'worker';
 }): Promise<Runtime> {
   const { config, logger, database } = options;
   const store = createStore(database);
-  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger });
+  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.processes });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
-  const compliance = createCompliance({ settings: store.accountSettings, redis });
+  const compliance = createCompliance({ settings: store.accountSettings, redis, clusterWorker: !redis && options.processes === 'worker' });
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
   const publishing = createPublishing({ pubsub, outbox: createOutbox(store.outbox), wake, logger });
   const inbound: Omit<InboundDeps, 'logger'> = {

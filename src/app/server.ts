@@ -23,6 +23,8 @@ export interface HeraldOptions {
   logger: Logger;
   /** An already-open database (tests share one); otherwise opened from the config at start. */
   database?: Database;
+  /** Set in an HTTP worker of several Herald processes (app/cluster.ts). */
+  processes?: 'worker';
 }
 
 export interface RunningHerald {
@@ -56,7 +58,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(database.prisma) : undefined;
   // Provider callback URLs need the address we listen on, known once listening.
   let publicUrl = config.publicUrl ?? '';
-  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch });
+  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, processes: options.processes });
 
   let graphqlWs: GraphqlWs | undefined;
   const metricsRegistry = createHeraldRegistry({
@@ -133,6 +135,10 @@ async function listen(server: Server, host: string, port: number): Promise<strin
     server.listen(port, host, () => resolve());
   });
   const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  return urlOf(host, typeof address === 'object' && address ? address.port : port);
+}
+
+/** Herald's base URL on this host and port. */
+export function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

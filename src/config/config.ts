@@ -1,4 +1,5 @@
 // The environment, read once at start and validated; nothing else reads process.env.
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseRoutingConfig, RoutingConfigError } from './routes.js';
@@ -36,6 +37,12 @@ const envSchema = z.object({
     .optional(),
   BOOTSTRAP_ADMIN_KEY: boolean.default(true),
   DISPATCH: z.enum(['on', 'off']).default('on'),
+  /**
+   * HTTP worker processes beside the one that dispatches (app/cluster.ts). On PostgreSQL the
+   * default is one per core; 0 serves HTTP and dispatches in one process, as the embedded
+   * database always does (it can be opened by one process only).
+   */
+  HTTP_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   DISPATCH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
@@ -164,6 +171,8 @@ export type Config = Readonly<{
   defaultCountry: string | undefined;
   bootstrapAdminKey: boolean;
   dispatch: boolean;
+  /** HTTP worker processes `npm start` forks (0: one process does everything). */
+  httpWorkers: number;
   dispatcher: {
     batchSize: number;
     maxAttempts: number;
@@ -249,6 +258,9 @@ function crossChecks(e: Env, present: Record<string, string | undefined>): strin
   if (e.SMS_PROVIDERS.includes('twilio') && !e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) {
     missing.push('  TWILIO_FROM: required (or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDERS names twilio');
   }
+  if (e.HTTP_WORKERS && !e.DATABASE_URL) {
+    missing.push('  HTTP_WORKERS: needs DATABASE_URL (the embedded database can be opened by one process only); unset it or set it to 0');
+  }
   if (e.SMS_ROUTES !== undefined) {
     // Parsed again by the runtime; checked here so a bad SMS_ROUTES stops the start with the
     // other configuration errors instead of a stack trace.
@@ -278,6 +290,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     defaultCountry: e.DEFAULT_COUNTRY,
     bootstrapAdminKey: e.BOOTSTRAP_ADMIN_KEY,
     dispatch: e.DISPATCH === 'on',
+    httpWorkers: e.HTTP_WORKERS ?? (e.DATABASE_URL ? availableParallelism() : 0),
     dispatcher: Object.freeze({
       batchSize: e.DISPATCH_BATCH_SIZE,
       maxAttempts: e.DISPATCH_MAX_ATTEMPTS,

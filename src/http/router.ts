@@ -50,7 +50,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
     if (path === '/graphql') {
       const body = await checkBodySize(req, config.maxRequestBytes);
       if (body.kind === 'too-large') return sendPayloadTooLarge(res, config.maxRequestBytes);
-      // A chunked body was read here (to count it): yoga takes it as already read.
+      // The body was read here (to count it): yoga takes it as already read.
       if (body.kind === 'buffered') (req as IncomingMessage & { body?: Buffer }).body = body.body;
       return void (await deps.yoga.handle(req, res));
     }

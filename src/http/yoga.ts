@@ -52,15 +52,22 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
         endpoint: false,
         // The URL is the same on every request (and carries the host): no label for it.
         labels: { url: false },
+        // Per request: the count, the whole duration, execution, errors and the HTTP duration.
+        // Not the parse/validate/context/subscribe phase histograms (parse and validate are
+        // cached, context is the key lookup, timed on its own) nor the deprecated-field count
+        // (the schema deprecates nothing): each walked or timed every request, a few per cent of
+        // an intake process's CPU (docs/benchmarks.md).
         metrics: {
           graphql_envelop_request: true,
           graphql_envelop_request_duration: true,
-          graphql_envelop_phase_parse: true,
-          graphql_envelop_phase_validate: true,
-          graphql_envelop_phase_context: true,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
           graphql_envelop_phase_execute: true,
-          graphql_envelop_phase_subscribe: true,
+          graphql_envelop_phase_subscribe: false,
           graphql_envelop_error_result: true,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
           graphql_yoga_http_duration: true,
         },
       }),
@@ -85,6 +92,9 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
     },
     // The default GraphiQL loads its code from a CDN and is blank offline; this one is inlined.
     // Imported on the first visit: the inlined bundle is a ~0.5 s parse on every start otherwise.
+    // The router has read every body within MAX_REQUEST_BYTES before yoga sees it
+    // (security/body-limit.ts); yoga's own limit would count it again through a stream.
+    maxRequestBodySize: false,
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     context: async ({ request, connectionParams, auth, logContext }: ContextInput) => ({
       prisma,

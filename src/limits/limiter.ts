@@ -48,6 +48,8 @@ export interface Limiter {
 export interface LimiterOptions {
   /** Shares counts between every Herald instance using the same Redis; absent = this process only. */
   redis?: Redis;
+  /** Without Redis, in a worker of several Herald processes: counts shared through the primary. */
+  clusterWorker?: boolean;
   /**
    * The policy of an account (see `resolveLimitPolicy`). Called once per limiter call, so a
    * database-backed one should cache. Default: `defaultLimitPolicy` for everyone.
@@ -70,7 +72,7 @@ interface LimiterParts {
 
 export function createLimiter(options: LimiterOptions = {}): Limiter {
   const parts: LimiterParts = {
-    counter: createWindowCounter({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'herald:limits' }),
+    counter: createWindowCounter({ redis: options.redis, clusterWorker: options.clusterWorker, keyPrefix: options.keyPrefix ?? 'herald:limits' }),
     policyFor: options.policyFor ?? (() => defaultLimitPolicy),
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
   };

@@ -1,7 +1,7 @@
 // Fixed-window counters on rate-limiter-flexible: in process memory, or in Redis so that every
 // Herald instance counts into the same windows.
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** A window's state right after a change. */
 export interface WindowCount {
@@ -27,13 +27,13 @@ export interface WindowCounter {
 const NEVER_REFUSE = Number.MAX_SAFE_INTEGER;
 
 /**
- * Without `redis`, counts live in this process. With it, counts are shared through Redis; while
+ * Without `redis`, counts live in this process (or, in a cluster worker, in the primary). With it, counts are shared through Redis; while
  * the client is not ready (not yet connected, reconnecting), counting falls back to this
  * process's memory (the library's insurance limiter) rather than failing or stalling sends:
  * limits then hold per instance until Redis is back. Pass a connected client, not an idle
  * `lazyConnect` one, which would stay in that fallback.
  */
-export function createWindowCounter(options: { redis?: Redis; keyPrefix: string }): WindowCounter {
+export function createWindowCounter(options: { redis?: Redis; keyPrefix: string; clusterWorker?: boolean }): WindowCounter {
   const memory = new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: NEVER_REFUSE, duration: 1 });
   const limiter: RateLimiterAbstract = options.redis
     ? new RateLimiterRedis({
@@ -45,7 +45,11 @@ export function createWindowCounter(options: { redis?: Redis; keyPrefix: string 
         rejectIfRedisNotReady: true,
         insuranceLimiter: memory,
       })
-    : memory;
+    : options.clusterWorker
+      ? // A worker of several Herald processes on one machine: the counts live in the primary
+        // (app/cluster.ts starts the library's RateLimiterClusterMaster there), asked over IPC.
+        new RateLimiterCluster({ keyPrefix: options.keyPrefix, points: NEVER_REFUSE, duration: 1, timeoutMs: 5_000 })
+      : memory;
 
   return {
     add: async (key, points, windowSeconds) => {

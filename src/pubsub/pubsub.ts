@@ -1,10 +1,12 @@
 // Pub/sub between the parts of Herald and between instances: status changes, inbound messages
-// and key revocations. In-process by default; with REDIS_URL through Redis (pubsub/redis-transport.ts).
+// and key revocations. In-process by default; between the processes of one Herald over Node's
+// cluster IPC (pubsub/ipc-transport.ts); with REDIS_URL through Redis (pubsub/redis-transport.ts).
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub } from 'graphql-yoga';
 import type { Logger } from '../logging/logger.js';
 import type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
 import { createMessageFollowers } from './message-followers.js';
+import { connectWorkerTransport, startPrimaryRelay } from './ipc-transport.js';
 import { connectRedisTransport } from './redis-transport.js';
 
 export type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
@@ -48,8 +50,14 @@ export interface HeraldPubSub {
  * In-process pub/sub by default; with REDIS_URL, Redis pub/sub so that a subscriber on any
  * instance sees changes made by every instance.
  */
-export function createHeraldPubSub(options: { redisUrl: string | undefined; logger: Logger }): HeraldPubSub {
+export function createHeraldPubSub(options: {
+  redisUrl: string | undefined;
+  logger: Logger;
+  /** One of several processes of one Herald on this machine, without Redis (app/cluster.ts). */
+  processes?: 'primary' | 'worker';
+}): HeraldPubSub {
   const redis = options.redisUrl ? connectRedisTransport(options.redisUrl, options.logger) : undefined;
+  const ipc = redis || !options.processes ? undefined : options.processes === 'primary' ? startPrimaryRelay() : connectWorkerTransport();
   // Each subscriber gets a bounded buffer: without one, a subscriber slower than the publish
   // rate makes `publish` throw after 1024 pending events (RepeaterOverflowError), which would
   // take the whole server down. When it is full the oldest event is dropped; subscribers that
@@ -57,7 +65,7 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
   // The buffer must be the subscriber's own: yoga's pub/sub hands its one `repeaterBuffer` to
   // every subscription, and a buffer shared by several subscribers gives each event to only
   // one of them. So each subscription is made by a pub/sub of its own on the shared target.
-  const target = redis?.eventTarget ?? new EventTarget();
+  const target = redis?.eventTarget ?? ipc?.eventTarget ?? new EventTarget();
   const pubsub = createPubSub<Channels>({ eventTarget: target });
   const ownPubSub = () => createPubSub<Channels>({ eventTarget: target, repeaterBuffer: new SlidingBuffer(SUBSCRIBER_BUFFER) });
 
@@ -100,6 +108,9 @@ export function createHeraldPubSub(options: { redisUrl: string | undefined; logg
       target.addEventListener('key-revoked', handler);
       return () => target.removeEventListener('key-revoked', handler);
     },
-    close: async (closeOptions) => (redis ? redis.close(closeOptions) : true),
+    close: async (closeOptions) => {
+      ipc?.close();
+      return redis ? redis.close(closeOptions) : true;
+    },
   };
 }

@@ -9,18 +9,18 @@ export type BodyCheck =
   | { kind: 'too-large' };
 
 /**
- * A declared Content-Length within the limit needs nothing more: Node's parser never delivers
- * more bytes than declared. A larger one is refused before reading. A chunked body (no length)
- * is counted as it arrives and buffered only up to the limit.
+ * A declared Content-Length over the limit is refused before reading. Any other body is read
+ * here, counted as it arrives and buffered only up to the limit: whoever handles the request gets
+ * it whole (GraphQL parses it whole anyway), which costs less than handing on a stream that is
+ * counted again on its way (docs/benchmarks.md).
  */
 export async function checkBodySize(req: IncomingMessage, limit: number): Promise<BodyCheck> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined) {
-    if (Number(declared) <= limit) return { kind: 'stream' };
+  if (declared !== undefined && Number(declared) > limit) {
     discardRest(req, limit);
     return { kind: 'too-large' };
   }
-  if (req.method === 'GET' || req.method === 'HEAD') return { kind: 'stream' };
+  if (declared === undefined && (req.method === 'GET' || req.method === 'HEAD')) return { kind: 'stream' };
   const body = await readBoundedBody(req, limit);
   return body ? { kind: 'buffered', body } : { kind: 'too-large' };
 }

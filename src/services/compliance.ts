@@ -30,7 +30,7 @@ export interface Compliance extends ComplianceDeps {
   close(): Promise<void>;
 }
 
-export function createCompliance(options: { settings: AccountSettingsReads; redis?: Redis }): Compliance {
+export function createCompliance(options: { settings: AccountSettingsReads; redis?: Redis; clusterWorker?: boolean }): Compliance {
   const { settings: accountSettings } = options;
   const defaultMatcher = loadDefaultSensitiveMatcher();
   const cache = new Map<string, Promise<AccountPolicy>>();
@@ -65,7 +65,7 @@ export function createCompliance(options: { settings: AccountSettingsReads; redi
     return loading;
   }
 
-  const limiter = createLimiter({ redis: options.redis, policyFor: async (accountId) => (await policy(accountId)).limits });
+  const limiter = createLimiter({ redis: options.redis, clusterWorker: options.clusterWorker, policyFor: async (accountId) => (await policy(accountId)).limits });
 
   return {
     limiter,
