@@ -10,11 +10,14 @@
 // What the processes share: the database; pub/sub (status changes, replies, key revocations) and
 // the send limits through the primary over IPC (pubsub/ipc-transport.ts, and rate-limiter-
 // flexible's RateLimiterClusterMaster), or through Redis when REDIS_URL is set; the dispatcher's
-// wake-ups through PostgreSQL's LISTEN/NOTIFY, as between instances.
+// wake-ups through PostgreSQL's LISTEN/NOTIFY, as between instances. A scrape of /metrics on any
+// worker adds up every process's metrics (http/cluster-metrics.ts).
 import cluster, { type Worker } from 'node:cluster';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
+import { primaryMetrics } from '../http/cluster-metrics.js';
+import { createHeraldRegistry, withProcessMetrics } from '../http/metrics-route.js';
 import type { Logger } from '../logging/logger.js';
 import { bootstrapAdminKey, type CreatedApiKey } from '../services/api-keys.js';
 import { createRuntime } from './runtime.js';
@@ -41,6 +44,9 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
   let publicUrl = config.publicUrl ?? '';
   const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, processes: 'primary' });
 
+  const registry = createHeraldRegistry({ stats: runtime.store.stats, pool: runtime.pool, logger, sockets: () => ({ sockets: 0, subscriptions: 0 }) });
+  const metrics = primaryMetrics(() => withProcessMetrics(registry));
+
   let stopping = false;
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
@@ -62,6 +68,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
     async stop() {
       stopping = true;
       await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined));
+      metrics.close();
       await runtime.stop();
       await database.close();
     },

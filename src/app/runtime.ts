@@ -12,7 +12,8 @@ import { createWakeSignal, type WakeSignal } from '../dispatch/wake.js';
 import type { Logger } from '../logging/logger.js';
 import { createOutbox } from '../outgoing-webhooks/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
-import { ProviderPool } from '../providers/provider-pool.js';
+import { ProviderPool, type ProviderHealth } from '../providers/provider-pool.js';
+import { answer, askPrimary } from '../concurrency/cluster-requests.js';
 import { createProviders } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
@@ -28,8 +29,13 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   pubsub: HeraldPubSub;
   compliance: Compliance;
   providers: readonly SmsProvider[];
-  /** The providers behind routing, circuits and limits (the `providers` query reads it). */
+  /** The providers behind routing, circuits and limits. */
   pool: ProviderPool;
+  /**
+   * Their health as the process that dispatches sees it: in an HTTP worker, asked of the
+   * primary (a worker submits nothing, so its own circuits say nothing).
+   */
+  providerHealth: () => Promise<ProviderHealth[]>;
   /** What storing replies and answering their keywords needs, for the provider callbacks. */
   inbound: Omit<InboundDeps, 'logger'>;
   /** Undefined unless started with `dispatch: true`. */
@@ -57,7 +63,17 @@ export async function createRuntime(options: {
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
-  const compliance = createCompliance({ settings: store.accountSettings, redis, clusterWorker: !redis && options.processes === 'worker' });
+  const ownCompliance = createCompliance({ settings: store.accountSettings, redis, clusterWorker: !redis && options.processes === 'worker' });
+  // An edit of an account's settings through any process (any instance, with Redis) drops every
+  // process's cached policy at once, not after the cache's lifetime.
+  const stopSettingsListener = pubsub.onSettingsChanged(({ accountId }) => ownCompliance.invalidate(accountId));
+  const compliance: Compliance = {
+    ...ownCompliance,
+    invalidate(accountId) {
+      ownCompliance.invalidate(accountId);
+      pubsub.publishSettingsChanged({ accountId });
+    },
+  };
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
   const publishing = createPublishing({ pubsub, outbox: createOutbox(store.outbox), wake, logger });
   const inbound: Omit<InboundDeps, 'logger'> = {
@@ -91,6 +107,13 @@ export async function createRuntime(options: {
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
   });
+  const stopAnswering = options.processes === 'primary' ? answer({ 'providers:health': () => pool.health() }) : undefined;
+  const providerHealth = async (): Promise<ProviderHealth[]> => {
+    if (options.processes !== 'worker') return pool.health();
+    const asked = await askPrimary<ProviderHealth[]>('providers:health');
+    // Through IPC as JSON: the one date comes back a string.
+    return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
+  };
   const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
 
   return {
@@ -99,6 +122,7 @@ export async function createRuntime(options: {
     compliance,
     providers,
     pool,
+    providerHealth,
     publishChanges: publishing.publishChanges,
     publishAndWake: publishing.publishAndWake,
     inbound,
@@ -116,6 +140,8 @@ export async function createRuntime(options: {
       await publishing.drain();
       await Promise.all(providers.map((p) => p.close?.()));
       await providerLoopsStopped;
+      stopAnswering?.();
+      stopSettingsListener();
       await wake.close();
       await pubsub.close();
       await compliance.close();

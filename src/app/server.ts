@@ -11,7 +11,8 @@ import { attachGraphqlWs, type GraphqlWs } from '../http/graphql-ws.js';
 import { createRequestHandler } from '../http/router.js';
 import { createHeraldYoga, type HeraldYoga } from '../http/yoga.js';
 import type { Logger } from '../logging/logger.js';
-import { createHeraldRegistry } from '../http/metrics-route.js';
+import { workerMetrics } from '../http/cluster-metrics.js';
+import { createHeraldRegistry, withProcessMetrics } from '../http/metrics-route.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
@@ -68,6 +69,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     sockets: () => graphqlWs?.counts() ?? { sockets: 0, subscriptions: 0 },
   });
   const yoga = createHeraldYoga({ config, logger, runtime, metricsRegistry });
+  const clusterMetrics = options.processes === 'worker' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;
   const server: Server = createServer(
     createRequestHandler({
       config,
@@ -75,6 +77,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       store: runtime.store,
       yoga,
       metricsRegistry,
+      scrapeAll: clusterMetrics?.scrape,
       webhooks: { store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
     }),
   );
@@ -99,6 +102,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       await closed;
       clearTimeout(deadline);
       await yoga.dispose?.();
+      clusterMetrics?.close();
       await runtime.stop();
       if (!options.database) await database.close();
     })());

@@ -61,7 +61,7 @@ export function applyOneReport(messageStatus: MessageStatusStore, messageId: str
 }
 
 /** How one report changes a message (the status machine decides), for `messageStatus.change`. */
-function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
+export function decideReport(provider: string, report: StatusReport, now: Date): (message: LockedMessage) => Decision {
   return (message) => {
     const { next, outcome } = applyReport(message.status, report, { synthetic: message.statusSynthetic });
     const data: MessageChanges = {};

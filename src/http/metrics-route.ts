@@ -31,6 +31,8 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
     help: 'Messages in the database by status and provider (provider "none" before one was chosen)',
     labelNames: ['status', 'provider'] as const,
     registers: [registry],
+    // Every process of one Herald reads the same table (http/cluster-metrics.ts adds processes up).
+    aggregator: 'max',
     async collect() {
       this.reset();
       try {
@@ -44,12 +46,14 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
       }
     },
   });
-  const up = new Gauge({ name: 'herald_database_up', help: '1 when the last scrape could read the database', registers: [registry] });
+  const up = new Gauge({ name: 'herald_database_up', help: '1 when the last scrape could read the database', registers: [registry], aggregator: 'min' });
   new Gauge({
     name: 'herald_provider_circuit_state',
     help: "A provider's circuit breaker: 0 closed, 1 half-open (probing), 2 open",
     labelNames: ['provider'] as const,
     registers: [registry],
+    // Only the dispatching process submits; HTTP workers' circuits stay closed.
+    aggregator: 'max',
     collect() {
       for (const p of sources.pool.health()) this.set({ provider: p.name }, CIRCUIT_VALUE[p.circuit]);
     },
@@ -86,7 +90,14 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
  * Answers GET /metrics. Open by default, like most exporters (bind the port privately or set
  * METRICS_TOKEN); with a token it wants `Authorization: Bearer <token>`.
  */
-export async function serveMetrics(req: IncomingMessage, res: ServerResponse, registry: Registry, token: string | undefined): Promise<void> {
+export async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  registry: Registry,
+  token: string | undefined,
+  /** With several processes: every process's metrics added up (http/cluster-metrics.ts). */
+  scrapeAll?: () => Promise<{ text: string; contentType: string } | undefined>,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' });
     return void res.end(JSON.stringify({ error: 'GET only' }));
@@ -95,10 +106,17 @@ export async function serveMetrics(req: IncomingMessage, res: ServerResponse, re
     res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="metrics"' });
     return void res.end(JSON.stringify({ error: 'metrics need the METRICS_TOKEN bearer token' }));
   }
-  const merged = Registry.merge([processRegistry, registry]);
-  const body = await merged.metrics();
-  res.writeHead(200, { 'content-type': merged.contentType });
+  // Only this process's when the others cannot be asked (the primary is gone or too slow).
+  const all = await scrapeAll?.();
+  const merged = withProcessMetrics(registry);
+  const body = all?.text ?? (await merged.metrics());
+  res.writeHead(200, { 'content-type': all?.contentType ?? merged.contentType });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** This process's metrics: Node's and Herald's counters, and the Herald registry's gauges. */
+export function withProcessMetrics(registry: Registry): Registry {
+  return Registry.merge([processRegistry, registry]);
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {

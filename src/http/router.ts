@@ -20,6 +20,8 @@ export interface RouterDeps {
   store: Store;
   yoga: HeraldYoga;
   metricsRegistry: Registry;
+  /** In an HTTP worker of several processes: every process's metrics (http/cluster-metrics.ts). */
+  scrapeAll?: () => Promise<{ text: string; contentType: string } | undefined>;
   webhooks: WebhookDeps;
 }
 
@@ -54,7 +56,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
       if (body.kind === 'buffered') (req as IncomingMessage & { body?: Buffer }).body = body.body;
       return void (await deps.yoga.handle(req, res));
     }
-    if (path === '/metrics') return await serveMetrics(req, res, deps.metricsRegistry, config.metricsToken);
+    if (path === '/metrics') return await serveMetrics(req, res, deps.metricsRegistry, config.metricsToken, deps.scrapeAll);
     if (isWebhookPath(path)) return await handleWebhook(req, res, path, deps.webhooks);
     if (isDashboardPath(path)) return await serveDashboard(req, res, path);
     sendJson(res, 404, { error: 'not found' });

@@ -21,7 +21,7 @@ import { queryLimitPlugins } from '../security/query-limits.js';
 export type HeraldYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The parts of the runtime (app/runtime.ts) every operation's context carries. */
-export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'pool'>;
+export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'providerHealth'>;
 
 /** What the context factory is given besides the request (graphql-ws passes the socket's). */
 export interface ContextInput {
@@ -104,7 +104,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       publishAndWake: runtime.publishAndWake,
       compliance: runtime.compliance,
       providers: runtime.providers,
-      pool: runtime.pool,
+      providerHealth: runtime.providerHealth,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
       auth: await limitRequests(runtime, auth ?? (await authenticate(runtime.store, connectionParams?.authorization ?? request.headers.get('authorization')))),

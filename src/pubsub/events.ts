@@ -20,3 +20,8 @@ export interface KeyRevoked {
   keyId: string;
   accountId: string;
 }
+
+/** Published when an account's compliance settings or word rules changed (services/compliance.ts caches them). */
+export interface SettingsChanged {
+  accountId: string;
+}

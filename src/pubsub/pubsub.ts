@@ -4,12 +4,12 @@
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub } from 'graphql-yoga';
 import type { Logger } from '../logging/logger.js';
-import type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
+import type { InboundReceived, KeyRevoked, SettingsChanged, StatusChange } from './events.js';
 import { createMessageFollowers } from './message-followers.js';
 import { connectWorkerTransport, startPrimaryRelay } from './ipc-transport.js';
 import { connectRedisTransport } from './redis-transport.js';
 
-export type { InboundReceived, KeyRevoked, StatusChange } from './events.js';
+export type { InboundReceived, KeyRevoked, SettingsChanged, StatusChange } from './events.js';
 
 const SUBSCRIBER_BUFFER = 10_000;
 
@@ -18,6 +18,7 @@ type Channels = {
   'message-status': [accountId: string, change: StatusChange];
   'inbound-message': [accountId: string, event: InboundReceived];
   'key-revoked': [event: KeyRevoked];
+  'settings-changed': [event: SettingsChanged];
 };
 
 export interface HeraldPubSub {
@@ -38,6 +39,9 @@ export interface HeraldPubSub {
   publishKeyRevoked(event: KeyRevoked): void;
   /** Calls `listener` for every revocation made by any instance; returns the unsubscribe. */
   onKeyRevoked(listener: (event: KeyRevoked) => void): () => void;
+  /** An account's compliance settings or word rules changed: every process drops its cached policy. */
+  publishSettingsChanged(event: SettingsChanged): void;
+  onSettingsChanged(listener: (event: SettingsChanged) => void): () => void;
   /**
    * Waits for the publishes still on their way to Redis, then closes. A short-lived process
    * (the CLI) passes `timeoutMs`: past it, the connections are dropped instead. Resolves true
@@ -107,6 +111,15 @@ export function createHeraldPubSub(options: {
       };
       target.addEventListener('key-revoked', handler);
       return () => target.removeEventListener('key-revoked', handler);
+    },
+    publishSettingsChanged: (event) => publishSafely('a settings change', () => pubsub.publish('settings-changed', event)),
+    onSettingsChanged: (listener) => {
+      const handler = (event: Event) => {
+        const detail = (event as CustomEvent<SettingsChanged>).detail;
+        if (detail?.accountId) listener(detail);
+      };
+      target.addEventListener('settings-changed', handler);
+      return () => target.removeEventListener('settings-changed', handler);
     },
     close: async (closeOptions) => {
       ipc?.close();

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Auth } from '../domain/api-key.js';
-import type { ProviderPool } from '../providers/provider-pool.js';
+import type { ProviderHealth } from '../providers/provider-pool.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub/pubsub.js';
@@ -23,8 +23,11 @@ export interface Context {
   compliance: Compliance;
   /** The configured providers, in routing order (simulateInboundMessage needs the simulator). */
   providers: readonly SmsProvider[];
-  /** Providers behind routing, circuits and limits: their health for the `providers` query. */
-  pool: ProviderPool;
+  /**
+   * The health of the providers behind routing, circuits and limits, for the `providers` query:
+   * as the dispatching process sees them (app/runtime.ts).
+   */
+  providerHealth: () => Promise<ProviderHealth[]>;
   /** The HTTP request's id (x-request-id), or the graphql-ws socket's. */
   requestId: string;
   /** The logger bound to this request: its lines carry `requestId` (and `operationId` on a socket). */

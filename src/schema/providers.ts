@@ -33,7 +33,7 @@ const ProviderHealth = builder.objectRef<ReturnType<import('../providers/provide
 builder.queryField('providers', (t) =>
   t.field({
     type: [ProviderHealth],
-    description: 'The configured providers in default routing order, with their health as seen by this instance.',
-    resolve: (_root, _args, ctx) => ctx.pool.health(),
+    description: 'The configured providers in default routing order, with their health as seen by the process of this instance that dispatches.',
+    resolve: (_root, _args, ctx) => ctx.providerHealth(),
   }),
 );

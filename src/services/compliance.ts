@@ -1,7 +1,8 @@
 // The account-specific side of compliance, with caches: each account's screening policy
 // (built-in list + its additions − its exemptions) and its limit policy. Caches are per
-// process and short-lived (an edit made through another instance applies within
-// CACHE_TTL_MS); an edit through this instance applies at once.
+// process and short-lived: an edit applies at once in every process that hears of it through
+// pub/sub (app/runtime.ts: the processes of one instance; every instance with Redis), and
+// within CACHE_TTL_MS elsewhere (instances without Redis).
 import type { Redis } from 'ioredis';
 import { loadDefaultSensitiveMatcher } from './default-sensitive-terms.js';
 import { findScreenedMatches, screenContent, type ScreeningPolicy } from '../domain/sensitive/screen-content.js';
