@@ -1,11 +1,11 @@
 // `npm start`: read config, start, print the URL (and the first key), stop on signals. On
-// PostgreSQL with HTTP_WORKERS > 0 (the default there), this process dispatches and forks the
-// HTTP workers, which run this same file (app/cluster.ts).
+// PostgreSQL with HTTP_WORKERS > 0 (the default there), this process forks the HTTP workers and
+// a dispatcher, which run this same file (app/cluster.ts).
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { startHerald } from './app/server.js';
-import { startHttpWorker, startPrimary } from './app/cluster.js';
+import { startPrimary, startWorker } from './app/cluster.js';
 
 async function main(): Promise<void> {
   let config;
@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   if (cluster.isWorker) {
     try {
-      await startHttpWorker(config, logger);
+      await startWorker(config, logger);
     } catch (error) {
-      console.error(`herald: HTTP worker cannot start: ${(error as Error).message}`);
+      console.error(`herald: worker process cannot start: ${(error as Error).message}`);
       process.exit(1);
     }
     return;
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     console.log(`  ${herald.bootstrapKey.secret}`);
   }
   console.log(`Herald listening on ${herald.url}/graphql (GraphiQL in a browser, graphql-ws on ws://${herald.url.slice(7)}/graphql)`);
-  if (config.httpWorkers > 0) console.log(`  ${config.httpWorkers} HTTP worker processes; this one (pid ${process.pid}) dispatches`);
+  if (config.httpWorkers > 0) {
+    console.log(`  ${config.httpWorkers} HTTP worker processes${config.dispatch ? ' and one that dispatches' : ''}; this one (pid ${process.pid}) coordinates them`);
+  }
 
   let signals = 0;
   const shutdown = (signal: string) => {

@@ -54,16 +54,19 @@ export async function createRuntime(options: {
   database: Database;
   publicUrl: () => string;
   dispatch: boolean;
-  /** One of the processes of one Herald on this machine (app/cluster.ts); absent: the only one. */
-  processes?: 'primary' | 'worker';
+  /**
+   * Which of the worker processes of one Herald on this machine this is (app/cluster.ts): one
+   * serving HTTP or the one dispatching. Absent: the only process.
+   */
+  role?: 'http' | 'dispatcher';
 }): Promise<Runtime> {
   const { config, logger, database } = options;
   const store = createStore(database);
-  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.processes });
+  const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.role && 'worker' });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis (limits) connection error'));
-  const ownCompliance = createCompliance({ settings: store.accountSettings, redis, clusterWorker: !redis && options.processes === 'worker' });
+  const ownCompliance = createCompliance({ settings: store.accountSettings, redis, clusterWorker: !redis && options.role !== undefined });
   // An edit of an account's settings through any process (any instance, with Redis) drops every
   // process's cached policy at once, not after the cache's lifetime.
   const stopSettingsListener = pubsub.onSettingsChanged(({ accountId }) => ownCompliance.invalidate(accountId));
@@ -107,9 +110,10 @@ export async function createRuntime(options: {
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
   });
-  const stopAnswering = options.processes === 'primary' ? answer({ 'providers:health': () => pool.health() }) : undefined;
+  // The primary passes the HTTP workers' question on to the dispatching worker.
+  const stopAnswering = options.role === 'dispatcher' ? answer({ 'providers:health': () => pool.health() }) : undefined;
   const providerHealth = async (): Promise<ProviderHealth[]> => {
-    if (options.processes !== 'worker') return pool.health();
+    if (options.role !== 'http') return pool.health();
     const asked = await askPrimary<ProviderHealth[]>('providers:health');
     // Through IPC as JSON: the one date comes back a string.
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();

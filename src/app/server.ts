@@ -25,7 +25,7 @@ export interface HeraldOptions {
   /** An already-open database (tests share one); otherwise opened from the config at start. */
   database?: Database;
   /** Set in an HTTP worker of several Herald processes (app/cluster.ts). */
-  processes?: 'worker';
+  role?: 'http';
 }
 
 export interface RunningHerald {
@@ -59,7 +59,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(database.prisma) : undefined;
   // Provider callback URLs need the address we listen on, known once listening.
   let publicUrl = config.publicUrl ?? '';
-  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, processes: options.processes });
+  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, role: options.role });
 
   let graphqlWs: GraphqlWs | undefined;
   const metricsRegistry = createHeraldRegistry({
@@ -69,7 +69,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     sockets: () => graphqlWs?.counts() ?? { sockets: 0, subscriptions: 0 },
   });
   const yoga = createHeraldYoga({ config, logger, runtime, metricsRegistry });
-  const clusterMetrics = options.processes === 'worker' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;
+  const clusterMetrics = options.role === 'http' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;
   const server: Server = createServer(
     createRequestHandler({
       config,

@@ -1,5 +1,5 @@
 // `npm start` on PostgreSQL without Redis runs several processes (src/app/cluster.ts): a primary
-// that dispatches and HTTP workers sharing the port. What one process gave for free must hold
+// that coordinates, HTTP workers sharing the port and one that dispatches. What one process gave for free must hold
 // across them: a subscriber sees changes made in any process, send limits count every worker's
 // sends together, revoking a key closes its sockets wherever they are, a dead worker is replaced,
 // and a stop ends every process.
@@ -25,9 +25,17 @@ function postOnNewConnection(url: string, key: string, query: string, variables:
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
+          }
+        });
       },
     );
+    request.setTimeout(15_000, () => request.destroy(new Error('no answer within 15 s')));
     request.on('error', reject);
     request.end(body);
   });
@@ -77,8 +85,8 @@ describe('several processes on PostgreSQL without Redis (HTTP_WORKERS)', { timeo
     onTestFailed(() => console.error(`--- herald output ---\n${herald.output().slice(-4000)}`));
   });
 
-  it('runs the primary and two HTTP workers', () => {
-    expect(childrenOf(herald.child.pid!)).toHaveLength(2);
+  it('runs the primary, two HTTP workers and a dispatcher', () => {
+    expect(childrenOf(herald.child.pid!)).toHaveLength(3);
   });
 
   it('a subscriber on one worker sees every message sent through either reach DELIVERED', async () => {
@@ -167,15 +175,29 @@ describe('several processes on PostgreSQL without Redis (HTTP_WORKERS)', { timeo
     expect(closed.map((c) => c.code)).toEqual([4403, 4403, 4403, 4403]);
   });
 
-  it('replaces a worker that died, and keeps serving meanwhile', async () => {
-    const [victim] = childrenOf(herald.child.pid!);
-    process.kill(victim!, 'SIGKILL');
-    await waitUntil(async () => childrenOf(herald.child.pid!).length === 2 && !childrenOf(herald.child.pid!).includes(victim!), { timeoutMs: 20_000 });
-    await herald.waitFor(/HTTP worker exited; starting another/);
-    for (let i = 0; i < 4; i++) {
-      const answer = await postOnNewConnection(url, adminKey, '{ __typename }', {});
-      expect(answer.data.__typename).toBe('Query');
+  it('replaces a worker that died (an HTTP worker, then the dispatcher), and keeps serving and delivering', async () => {
+    const role = (pid: number) => (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('HERALD_PROCESS_ROLE=dispatcher') ? 'dispatcher' : 'http');
+    const children = childrenOf(herald.child.pid!);
+    expect(children.map(role).sort()).toEqual(['dispatcher', 'http', 'http']);
+    // One HTTP worker at a time: the other keeps the port open meanwhile.
+    for (const victim of [children.find((pid) => role(pid) === 'http')!, children.find((pid) => role(pid) === 'dispatcher')!]) {
+      process.kill(victim, 'SIGKILL');
+      await waitUntil(async () => childrenOf(herald.child.pid!).length === 3 && !childrenOf(herald.child.pid!).includes(victim), { timeoutMs: 20_000 });
+      for (let i = 0; i < 4; i++) {
+        const answer = await postOnNewConnection(url, adminKey, '{ __typename }', {});
+        expect(answer.data.__typename).toBe('Query');
+      }
     }
+    expect(childrenOf(herald.child.pid!).map(role).sort()).toEqual(['dispatcher', 'http', 'http']);
+    expect(herald.output()).toMatch(/HTTP worker exited; starting another/);
+    expect(herald.output()).toMatch(/dispatcher exited; starting another/);
+    // A message sent now is delivered by the replacement dispatcher.
+    const sent = await postOnNewConnection(url, adminKey, SEND, { input: { to: '+14155550100', body: 'after the kills' } });
+    const id = sent.data.sendMessage.data.id;
+    await waitUntil(
+      async () => (await postOnNewConnection(url, adminKey, 'query($id: ID!) { message(id: $id) { status } }', { id })).data.message.status === 'DELIVERED',
+      { timeoutMs: 30_000 },
+    );
   });
 
   it('stops every process on SIGTERM', async () => {
