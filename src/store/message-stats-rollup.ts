@@ -12,16 +12,18 @@
 // - Any later change (a late delivery report, the reconciler's EXPIRED, a scheduled message sent)
 //   has "updatedAt" - "createdAt" over an hour, and so is in the partial index
 //   "Message_late_change_idx" (only such changes are: senders pay nothing for it). Each pass
-//   looks at the late changes since the last pass (MessageStatsRollupState.checkedUntil) and marks
-//   dirty the days they belong to, unless the day was rolled after them (stamped before its
-//   coveredUntil = roll time - MARGIN_MS); dirty days are rolled again, oldest account first.
+//   looks at the late changes stamped after MessageStatsRollupState.checkedUntil and at least
+//   MARGIN_MS ago (so certainly committed: each change is looked at once), moves checkedUntil up
+//   to now - MARGIN_MS, and marks dirty the days those changes belong to, unless the day was
+//   rolled after them (stamped before its coveredUntil = roll time - MARGIN_MS); dirty days are
+//   rolled again, oldest account first.
 // - A query uses a day's rollup only if it is not dirty and has no late change since
 //   checkedUntil (looked up in the same partial index); every other part of the range is counted
 //   live. So counts are exact whatever the loop's progress. How stale a rollup row can be: after
-//   a late change, until the next pass has marked its day and rolled it again, i.e. one poll
-//   interval (STATS_ROLLUP_POLL_MS, a minute) plus a pass, longer only while the loop catches up
-//   or no instance runs it; but a stale row is never read. A change is seen by the passes of the
-//   MARGIN_MS after it, so its day is rolled again a few times and counted live meanwhile.
+//   a late change, until a pass has marked its day and rolled it again, i.e. MARGIN_MS plus one
+//   poll interval (STATS_ROLLUP_POLL_MS, a minute) plus a pass: about 6 minutes; longer only while
+//   the loop catches up or no instance runs it. But a stale row is never read: the day is counted
+//   live meanwhile.
 // - Several instances on one PostgreSQL: each step takes pg_try_advisory_xact_lock(LOCK_KEY) and
 //   skips the pass when another holds it; a roll deletes and rewrites the day in one transaction,
 //   so even two rolls of one day would not double-count.
@@ -38,10 +40,7 @@ export const MARGIN_MS = 5 * 60_000;
 export const GRACE_MS = LATE_CHANGE_MS + MARGIN_MS;
 /** hashtextextended('herald:stats-rollup', 0), written out: one lock for every instance's loop. */
 const LOCK_KEY = Prisma.raw(`hashtextextended('herald:stats-rollup', 0)`);
-const GRACE = Prisma.raw(`interval '${GRACE_MS / 1000} seconds'`);
-const MARGIN = Prisma.raw(`interval '${MARGIN_MS / 1000} seconds'`);
-/** The first UTC day not yet over for GRACE_MS: days before it may be rolled up. */
-const ELIGIBLE_END = Prisma.sql`((now() - ${GRACE}) AT TIME ZONE 'UTC')::date`;
+const interval = (ms: number) => Prisma.raw(`interval '${ms / 1000} seconds'`);
 
 /** A UTC day as YYYY-MM-DD. */
 type Day = string;
@@ -72,8 +71,15 @@ const dimensionOf = (groupBy: StatsGroupBy) => (groupBy === 'DAY' ? 'STATUS' : g
  * `prisma` answers queries (currentDays, parts); `background` runs the loop's transactions (on
  * PostgreSQL its own small pool, so that a catch-up never waits behind a flood of requests).
  */
-export function createMessageStatsRollup(clients: { prisma: PrismaClient; background: PrismaClient }): MessageStatsRollup {
+export function createMessageStatsRollup(
+  clients: { prisma: PrismaClient; background: PrismaClient },
+  /** Tests shorten the margin to see a late change rolled in without waiting five minutes. */
+  options: { marginMs?: number } = {},
+): MessageStatsRollup {
   const { prisma, background } = clients;
+  const MARGIN = interval(options.marginMs ?? MARGIN_MS);
+  /** The first UTC day not yet over for the grace: days before it may be rolled up. */
+  const ELIGIBLE_END = Prisma.sql`((now() - ${interval(LATE_CHANGE_MS)} - ${MARGIN}) AT TIME ZONE 'UTC')::date`;
   type Tx = Prisma.TransactionClient;
   /** Runs `work` in a transaction holding the rollup lock; null when another instance holds it. */
   async function locked<T>(work: (tx: Tx) => Promise<T>): Promise<T | null> {
@@ -141,13 +147,13 @@ export function createMessageStatsRollup(clients: { prisma: PrismaClient; backgr
           FROM (
             SELECT m."accountId", (m."createdAt" AT TIME ZONE 'UTC')::date AS day, max(m."updatedAt") AS changed
             FROM "Message" m, "MessageStatsRollupState" w
-            WHERE w.id = 1 AND ${LATE_CHANGE} AND m."updatedAt" > w."checkedUntil"
+            WHERE w.id = 1 AND ${LATE_CHANGE} AND m."updatedAt" > w."checkedUntil" AND m."updatedAt" <= now() - ${MARGIN}
             GROUP BY 1, 2
           ) l
           WHERE d."accountId" = l."accountId" AND d.day = l.day AND NOT d.dirty AND l.changed >= d."coveredUntil"`;
         await tx.$executeRaw`
           INSERT INTO "MessageStatsRollupState" (id, "checkedUntil") VALUES (1, now() - ${MARGIN})
-          ON CONFLICT (id) DO UPDATE SET "checkedUntil" = EXCLUDED."checkedUntil"`;
+          ON CONFLICT (id) DO UPDATE SET "checkedUntil" = greatest("MessageStatsRollupState"."checkedUntil", EXCLUDED."checkedUntil")`;
         return true;
       });
       return done ?? false;

@@ -120,7 +120,9 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
       )})`;
       const { key, join } = await groupKey(where, groupBy);
       // Grouped by key and bucket first (one hash aggregate), then by key, the buckets gathered.
-      const rows = await prisma.$queryRaw<PartRow[]>`
+      // As for the aggregate: JIT off and room to hash (every day of a range can be live, e.g. just
+      // after the reconciler expired messages of each of them).
+      const [, , rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL work_mem = '64MB'`, prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<PartRow[]>`
         SELECT ${label(groupBy, Prisma.sql`g.key`)} AS key, ${SUMMED_COUNTS},
           coalesce(array_agg(g.bucket ORDER BY g.bucket) FILTER (WHERE g.bucket IS NOT NULL), '{}') AS buckets,
           coalesce(array_agg(g.total ORDER BY g.bucket) FILTER (WHERE g.bucket IS NOT NULL), '{}') AS counts
@@ -133,7 +135,7 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
           ) s
           GROUP BY s.key, s.bucket
         ) g
-        GROUP BY g.key`;
+        GROUP BY g.key`], { timeout: 60_000 });
       return rows.map(toPart);
     },
 
