@@ -1,8 +1,12 @@
 // messageStats at scale: 1 000 000 messages of one account over 365 days (plus 200 000 of another
 // account, so the account filter has work to do), written with one INSERT … SELECT generate_series
-// on a fresh PostgreSQL database; then each groupBy over the whole year, through HTTP to a Herald
-// process (DISPATCH=off). Baseline, same run, same database: the plainest aggregate of that range
-// with `pg` (count(*) GROUP BY status), what a bare "counts by status" query costs.
+// on a fresh PostgreSQL database. A Herald process (DISPATCH=off; its rollup loop on, as in every
+// deployment) then rolls up the days that are over (src/store/message-stats-rollup.ts): the first
+// row is how long that first rollup took. Once it has caught up, each groupBy over the whole year,
+// through HTTP as users ask (the default, fast path: rollup + live rest), and STATUS with
+// `exact: true` (one pass over every message, the path of ranges under 50 000 messages) for
+// reference. Baseline, same run, same database: the plainest aggregate of that range with `pg`
+// (count(*) GROUP BY status), what a bare "counts by status" query costs.
 // Full: median of 3 runs per groupBy after one warm-up; quick: 100 000 messages, 1 run.
 // Every row checks that the totals Herald returns are the seeded count (a wrong answer is not met).
 import pg from 'pg';
@@ -10,6 +14,7 @@ import type { BenchOptions, BenchRow, Scenario } from '../harness.js';
 import { ratioOf } from '../harness.js';
 import { prepareDatabase, type PreparedDatabase } from '../lib/accounts.js';
 import { startHeraldProcess, type ServerProcess } from '../lib/processes.js';
+import { GRACE_MS, MARGIN_MS } from '../../src/store/message-stats-rollup.js';
 
 const NAME = 'stats';
 const GROUP_BYS = ['DAY', 'PROVIDER', 'STATUS', 'COUNTRY', 'TEMPLATE'] as const;
@@ -54,6 +59,8 @@ export const scenario: Scenario = {
       herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' });
       const url = `${herald.url}/graphql`;
       const range = { from: from.toISOString(), to: to.toISOString() };
+      const rollupSeconds = await waitForRollup(client, [db.accountId, other], to);
+      options.log(`rollup of ${count + others} messages caught up in ${rollupSeconds.toFixed(1)} s`);
 
       const baselineMs: number[] = [];
       for (let run = 0; run <= runs; run++) {
@@ -66,30 +73,40 @@ export const scenario: Scenario = {
       }
       const baseline = median(baselineMs);
 
-      const rows: BenchRow[] = [];
-      for (const groupBy of GROUP_BYS) {
+      const rows: BenchRow[] = [
+        {
+          scenario: NAME,
+          metric: `initial rollup s, ${(count + others).toLocaleString('en-US')} msgs`,
+          herald: Math.round(rollupSeconds * 10) / 10,
+          baseline: null,
+          target: 'reported',
+          met: null,
+          note: 'first roll transaction to caught up, by the database clock, while nothing else runs; once, at the first start on existing data',
+        },
+      ];
+      for (const [groupBy, exact] of [...GROUP_BYS.map((g) => [g, false] as const), ['STATUS', true] as const]) {
         const times: number[] = [];
         let answer: { total: number; groups: number } | undefined;
         for (let run = 0; run <= runs; run++) {
           t0 = performance.now();
-          answer = await query(url, db.key, { ...range, groupBy });
+          answer = await query(url, db.key, { ...range, groupBy }, exact);
           if (run > 0) times.push(performance.now() - t0);
         }
         const ms = median(times);
         const right = answer!.total === count;
-        options.log(`${groupBy}: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${answer!.groups} groups, total ${answer!.total}`);
+        options.log(`${groupBy}${exact ? ' exact' : ''}: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${answer!.groups} groups, total ${answer!.total}`);
         rows.push({
           scenario: NAME,
-          metric: metric(groupBy),
+          metric: exact ? `messageStats(${groupBy}, exact) ms, ${count.toLocaleString('en-US')} msgs` : metric(groupBy),
           herald: Math.round(ms),
           baseline: Math.round(baseline),
           baselineName: BASELINE_NAME,
           ratio: ratioOf(ms, baseline, 'less'),
-          target: `≤ ${TARGET_MS} ms`,
-          met: right ? ms <= TARGET_MS : false,
+          target: exact ? 'reference' : `≤ ${TARGET_MS} ms`,
+          met: exact ? null : right ? ms <= TARGET_MS : false,
           note:
             `${runs === 1 ? '1 run' : `median of ${runs} runs`} after a warm-up, over ${DAYS} days, HTTP to a Herald process on PostgreSQL; ` +
-            `${answer!.groups} groups; totals.total ${answer!.total}${right ? '' : ` ≠ ${count} seeded: not met`}`,
+            `${exact ? 'exact medians, every message read; ' : ''}${answer!.groups} groups; totals.total ${answer!.total}${right ? '' : ` ≠ ${count} seeded: not met`}`,
         });
       }
       return rows;
@@ -129,14 +146,36 @@ async function seed(client: pg.Client, accountId: string, n: number, from: Date,
   );
 }
 
-async function query(url: string, key: string, variables: Record<string, string>): Promise<{ total: number; groups: number }> {
+/**
+ * Waits until Herald's rollup loop has rolled up every day of these accounts that it may (days over
+ * for GRACE_MS; the seeded ones end the day before `to`) and left none dirty; returns how long that
+ * took from its first roll transaction (coveredUntil is that transaction's start less MARGIN_MS).
+ */
+async function waitForRollup(client: pg.Client, accountIds: string[], to: Date): Promise<number> {
+  const lastDay = new Date(Math.min(to.getTime() - 86_400_000, Math.floor((Date.now() - GRACE_MS) / 86_400_000) * 86_400_000 - 86_400_000));
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    const { rows } = await client.query<{ done: boolean; seconds: number | null }>(
+      `SELECT bool_and(d.last >= $2::date) AND count(d.last) = cardinality($1::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM "MessageStatsDay" WHERE dirty) AS done,
+              extract(epoch FROM now() - (SELECT min("coveredUntil") FROM "MessageStatsDay") - make_interval(secs => $3))::float8 AS seconds
+       FROM unnest($1::uuid[]) AS a(id) LEFT JOIN LATERAL (SELECT max(day) AS last FROM "MessageStatsDay" WHERE "accountId" = a.id) d ON true`,
+      [accountIds, lastDay.toISOString().slice(0, 10), MARGIN_MS / 1000],
+    );
+    if (rows[0]?.done) return rows[0].seconds ?? 0;
+    if (Date.now() > deadline) throw new Error('the stats rollup did not catch up within 30 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function query(url: string, key: string, variables: Record<string, string>, exact: boolean): Promise<{ total: number; groups: number }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({
-      query: `query($from: DateTime!, $to: DateTime!, $groupBy: StatsGroupBy!) { messageStats(from: $from, to: $to, groupBy: $groupBy) {
+      query: `query($from: DateTime!, $to: DateTime!, $groupBy: StatsGroupBy!, $exact: Boolean) { messageStats(from: $from, to: $to, groupBy: $groupBy, exact: $exact) {
         groups { key total deliveryRate medianSecondsToDelivery } totals { total } } }`,
-      variables,
+      variables: { ...variables, exact },
     }),
   });
   const text = await response.text();

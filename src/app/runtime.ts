@@ -19,6 +19,7 @@ import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
+import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
 import { createStore, type Store } from '../store/store.js';
 import { createPublishing, type Publishing } from './publishing.js';
@@ -119,6 +120,9 @@ export async function createRuntime(options: {
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
   };
   const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
+  // messageStats' rollup, in every process (servers and workers): one at a time does the work.
+  const statsRollup = config.statsRollupPollMs > 0 ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
+  statsRollup?.start();
 
   return {
     store,
@@ -139,6 +143,7 @@ export async function createRuntime(options: {
       // cancels a running pass's callbacks, which would otherwise be retried with backoff before
       // stop() returns. The delivery loops finish their pass before the outbox is drained, so
       // what they publish is written.
+      await statsRollup?.stop();
       const providerLoopsStopped = delivery?.stopProviderLoops();
       await delivery?.stopLoops();
       await publishing.drain();

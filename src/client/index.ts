@@ -211,11 +211,17 @@ export class SMSClient {
    * Counts, segments, delivery rate and median time to delivery of the messages created in
    * [from, to) (at most 400 days), grouped by DAY, PROVIDER, STATUS, COUNTRY or TEMPLATE, with the
    * all-groups `totals`. Rejects with VALIDATION_FAILED for a reversed or too long range.
+   * Medians of ranges over 50 000 messages come from a histogram (within 4.4 %) unless `exact`.
    */
-  async messageStats(from?: Date | string, to?: Date | string, groupBy?: StatsGroupBy): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
+  async messageStats(
+    from?: Date | string,
+    to?: Date | string,
+    groupBy?: StatsGroupBy,
+    options: { exact?: boolean } = {},
+  ): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
     const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString() : d);
     // A bad range comes back as a GraphQL error (code VALIDATION_FAILED): request() throws it.
-    const { messageStats } = await this.request(MessageStatsDocument, { from: iso(from), to: iso(to), groupBy });
+    const { messageStats } = await this.request(MessageStatsDocument, { from: iso(from), to: iso(to), groupBy, exact: options.exact });
     return { groups: messageStats.groups, totals: messageStats.totals };
   }
 

@@ -62,6 +62,8 @@ const envSchema = z.object({
   DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
   /** How often the reconciler looks for overdue messages. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often messageStats' rollup loop looks for days to roll up (0: this process never does). */
+  STATS_ROLLUP_POLL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing-webhooks/schedule.ts). */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -187,6 +189,8 @@ export type Config = Readonly<{
   /** SMS_ROUTES as given (parsed and validated by providers/routing.ts at start). */
   routes: string | undefined;
   reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
+  /** messageStats' rollup loop's poll interval; 0 turns the loop off in this process (STATS_ROLLUP_POLL_MS). */
+  statsRollupPollMs: number;
   /** Outgoing webhooks' delivery worker (WEBHOOK_*). */
   outgoingWebhooks: OutgoingWebhookOptions;
   /** A section is present when its required variables are set. */
@@ -304,6 +308,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     routes: e.SMS_ROUTES,
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
+    statsRollupPollMs: e.STATS_ROLLUP_POLL_MS,
     outgoingWebhooks: Object.freeze({
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       pollMs: e.WEBHOOK_POLL_MS,

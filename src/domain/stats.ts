@@ -50,6 +50,33 @@ export function deliveryRate(c: StatsCounts): number | null {
   return final === 0 ? null : c.delivered / final;
 }
 
+// ---- Rolled-up days and the live rest -----------------------------------------------------------
+// Days that are over are read from a rollup (src/store/message-stats-rollup.ts); the rest of a
+// range (its partial first and last days, today, days not rolled up yet or changed since) is
+// counted live. Days are UTC, written YYYY-MM-DD.
+
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The whole UTC days inside [from, to) as [firstDay, endDay) (endDay excluded); null when none. */
+export function wholeDays(from: Date, to: Date): { firstDay: string; endDay: string } | null {
+  const first = Math.ceil(from.getTime() / DAY_MS) * DAY_MS;
+  const end = Math.floor(to.getTime() / DAY_MS) * DAY_MS;
+  return first < end ? { firstDay: dayOf(first), endDay: dayOf(end) } : null;
+}
+
+/** [from, to) less the given whole days (ascending, inside the range): the intervals to count live. */
+export function liveIntervals(from: Date, to: Date, rolledDays: readonly string[]): { from: Date; to: Date }[] {
+  const intervals: { from: Date; to: Date }[] = [];
+  let cursor = from.getTime();
+  for (const day of rolledDays) {
+    const start = Date.parse(`${day}T00:00:00Z`);
+    if (start > cursor) intervals.push({ from: new Date(cursor), to: new Date(start) });
+    cursor = Math.max(cursor, start + DAY_MS);
+  }
+  if (cursor < to.getTime()) intervals.push({ from: new Date(cursor), to });
+  return intervals;
+}
+
 // ---- Country ----------------------------------------------------------------------------------
 // The country is derived from the stored E.164 number at query time, not stored at intake: rows
 // sent before this feature would otherwise have no country (SQL alone cannot run libphonenumber

@@ -2,7 +2,8 @@
 // account, grouped by one dimension. The work is in src/services/message-stats.ts.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { NONE_KEY, statsGroupBys } from '../domain/stats.js';
-import { messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
+import { BUCKETS_PER_DOUBLING, MAX_RELATIVE_ERROR, MAX_SECONDS, MIN_SECONDS } from '../domain/stats-histogram.js';
+import { EXACT_BELOW, messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
 import { builder } from './builder.js';
 import { unwrap } from './unwrap.js';
 
@@ -33,7 +34,10 @@ const MessageStatsGroup = builder.objectRef<StatsGroup>('MessageStatsGroup').imp
     }),
     medianSecondsToDelivery: t.exposeFloat('medianSecondsToDelivery', {
       nullable: true,
-      description: 'Median of deliveredAt - createdAt over the DELIVERED messages, in seconds.',
+      description:
+        `Median of deliveredAt - createdAt over the DELIVERED messages, in seconds. Exact when the range holds at most ${EXACT_BELOW.toLocaleString('en-US')} messages or \`exact\` is true; ` +
+        `otherwise from a histogram of log-scale buckets (${BUCKETS_PER_DOUBLING} per doubling), within ±${(MAX_RELATIVE_ERROR * 100).toFixed(1)} % of the exact median ` +
+        `when that lies between ${MIN_SECONDS * 1000} ms and ${Math.round(MAX_SECONDS / 86_400)} days. Counts are always exact.`,
     }),
   }),
 });
@@ -62,11 +66,17 @@ builder.queryField('messageStats', (t) =>
       from: t.arg({ type: 'DateTime', required: false }),
       to: t.arg({ type: 'DateTime', required: false }),
       groupBy: t.arg({ type: StatsGroupByEnum, required: false, defaultValue: 'STATUS' }),
+      exact: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: `Exact medians over a range of more than ${EXACT_BELOW.toLocaleString('en-US')} messages: one pass over all of them (seconds at a million messages) instead of the rollup's histograms.`,
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const to = args.to ?? new Date();
       const from = args.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
-      const result = unwrap(await messageStats(ctx.store.stats, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS' }));
+      const sources = { reads: ctx.store.stats, rollup: ctx.store.statsRollup };
+      const result = unwrap(await messageStats(sources, ctx.auth.accountId, { from, to, groupBy: args.groupBy ?? 'STATUS', exact: args.exact ?? false }));
       if (result.groupBy !== 'TEMPLATE') return result;
       // Template keys are the API's global ids, as everywhere else (templateId filters take them).
       return { ...result, groups: result.groups.map((g) => (g.key === NONE_KEY ? g : { ...g, key: encodeGlobalID('Template', g.key) })) };

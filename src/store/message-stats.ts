@@ -1,23 +1,25 @@
-// The aggregates over messages: messageStats (one query over the account's messages in
-// [from, to), grouped by one dimension, with the all-groups total in the same pass: GROUPING
-// SETS; the range is read through the ("accountId", "createdAt") index) and the /metrics count
-// by status and provider.
+// The aggregates over messages themselves: messageStats' exact aggregate (one query over the
+// account's messages in [from, to), grouped by one dimension, with the all-groups total in the
+// same pass: GROUPING SETS; the range is read through the ("accountId", "createdAt") index), its
+// live part (the same messages in a few time intervals, counted with histograms of times to
+// delivery, to be added to the rollup's: message-stats-rollup.ts), and the /metrics count by
+// status and provider.
 import type { PrismaClient } from '../db/database.js';
-import {
-  NANP_PREFIX_LENGTH,
-  SHARED_PREFIX_LENGTH,
-  UNKNOWN_COUNTRY,
-  countryOfPrefix,
-  uniqueCallingCodes,
-  type StatsCounts,
-  type StatsGroupBy,
-} from '../domain/stats.js';
+import type { StatsPart } from '../domain/stats-histogram.js';
+import type { StatsCounts, StatsGroupBy } from '../domain/stats.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { countryKey, DELIVERY_SECONDS, deliveryBucketSql } from './stats-sql.js';
 
 export interface StatsRange {
   accountId: string;
   from: Date;
   to: Date;
+}
+
+/** Time intervals [from, to) of one account's messages (by "createdAt"). */
+export interface StatsIntervals {
+  accountId: string;
+  intervals: readonly { from: Date; to: Date }[];
 }
 
 /** One row of the aggregate: a group's counts, or (isTotal) every group's. */
@@ -32,6 +34,8 @@ export interface StatsRow extends StatsCounts {
 
 /** The aggregate statement's row as PostgreSQL names it. */
 type AggregateRow = StatsCounts & { key: string | null; is_total: number; segments: number; median: number | null };
+/** The live part's row: a group's counts and its delivered messages by histogram bucket. */
+export type PartRow = StatsCounts & { key: string | null; segments: number; buckets: number[]; counts: number[] };
 
 /** One row of the /metrics count. */
 interface StatusCountRow {
@@ -41,17 +45,37 @@ interface StatusCountRow {
 }
 
 export interface MessageStatsReads {
-  /** The groups of the range by `groupBy`, and the total row. */
+  /** The groups of the range by `groupBy`, and the total row, with exact medians. */
   aggregate(range: StatsRange, groupBy: StatsGroupBy): Promise<StatsRow[]>;
+  /** The groups of the intervals by `groupBy`, with histograms instead of medians (no total row). */
+  liveParts(where: StatsIntervals, groupBy: StatsGroupBy): Promise<StatsPart[]>;
   /** Names of these templates of the account (deleted ones too: their messages still count). */
   templateNames(accountId: string, ids: string[]): Promise<Map<string, string>>;
   /** Every message in the database counted by status and provider (null: none chosen yet). */
   countByStatusAndProvider(): Promise<{ status: string; provider: string | null; count: number }[]>;
 }
 
+/** The counts every statement here computes over `s` (rows with status and segments). */
+const COUNTS = Prisma.sql`count(*)::int AS total,
+  count(*) FILTER (WHERE s.status = 'DELIVERED')::int AS delivered,
+  count(*) FILTER (WHERE s.status = 'UNDELIVERED')::int AS undelivered,
+  count(*) FILTER (WHERE s.status = 'FAILED')::int AS failed,
+  count(*) FILTER (WHERE s.status = 'REJECTED')::int AS rejected,
+  count(*) FILTER (WHERE s.status = 'EXPIRED')::int AS expired,
+  count(*) FILTER (WHERE s.status = 'CANCELED')::int AS canceled,
+  count(*) FILTER (WHERE s.status IN ('SCHEDULED', 'QUEUED', 'SENDING', 'SENT'))::int AS "inFlight",
+  coalesce(sum(s.segments), 0)::float8 AS segments`;
+
+/** Sums of COUNTS over `g`, rows already grouped. */
+export const SUMMED_COUNTS = Prisma.sql`sum(g.total)::int AS total, sum(g.delivered)::int AS delivered,
+  sum(g.undelivered)::int AS undelivered, sum(g.failed)::int AS failed, sum(g.rejected)::int AS rejected,
+  sum(g.expired)::int AS expired, sum(g.canceled)::int AS canceled, sum(g."inFlight")::int AS "inFlight",
+  sum(g.segments)::float8 AS segments`;
+
 /** Longer than most store factories: the aggregate statement is one piece of SQL, kept whole to be read. */
 export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads {
-  async function groupKey(range: StatsRange, groupBy: StatsGroupBy): Promise<{ key: Prisma.Sql; join: Prisma.Sql }> {
+  /** The group key of `m` (DAY: a date, formatted once per group by `label`), and the join it needs. */
+  async function groupKey(where: Prisma.Sql, groupBy: StatsGroupBy): Promise<{ key: Prisma.Sql; join: Prisma.Sql }> {
     switch (groupBy) {
       case 'DAY':
         // A date per row, formatted once per group (to_char on every row costs more than the rest).
@@ -62,50 +86,57 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
         return { key: Prisma.sql`m."status"::text`, join: Prisma.empty };
       case 'TEMPLATE':
         return { key: Prisma.sql`m."templateId"::text`, join: Prisma.empty };
-      case 'COUNTRY': {
-        // Two steps: the prefixes present in the range, one sample number each (cheap: no sort of
-        // rows, one hash aggregate); libphonenumber names their countries; then the real aggregate
-        // joins that small mapping. Grouping by prefix and merging in TypeScript would be one pass,
-        // but medians cannot be merged.
-        const prefixes = await prisma.$queryRaw<{ prefix: string; sample: string }[]>`
-          SELECT ${countryPrefixSql()} AS prefix, min(m."to") AS sample
-          FROM "Message" m WHERE ${rangeWhere(range)} GROUP BY 1`;
-        const mapping = prefixes.map((p) => Prisma.sql`(${p.prefix}, ${countryOfPrefix(p.prefix, p.sample)})`);
-        if (!mapping.length) return { key: Prisma.sql`${UNKNOWN_COUNTRY}::text`, join: Prisma.empty };
-        return {
-          key: Prisma.sql`coalesce(c.country, ${UNKNOWN_COUNTRY})`,
-          join: Prisma.sql`LEFT JOIN (VALUES ${Prisma.join(mapping)}) AS c(prefix, country) ON c.prefix = ${countryPrefixSql()}`,
-        };
-      }
+      case 'COUNTRY':
+        return countryKey(prisma, where);
     }
   }
+  const label = (groupBy: StatsGroupBy, key: Prisma.Sql) => (groupBy === 'DAY' ? Prisma.sql`to_char(${key}, 'YYYY-MM-DD')` : key);
 
   return {
     async aggregate(range, groupBy) {
-      const { key, join } = await groupKey(range, groupBy);
+      const where = rangeWhere(range);
+      const { key, join } = await groupKey(where, groupBy);
       // The median sorts every delivered row of the range: with PostgreSQL's default 4 MB work_mem a
       // year of a busy account spills that sort to disk. JIT compiling this statement cost more than
       // it saved (1.39 → 1.22 s at a million rows with it off). SET LOCAL lasts for this transaction.
       const [, , rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL work_mem = '64MB'`, prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<AggregateRow[]>`
-        SELECT ${groupBy === 'DAY' ? Prisma.sql`to_char(s.key, 'YYYY-MM-DD')` : Prisma.sql`s.key`} AS key, GROUPING(s.key)::int AS is_total,
-          count(*)::int AS total,
-          count(*) FILTER (WHERE s.status = 'DELIVERED')::int AS delivered,
-          count(*) FILTER (WHERE s.status = 'UNDELIVERED')::int AS undelivered,
-          count(*) FILTER (WHERE s.status = 'FAILED')::int AS failed,
-          count(*) FILTER (WHERE s.status = 'REJECTED')::int AS rejected,
-          count(*) FILTER (WHERE s.status = 'EXPIRED')::int AS expired,
-          count(*) FILTER (WHERE s.status = 'CANCELED')::int AS canceled,
-          count(*) FILTER (WHERE s.status IN ('SCHEDULED', 'QUEUED', 'SENDING', 'SENT'))::int AS "inFlight",
-          coalesce(sum(s.segments), 0)::float8 AS segments,
+        SELECT ${label(groupBy, Prisma.sql`s.key`)} AS key, GROUPING(s.key)::int AS is_total, ${COUNTS},
           percentile_cont(0.5) WITHIN GROUP (ORDER BY s.seconds) FILTER (WHERE s.status = 'DELIVERED') AS median
         FROM (
-          SELECT ${key} AS key, m."status"::text AS status, m."segments",
-            extract(epoch FROM m."deliveredAt" - m."createdAt")::float8 AS seconds
+          SELECT ${key} AS key, m."status"::text AS status, m."segments", ${DELIVERY_SECONDS} AS seconds
           FROM "Message" m ${join}
-          WHERE ${rangeWhere(range)}
+          WHERE ${where}
         ) s
         GROUP BY GROUPING SETS ((s.key), ())`], { timeout: 60_000 }); // Prisma's 5 s default cut off a year at 1M rows
       return rows.map(({ is_total, median, segments, ...counts }) => ({ ...counts, isTotal: is_total === 1, segments: Number(segments), medianSeconds: median }));
+    },
+
+    async liveParts({ accountId, intervals }, groupBy) {
+      if (intervals.length === 0) return [];
+      // Each interval is a range of the ("accountId", "createdAt") index; PostgreSQL ORs them.
+      const where = Prisma.sql`m."accountId" = ${accountId}::uuid AND (${Prisma.join(
+        intervals.map((i) => Prisma.sql`(m."createdAt" >= ${i.from} AND m."createdAt" < ${i.to})`),
+        ' OR ',
+      )})`;
+      const { key, join } = await groupKey(where, groupBy);
+      // Grouped by key and bucket first (one hash aggregate), then by key, the buckets gathered.
+      // As for the aggregate: JIT off and room to hash (every day of a range can be live, e.g. just
+      // after the reconciler expired messages of each of them).
+      const [, , rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL work_mem = '64MB'`, prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<PartRow[]>`
+        SELECT ${label(groupBy, Prisma.sql`g.key`)} AS key, ${SUMMED_COUNTS},
+          coalesce(array_agg(g.bucket ORDER BY g.bucket) FILTER (WHERE g.bucket IS NOT NULL), '{}') AS buckets,
+          coalesce(array_agg(g.total ORDER BY g.bucket) FILTER (WHERE g.bucket IS NOT NULL), '{}') AS counts
+        FROM (
+          SELECT s.key, s.bucket, ${COUNTS}
+          FROM (
+            SELECT ${key} AS key, m."status"::text AS status, m."segments", ${deliveryBucketSql()} AS bucket
+            FROM "Message" m ${join}
+            WHERE ${where}
+          ) s
+          GROUP BY s.key, s.bucket
+        ) g
+        GROUP BY g.key`], { timeout: 60_000 });
+      return rows.map(toPart);
     },
 
     async templateNames(accountId, ids) {
@@ -121,23 +152,17 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
   };
 }
 
-function rangeWhere(r: StatsRange): Prisma.Sql {
-  return Prisma.sql`m."accountId" = ${r.accountId}::uuid AND m."createdAt" >= ${r.from} AND m."createdAt" < ${r.to}`;
+/** A part as the domain adds them, from a row of counts and parallel bucket/count arrays. */
+export function toPart({ key, segments, buckets, counts, ...rest }: PartRow): StatsPart {
+  const { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight } = rest;
+  return {
+    key,
+    counts: { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight },
+    segments: Number(segments),
+    histogram: new Map(buckets.map((bucket, i) => [bucket, counts[i]!])),
+  };
 }
 
-/**
- * SQL twin of countryPrefix() in src/domain/stats.ts. The calling codes are digits from
- * libphonenumber's metadata, written as a constant array so PostgreSQL hashes the lookup once
- * instead of comparing each row with 200 bind parameters.
- */
-function countryPrefixSql(): Prisma.Sql {
-  const codes = uniqueCallingCodes();
-  if (!codes.every((c) => /^\+\d{1,3}$/.test(c))) throw new Error('unexpected calling code in libphonenumber metadata');
-  const array = Prisma.raw(`ARRAY[${codes.map((c) => `'${c}'`).join(',')}]::text[]`);
-  return Prisma.sql`(CASE
-    WHEN left(m."to", 2) = ANY(${array}) THEN left(m."to", 2)
-    WHEN left(m."to", 3) = ANY(${array}) THEN left(m."to", 3)
-    WHEN left(m."to", 4) = ANY(${array}) THEN left(m."to", 4)
-    WHEN left(m."to", 2) = '+1' THEN left(m."to", ${Prisma.raw(String(NANP_PREFIX_LENGTH))})
-    ELSE left(m."to", ${Prisma.raw(String(SHARED_PREFIX_LENGTH))}) END)`;
+function rangeWhere(r: StatsRange): Prisma.Sql {
+  return Prisma.sql`m."accountId" = ${r.accountId}::uuid AND m."createdAt" >= ${r.from} AND m."createdAt" < ${r.to}`;
 }

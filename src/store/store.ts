@@ -10,6 +10,7 @@ import { createBatches, type Batches } from './batches.js';
 import { createIdempotencyRecords, type IdempotencyRecords } from './idempotency-records.js';
 import { createInboundMessages, type InboundMessages } from './inbound-messages.js';
 import { createMessageStatsReads, type MessageStatsReads } from './message-stats.js';
+import { createMessageStatsRollup, type MessageStatsRollup } from './message-stats-rollup.js';
 import { createNewMessages, type NewMessages } from './new-messages.js';
 import { createOptOutStore, type OptOutStore } from './opt-outs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
@@ -60,6 +61,8 @@ export interface Store {
   readonly secrets: SecretStore;
   /** messageStats' aggregate and the /metrics message count. */
   readonly stats: MessageStatsReads;
+  /** messageStats' rollup: its reads (on `prisma`) and the loop's transactions (on `background`). */
+  readonly statsRollup: MessageStatsRollup;
   /** What subscriptions read per event, grouped across subscribers. */
   readonly subscriptionReads: SubscriptionReads;
 
@@ -117,6 +120,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background'>): 
     verificationLocks: createVerificationLocks(),
     secrets: createSecretStore(prisma),
     stats: createMessageStatsReads(prisma),
+    statsRollup: createMessageStatsRollup({ prisma, background }),
     subscriptionReads: createSubscriptionReads(prisma),
     ...onRequests,
     delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background) },

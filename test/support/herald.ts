@@ -73,7 +73,9 @@ export async function startTestHerald(overrides: Partial<Config> = {}, options: 
     onQuery: (sql) => queries.push(sql),
   });
   // The dispatcher is off unless a test turns it on: foundation tests look at QUEUED messages.
-  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', dispatch: false, ...overrides });
+  // So is messageStats' rollup loop: its passes would land in `queries` at random moments (its
+  // tests run passes themselves, test/api/stats-rollup.test.ts).
+  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', dispatch: false, statsRollupPollMs: 0, ...overrides });
   const herald = await startHerald({ config, logger: createLogger(config), database });
   const url = `${herald.url}/graphql`;
 
