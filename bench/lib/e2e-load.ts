@@ -19,6 +19,8 @@ export interface LoadTarget {
 /** Sends followed by id: a report may reach the subscriber before the sender has read its answer. */
 class Followed {
   readonly sentAt = new Map<string, number>();
+  /** Which instance (index into graphqlUrls) took each message. */
+  readonly sentTo = new Map<string, number>();
   matched = 0;
   firstMatchedAt = Infinity;
   lastMatchedAt = 0;
@@ -31,13 +33,14 @@ class Followed {
     };
   }
 
-  sent(result: { id: string } | { error: string }, at: number): void {
+  sent(result: { id: string } | { error: string }, at: number, instance = 0): void {
     if ('error' in result) {
       this.sendErrors++;
       this.firstSendError ??= result.error;
       return;
     }
     this.sentAt.set(result.id, at);
+    this.sentTo.set(result.id, instance);
     if (this.subscriber.deliveredAt.has(result.id)) this.match(result.id);
   }
 
@@ -48,11 +51,11 @@ class Followed {
     this.lastMatchedAt = Math.max(this.lastMatchedAt, at);
   }
 
-  latencies(): number[] {
+  latencies(instance?: number): number[] {
     const out: number[] = [];
     for (const [id, t0] of this.sentAt) {
       const t1 = this.subscriber.deliveredAt.get(id);
-      if (t1 !== undefined) out.push(t1 - t0);
+      if (t1 !== undefined && (instance === undefined || this.sentTo.get(id) === instance)) out.push(t1 - t0);
     }
     return out;
   }
@@ -93,6 +96,8 @@ export interface ClosedLoopResult {
   intakeSeconds: number;
   rate: number;
   latencies: number[];
+  /** The latencies of the messages sent to each instance. */
+  latenciesByInstance: number[][];
   sendErrors: number;
   firstSendError: string | undefined;
 }
@@ -113,7 +118,8 @@ export async function closedLoop(target: LoadTarget, options: { count: number; s
           const i = next++;
           const t0 = performance.now();
           // Sender k keeps to instance k % instances (its keep-alive connection stays there).
-          followed.sent(await sendMessage(target.agent, target.graphqlUrls[sender % target.graphqlUrls.length]!, target.key, benchMessageBody(i)), t0);
+          const instance = sender % target.graphqlUrls.length;
+          followed.sent(await sendMessage(target.agent, target.graphqlUrls[instance]!, target.key, benchMessageBody(i)), t0, instance);
         }
       }),
     );
@@ -129,6 +135,7 @@ export async function closedLoop(target: LoadTarget, options: { count: number; s
       intakeSeconds,
       rate: followed.matched / seconds,
       latencies: followed.latencies(),
+      latenciesByInstance: target.graphqlUrls.map((_, instance) => followed.latencies(instance)),
       sendErrors: followed.sendErrors,
       firstSendError: followed.firstSendError,
     };

@@ -206,7 +206,11 @@ function summary(run: ClosedRun): string {
   const r = run.result;
   return (
     `${r.delivered}/${r.accepted} seen DELIVERED in ${r.seconds.toFixed(1)} s: ${r.rate.toFixed(0)} msg/s; intake ${(r.accepted / r.intakeSeconds).toFixed(0)} msg/s; ` +
-    `p50 ${fixed(percentile(r.latencies, 0.5), 0)} ms, p99 ${fixed(percentile(r.latencies, 0.99), 0)} ms; ${resources(run)}; stored: ${run.statuses}`
+    `p50 ${fixed(percentile(r.latencies, 0.5), 0)} ms, p99 ${fixed(percentile(r.latencies, 0.99), 0)} ms` +
+    (r.latenciesByInstance.length > 1
+      ? ` (${r.latenciesByInstance.map((l, i) => `sent to instance ${i + 1}: p50 ${fixed(percentile(l, 0.5), 0)} ms, p99 ${fixed(percentile(l, 0.99), 0)} ms`).join('; ')})`
+      : '') +
+    `; ${resources(run)}; stored: ${run.statuses}`
   );
 }
 
