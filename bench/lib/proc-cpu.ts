@@ -76,8 +76,8 @@ export function descendsFrom(pid: number, ancestor: number, all: Map<number, Pro
 export type Classify = (process: ProcStat, all: Map<number, ProcStat>) => string | null | undefined;
 
 export interface CpuMeter {
-  /** Stops sampling; CPU seconds used by each group since the meter started. */
-  stop(): Map<string, number>;
+  /** Stops sampling; CPU seconds used by each group since the meter started, and how many processes it had. */
+  stop(): Map<string, { seconds: number; processes: number }>;
 }
 
 export function startCpuMeter(classify: Classify, intervalMs = 1_000): CpuMeter {
@@ -104,8 +104,12 @@ export function startCpuMeter(classify: Classify, intervalMs = 1_000): CpuMeter 
     stop() {
       clearInterval(timer);
       sample(false);
-      const used = new Map<string, number>();
-      for (const { group, from, last } of seen.values()) if (group !== null) used.set(group, (used.get(group) ?? 0) + (last - from));
+      const used = new Map<string, { seconds: number; processes: number }>();
+      for (const { group, from, last } of seen.values()) {
+        if (group === null) continue;
+        const sum = used.get(group) ?? { seconds: 0, processes: 0 };
+        used.set(group, { seconds: sum.seconds + (last - from), processes: sum.processes + 1 });
+      }
       return used;
     },
   };

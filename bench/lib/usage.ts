@@ -8,7 +8,11 @@ import { classifyPostgres, localPostmaster, walBytesSince, walPosition } from '.
 
 export interface Usage {
   seconds: number;
-  /** CPU seconds by Herald process: "instance 1" (the started process), "instance 1 child herald.js" (its descendants by command). */
+  /**
+   * CPU seconds by Herald process role: "instance 1 primary" (the started process), "instance 1
+   * workers ×2" (descendants running the same command: node:cluster's HTTP workers), other
+   * descendants by their script ("instance 1 child worker.js").
+   */
   herald: Map<string, number>;
   heraldTotal: number;
   /** CPU seconds of PostgreSQL's processes (see classifyPostgres); null when the server is not on this machine. */
@@ -23,10 +27,12 @@ export interface UsageWindow {
   stop(): Promise<Usage>;
 }
 
-/** How a Herald child process is named in the figures: its script and arguments, without node's flags. */
-function childRole(pid: number): string {
-  const args = readCmdline(pid).split(' ').slice(1).filter((a) => !a.startsWith('-'));
-  return args.length ? [path.basename(args[0]!), ...args.slice(1)].join(' ') : 'process';
+/** How a Herald descendant is named in the figures: "workers" when it runs the started process's command (a node:cluster fork), else its script and arguments. */
+function childRole(pid: number, root: number): string {
+  const cmdline = readCmdline(pid);
+  if (cmdline === readCmdline(root)) return 'workers';
+  const args = cmdline.split(' ').slice(1).filter((a) => !a.startsWith('-'));
+  return `child ${args.length ? [path.basename(args[0]!), ...args.slice(1)].join(' ') : 'process'}`;
 }
 
 export async function startUsage(options: { adminUrl: string; database: string; herald: { label: string; pid: number }[] }): Promise<UsageWindow> {
@@ -34,8 +40,8 @@ export async function startUsage(options: { adminUrl: string; database: string; 
   const postgres = postmaster === null ? undefined : classifyPostgres(postmaster, options.database);
   const classify: Classify = (process, all) => {
     for (const { label, pid } of options.herald) {
-      if (process.pid === pid) return `herald:${label}`;
-      if (descendsFrom(process.pid, pid, all)) return `herald:${label} child ${childRole(process.pid)}`;
+      if (process.pid === pid) return `herald:${label} primary`;
+      if (descendsFrom(process.pid, pid, all)) return `herald:${label} ${childRole(process.pid, pid)}`;
     }
     const group = postgres?.(process, all);
     return typeof group === 'string' ? `postgres:${group}` : group;
@@ -51,8 +57,10 @@ export async function startUsage(options: { adminUrl: string; database: string; 
       const seconds = (performance.now() - started) / 1000;
       const walBytes = await walBytesSince(options.adminUrl, wal);
       const herald = new Map<string, number>();
-      for (const [group, s] of used) if (group.startsWith('herald:')) herald.set(group.slice('herald:'.length), s);
-      const pgGroup = (name: string) => used.get(`postgres:${name}`) ?? 0;
+      for (const [group, { seconds: s, processes }] of used) {
+        if (group.startsWith('herald:')) herald.set(`${group.slice('herald:'.length)}${processes > 1 ? ` ×${processes}` : ''}`, s);
+      }
+      const pgGroup = (name: string) => used.get(`postgres:${name}`)?.seconds ?? 0;
       return {
         seconds,
         herald,

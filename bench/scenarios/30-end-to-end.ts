@@ -4,12 +4,13 @@
 // (sendMessage over HTTP, keep-alive) and one subscriber (`messageEvents(filter: {status:
 // [DELIVERED]}) { id }`) live in this bench process, so neither shares Herald's process.
 // Measured, each after an unmeasured warm-up of one message per sender:
-// - closed loop, as `npm start` runs (one process, in-process pub/sub): sustained msg/s from the
+// - closed loop, one Herald instance as `npm start` runs it (on PostgreSQL a dispatching primary
+//   and HTTP_WORKERS processes, one per core by default; no Redis): sustained msg/s from the
 //   first send until the subscriber saw the last DELIVERED, send→DELIVERED p50/p99, and per
 //   message: SQL, CPU of Herald / PostgreSQL / this bench process, WAL (bench/lib/usage.ts);
 // - open loop at 50 % and 90 % of that maximum (a restarted Herald on the same database):
 //   latency from each message's scheduled send time, and whether it kept up;
-// - instances: the closed loop again with REDIS_URL, on one Herald process and on two (senders
+// - instances: the closed loop again with REDIS_URL, on one Herald instance and on two (senders
 //   round-robin over both, the subscriber on the first: DELIVERED for messages the second
 //   delivered reach it through Redis pub/sub), each on a fresh database.
 // N = 20 000 per closed loop (quick: 2 000); bounded: if not everything is seen within 240 s
@@ -250,7 +251,7 @@ function headlineRows(run: ClosedRun | null, skipped: string): BenchRow[] {
   const u = run.usage;
   const p = perMessage(run);
   const setup =
-    `${r.count.toLocaleString('en-US')} sendMessage over HTTP, ${SENDERS} concurrent senders, simulator report delay ${SIMULATOR_DELAY_MS} ms, PostgreSQL, one Herald process as npm start runs it, one graphql-ws subscriber; ` +
+    `${r.count.toLocaleString('en-US')} sendMessage over HTTP, ${SENDERS} concurrent senders, simulator report delay ${SIMULATOR_DELAY_MS} ms, PostgreSQL, one Herald instance as npm start runs it (${[...u.herald.keys()].join(', ')}), one graphql-ws subscriber; ` +
     (r.complete
       ? `all ${r.delivered} accepted messages seen DELIVERED after ${r.seconds.toFixed(1)} s`
       : `NOT COMPLETE within the budget: ${r.delivered}/${r.accepted} accepted seen DELIVERED (${r.accepted < r.count ? `sending stopped after ${r.accepted} of ${r.count}` : 'all sent'}); rate = delivered / budget`) +
@@ -295,7 +296,7 @@ function openLoopRows(results: OpenLoopResult[] | string): BenchRow[] {
       ? typeof results === 'string'
         ? results
         : 'not run'
-      : `${r.count} messages on a fixed schedule at ${share * 100} % of the closed-loop msg/s above (a new Herald process on the same database, after a warm-up), whatever the answers; ` +
+      : `${r.count} messages on a fixed schedule at ${share * 100} % of the closed-loop msg/s above (a new Herald instance on the same database, after a warm-up), whatever the answers; ` +
         `latency = scheduled send time → DELIVERED seen, over ${r.latencies.length} messages; ${r.delivered}/${r.accepted} accepted seen DELIVERED, the last ${fixed(r.drainMs, 0)} ms after the last send; ` +
         `the bench fired sends up to ${r.maxSendLagMs.toFixed(0)} ms late` +
         (r.sendErrors ? `; ${r.sendErrors} sends failed (first: ${r.firstSendError})` : '');
@@ -330,7 +331,7 @@ function instanceRows(runs: [ClosedRun, ClosedRun] | string): BenchRow[] {
       'more',
       (run) => round(run.result.rate),
       one && two
-        ? `the closed loop again with REDIS_URL (db ${REDIS_DB}), two Herald processes on one database, senders round-robin over both, the subscriber on the first; baseline = the same on one process. ${describe(two)}. ${describe(one)}`
+        ? `the closed loop again with REDIS_URL (db ${REDIS_DB}), two Herald instances (each as npm start runs it) on one database, senders round-robin over both, the subscriber on the first; baseline = the same with one instance. ${describe(two)}. ${describe(one)}`
         : undefined,
     ),
     row('p99 send→DELIVERED ms, instances=2', 'less', (run) => round(percentile(run.result.latencies, 0.99))),
