@@ -21,7 +21,11 @@ export async function adminQuery<T extends pg.QueryResultRow>(adminUrl: string, 
 export const databaseName = (databaseUrl: string) => decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
 
 export interface SqlCounts {
-  /** Commits + rollbacks (pg_stat_database): one per autocommit statement, one per BEGIN…COMMIT block whatever it holds. */
+  /**
+   * Commits + rollbacks (pg_stat_database): one per autocommit statement, one per BEGIN…COMMIT
+   * block whatever it holds, and one each time a LISTENing session reads the notifications that
+   * arrived for it (PostgreSQL reads its queue in a transaction of its own), one per session start.
+   */
   transactions: number;
   /** Top-level statements, BEGIN and COMMIT included (pg_stat_statements); null when the server does not load it. */
   statements: number | null;
@@ -53,7 +57,8 @@ export async function openSqlCounter(adminUrl: string, database: string): Promis
       () => true,
       () => false,
     ));
-  const transactions = 'commits + rollbacks (pg_stat_database): an autocommit statement counts one, a BEGIN…COMMIT block one whatever it holds';
+  const transactions =
+    'commits + rollbacks (pg_stat_database): an autocommit statement counts one, a BEGIN…COMMIT block one whatever it holds, and so does each read of the notifications a LISTENing session receives, and each session start';
   return {
     unit: statements ? 'statements' : 'transactions',
     describe: statements
