@@ -283,7 +283,10 @@ function headlineRows(run: ClosedRun | null, skipped: string): BenchRow[] {
     row(
       'WAL bytes/msg',
       round(p.wal),
-      `pg_wal_lsn_diff of pg_current_wal_lsn() ${window}; the WAL is the whole server's: other databases' writes in the window are in it (their backends used ${u.postgres ? u.postgres.otherDatabases.toFixed(2) : '?'} CPU s)`,
+      (u.postgres && u.postgres.otherDatabases > 0.1 * u.postgres.backends
+        ? `NOT HERALD'S ALONE: other databases' backends were busy during the window (${u.postgres.otherDatabases.toFixed(2)} CPU s against ${u.postgres.backends.toFixed(2)} s for Herald's), their WAL is in this figure; `
+        : '') +
+        `pg_wal_lsn_diff of pg_current_wal_lsn() ${window}; the WAL is the whole server's: other databases' writes in the window are in it (their backends used ${u.postgres ? u.postgres.otherDatabases.toFixed(2) : '?'} CPU s)`,
     ),
   ];
 }
