@@ -10,6 +10,8 @@ export interface BenchDatabase {
   databaseUrl: string | undefined;
   /** Closes the database and drops it (PostgreSQL). */
   dispose(): Promise<void>;
+  /** Drops it (PostgreSQL) without closing `database`: for a caller that closed it already. */
+  drop(): Promise<void>;
 }
 
 /** In-memory PGlite, or a new PostgreSQL database created next to `adminUrl`. */
@@ -43,6 +45,7 @@ export async function openBenchDatabase(kind: string, adminUrl = DEFAULT_POSTGRE
       await database.close();
       await drop();
     },
+    drop,
   };
 }
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSecondsOf } from '../lib/proc-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -113,18 +114,7 @@ async function get(url: string, timeoutMs = 2_000): Promise<string | null> {
   }
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-async function cpuOf(pid: number | undefined): Promise<number> {
-  if (!pid) return 0;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
-  } catch {
-    return 0;
-  }
-}
+const cpuOf = (pid: number | undefined): number => cpuSecondsOf(pid) ?? 0;
 
 /** Every child started here, killed with SIGKILL if the bench process exits with them still running. */
 const alive = new Set<ChildProcess>();

@@ -15,3 +15,14 @@ export async function prepareDatabase(kind: 'postgres' | 'pglite', adminUrl: str
   const key = (await createApiKey(bench.database.prisma, { accountId: account.id, name: accountName, role: 'SENDER' })).secret;
   return { ...bench, accountId: account.id, key };
 }
+
+/**
+ * A prepared PostgreSQL database that only the server under test will connect to: the bench's own
+ * connection is closed once the account and key exist, so that what PostgreSQL counts for the
+ * database (bench/lib/postgres-usage.ts) is the server's work alone.
+ */
+export async function prepareServerDatabase(adminUrl: string, accountName = 'bench'): Promise<{ databaseUrl: string; key: string; dispose(): Promise<void> }> {
+  const db = await prepareDatabase('postgres', adminUrl, accountName);
+  await db.database.close();
+  return { databaseUrl: db.databaseUrl!, key: db.key, dispose: db.drop };
+}

@@ -19,6 +19,7 @@ import { createApiKey } from '../../src/services/api-keys.js';
 import { percentile, ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
 import { STEPS, type PublisherReply, type Subscriber, type WorkerCommand, type WorkerReply } from '../fanout/protocol.js';
 import { heraldBundle } from '../lib/processes.js';
+import { cpuSecondsOf } from '../lib/proc-cpu.js';
 import { NO_LIMITS, openBenchDatabase, type BenchDatabase } from '../support.js';
 
 const NAME = 'fanout';
@@ -289,17 +290,6 @@ function readRssMb(pid: number): number | null {
   }
 }
 
-/** User + system CPU seconds of a process (clock ticks are 100 Hz on Linux). */
-function readCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
 function forkChild(file: string, children: Set<ChildProcess>): ChildProcess {
   const child = fork(path.join(fanoutDir, file), [], { cwd: repoRoot, execArgv: ['--import', 'tsx'], env: childEnv({}), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
@@ -367,7 +357,7 @@ async function runPhase(phase: {
 
     // Publish.
     const publisher = forkChild('publisher.ts', children);
-    const cpuBefore = readCpuSeconds(serverPid);
+    const cpuBefore = cpuSecondsOf(serverPid);
     const publishing = nextReply<Extract<PublisherReply, { type: 'published' }>>(publisher, 'published', (seconds + 60) * 1000);
     publisher.send({
       type: 'publish',
@@ -396,7 +386,7 @@ async function runPhase(phase: {
       if (received >= expected || Date.now() > drainDeadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const cpuAfter = readCpuSeconds(serverPid);
+    const cpuAfter = cpuSecondsOf(serverPid);
 
     const receiptReplies = await Promise.all(workers.map((w) => {
       const reply = nextReply<Extract<WorkerReply, { type: 'receipts' }>>(w, 'receipts', 30_000);
