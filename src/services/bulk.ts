@@ -77,7 +77,7 @@ export async function sendMessages(
     scheduledAt: input.scheduledAt,
     metadata: input.metadata,
   }));
-  const prepared = await prepareSends(store, compliance, accountId, inputs, options);
+  const prepared = await prepareSends(store, screeningOncePerText(compliance), accountId, inputs, options);
   const rejected: RecipientRejection[] = [];
   const accepted: MessageDraft[] = [];
   prepared.forEach((result, index) => {
@@ -101,6 +101,23 @@ export async function sendMessages(
     batchId,
     rejected,
     changes: accepted.map((draft, i) => ({ id: ids[i], accountId, batchId, status: draft.status })),
+  };
+}
+
+/**
+ * The same checks, with each distinct text screened once: the verdict depends on the text and
+ * the account only, and a plain-body batch has one text for all its recipients.
+ */
+function screeningOncePerText(compliance: ComplianceDeps): ComplianceDeps {
+  const verdicts = new Map<string, Promise<string[]>>();
+  return {
+    screen(accountId, text) {
+      let verdict = verdicts.get(text);
+      if (!verdict) verdicts.set(text, (verdict = compliance.screen(accountId, text)));
+      return verdict;
+    },
+    checkSendLimits: (accountId, items) => compliance.checkSendLimits(accountId, items),
+    otpBypassesOptOut: (accountId) => compliance.otpBypassesOptOut(accountId),
   };
 }
 

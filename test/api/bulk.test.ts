@@ -66,6 +66,60 @@ describe('sendMessages', () => {
     expect(batch.rejected).toHaveLength(4);
   });
 
+  it("stores what the call sets for all recipients (sender, schedule, metadata) and what differs per recipient (body, encoding, segments, variables) on each message, with its first event", async () => {
+    const account = await t.seedAccount();
+    expectNoErrors(await account.admin(`mutation { addSenderIdentity(value: "+1 415 555 0199", isDefault: true) { __typename } }`));
+    const scheduledAt = new Date(Date.now() + 3_600_000).toISOString();
+    const common = { scheduledAt, metadata: { campaign: 'spring' } };
+    const plain = expectNoErrors(
+      await account.sender(SEND_MANY, { input: { ...common, body: 'Sale ends soon', recipients: [{ to: '+14155550101' }, { to: '+1 (415) 555-0102' }, { to: 'nope' }] } }),
+    ).sendMessages;
+    expect(plain.rejected.map((r: any) => [r.index, r.code])).toEqual([[2, 'INVALID_PHONE_NUMBER']]);
+    const templateId = await approvedTemplate(account, 'Hi {{name}}');
+    const names = ['Ann', 'Zoë', 'B'.repeat(200)];
+    const templated = expectNoErrors(
+      await account.sender(SEND_MANY, { input: { ...common, templateId, recipients: names.map((name, i) => ({ to: `+1415555020${i}`, variables: { name } })) } }),
+    ).sendMessages;
+    expect(templated.rejected).toEqual([]);
+
+    const stored = async (batchId: string) =>
+      (await t.database.prisma.message.findMany({ where: { accountId: account.accountId, batchId }, include: { events: true }, orderBy: { to: 'asc' } })).map((m) => ({
+        to: m.to,
+        from: m.from,
+        body: m.body,
+        encoding: m.encoding,
+        segments: m.segments,
+        status: m.status,
+        scheduledAt: m.scheduledAt?.toISOString(),
+        dueAt: m.dueAt?.toISOString(),
+        metadata: m.metadata,
+        variables: m.variables,
+        templateId: m.templateId,
+        category: m.category,
+        events: m.events.map((e) => [e.status, e.source, e.applied]),
+      }));
+    const shared = { from: '+14155550199', status: 'SCHEDULED', scheduledAt, dueAt: scheduledAt, metadata: { campaign: 'spring' }, events: [['SCHEDULED', 'API', true]] };
+    expect(await stored(plain.batchId)).toEqual([
+      { ...shared, to: '+14155550101', body: 'Sale ends soon', encoding: 'GSM7', segments: 1, variables: null, templateId: null, category: null },
+      { ...shared, to: '+14155550102', body: 'Sale ends soon', encoding: 'GSM7', segments: 1, variables: null, templateId: null, category: null },
+    ]);
+    const { id: decodedTemplateId } = await t.database.prisma.template.findFirstOrThrow({ where: { accountId: account.accountId } });
+    const onTemplate = { ...shared, templateId: decodedTemplateId, category: 'NOTIFICATION' };
+    expect(await stored(templated.batchId)).toEqual([
+      { ...onTemplate, to: '+14155550200', body: 'Hi Ann', encoding: 'GSM7', segments: 1, variables: { name: 'Ann' } },
+      { ...onTemplate, to: '+14155550201', body: 'Hi Zoë', encoding: 'UCS2', segments: 1, variables: { name: 'Zoë' } },
+      { ...onTemplate, to: '+14155550202', body: `Hi ${'B'.repeat(200)}`, encoding: 'GSM7', segments: 2, variables: { name: 'B'.repeat(200) } },
+    ]);
+  });
+
+  it('records a batch whose recipients were all refused, with no messages', async () => {
+    const account = await t.seedAccount();
+    const data = expectNoErrors(await account.sender(SEND_MANY, { input: { recipients: [{ to: 'bad' }, { to: '12' }], body: 'x' } })).sendMessages;
+    expect(data.accepted).toEqual([]);
+    expect(data.data).toMatchObject({ total: 2, acceptedCount: 0, rejectedCount: 2, statusCounts: [] });
+    expect(await t.database.prisma.message.count({ where: { accountId: account.accountId } })).toBe(0);
+  });
+
   it('returns the first batch for a retry with the same idempotency key, even when both race, and refuses a different input', async () => {
     const account = await t.seedAccount();
     const input = { recipients: [{ to: '+14155550100' }, { to: 'bad' }], body: 'once', idempotencyKey: 'bulk-1' };
