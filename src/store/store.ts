@@ -93,7 +93,7 @@ export interface DeliveryStore {
   readonly reconciliation: ReconciliationStore;
 }
 
-export function createStore(database: Pick<Database, 'prisma' | 'background'>): Store {
+export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>): Store {
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
@@ -113,7 +113,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background'>): 
     optOuts,
     newMessages,
     idempotency: createIdempotencyRecords(prisma),
-    batches: createBatches(prisma),
+    batches: createBatches(prisma, database.poolSize),
     templates: createTemplateReads(prisma),
     accountSettings: createAccountSettingsReads(prisma),
     inboundMessages: createInboundMessages(prisma, optOuts),
