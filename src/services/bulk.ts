@@ -10,6 +10,7 @@ import { parseOrError } from '../domain/validation.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
 import type { BatchRejection } from '../store/batches.js';
 import type { Store } from '../store/store.js';
+import { readsOncePerBatch, screeningOncePerText } from './batch-scope.js';
 import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
 import { findSendableTemplate } from './templates.js';
 
@@ -64,9 +65,10 @@ export async function sendMessages(
     const earlier = await findEarlierBatch(store, accountId, key, requestHash!);
     if (earlier) return earlier;
   }
+  const reads = readsOncePerBatch(store);
   // A template problem refuses the whole call, not each of 10 000 recipients the same way.
   if (input.templateId) {
-    const template = await findSendableTemplate(store.templates, accountId, input.templateId);
+    const template = await findSendableTemplate(reads.templates, accountId, input.templateId);
     if (template instanceof HeraldError) return template;
   }
 
@@ -90,7 +92,7 @@ export async function sendMessages(
         scheduledAt: input.scheduledAt,
         metadata: input.metadata,
       }));
-      const prepared = await prepareSends(store, checks, accountId, inputs, options);
+      const prepared = await prepareSends(reads, checks, accountId, inputs, options);
       const ids: string[] = [];
       const drafts: MessageDraft[] = [];
       prepared.forEach((result, i) => {
@@ -116,23 +118,6 @@ export async function sendMessages(
   });
   if (!stored) return (await findEarlierBatch(store, accountId, key!, requestHash!)) ?? new IdempotencyConflictError(key!);
   return { batchId, rejected, changes };
-}
-
-/**
- * The same checks, with each distinct text screened once: the verdict depends on the text and
- * the account only, and a plain-body batch has one text for all its recipients.
- */
-function screeningOncePerText(compliance: ComplianceDeps): ComplianceDeps {
-  const verdicts = new Map<string, Promise<string[]>>();
-  return {
-    screen(accountId, text) {
-      let verdict = verdicts.get(text);
-      if (!verdict) verdicts.set(text, (verdict = compliance.screen(accountId, text)));
-      return verdict;
-    },
-    checkSendLimits: (accountId, items) => compliance.checkSendLimits(accountId, items),
-    otpBypassesOptOut: (accountId) => compliance.otpBypassesOptOut(accountId),
-  };
 }
 
 async function findEarlierBatch(store: BulkStore, accountId: string, key: string, requestHash: string): Promise<BatchOutcome | IdempotencyConflictError | undefined> {
