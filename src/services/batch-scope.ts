@@ -30,9 +30,14 @@ export function readsOncePerBatch(store: SendReads): SendReads {
 
 /** The verdict depends on the text and the account only; a plain-body batch has one text. */
 export function screeningOncePerText(compliance: ComplianceDeps): ComplianceDeps {
-  const verdicts = new Map<string, Promise<string[]>>();
+  // Keyed by the text itself (a string from the request caches its hash), per account.
+  const verdicts = new Map<string, Map<string, Promise<string[]>>>();
   return {
-    screen: (accountId, text) => once(verdicts, `${accountId}:${text}`, () => compliance.screen(accountId, text)),
+    screen: (accountId, text) => {
+      let ofAccount = verdicts.get(accountId);
+      if (!ofAccount) verdicts.set(accountId, (ofAccount = new Map()));
+      return once(ofAccount, text, () => compliance.screen(accountId, text));
+    },
     checkSendLimits: (accountId, items) => compliance.checkSendLimits(accountId, items),
     otpBypassesOptOut: (accountId) => compliance.otpBypassesOptOut(accountId),
   };
