@@ -22,6 +22,8 @@ export interface Database {
    */
   background: PrismaClient;
   kind: 'pglite' | 'postgres';
+  /** Connections in `prisma`'s pool (1 on PGlite: one connection serves everything). */
+  poolSize: number;
   /** PGlite instance when embedded (for in-process notifications and tests). */
   pglite: PGlite | undefined;
   close(): Promise<void>;
@@ -46,12 +48,14 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     await migratePostgres(options.databaseUrl);
-    const prisma = createClient(postgresAdapter(options.databaseUrl, options.poolSize ?? 10), options.onQuery);
+    const poolSize = options.poolSize ?? 10;
+    const prisma = createClient(postgresAdapter(options.databaseUrl, poolSize), options.onQuery);
     const background = createClient(postgresAdapter(options.databaseUrl, BACKGROUND_POOL_SIZE), options.onQuery);
     return {
       prisma,
       background,
       kind: 'postgres',
+      poolSize,
       pglite: undefined,
       close: async () => {
         await Promise.all([prisma.$disconnect(), background.$disconnect()]);
@@ -72,6 +76,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       prisma,
       background: prisma,
       kind: 'pglite',
+      poolSize: 1,
       pglite: db,
       close: async () => {
         await prisma.$disconnect();

@@ -69,6 +69,15 @@ function inputSchema(maxBodyLength: number) {
   return schema;
 }
 
+/**
+ * Characters (code points) of `text`, counted only when they could exceed `max`: a string has
+ * at least as many UTF-16 units as code points, so one of at most `max` units is within it.
+ * A bulk send checks 10 000 bodies; spreading each into an array was most of the check.
+ */
+function characterCount(text: string, max: number): number {
+  return text.length <= max ? text.length : [...text].length;
+}
+
 function buildInputSchema(maxBodyLength: number) {
   return z
     .object({
@@ -76,7 +85,7 @@ function buildInputSchema(maxBodyLength: number) {
       body: z
         .string()
         .refine((b) => b.trim().length > 0, 'must not be empty')
-        .refine((b) => [...b].length <= maxBodyLength, `must be at most ${maxBodyLength} characters`)
+        .refine((b) => characterCount(b, maxBodyLength) <= maxBodyLength, `must be at most ${maxBodyLength} characters`)
         .nullish(),
       templateId: z.string().min(1).nullish(),
       variables: jsonObject.nullish(),
@@ -129,7 +138,7 @@ export function draftMessage(
     if (!template || template.id !== data.templateId) return new NotFoundError(`template ${data.templateId}`);
     const rendered = renderTemplate(template.body, template.variables, data.variables);
     if (typeof rendered !== 'string') return rendered;
-    if ([...rendered].length > options.maxBodyLength) {
+    if (characterCount(rendered, options.maxBodyLength) > options.maxBodyLength) {
       return new ValidationError([{ path: ['input', 'variables'], message: `the rendered body must be at most ${options.maxBodyLength} characters` }]);
     }
     body = rendered;

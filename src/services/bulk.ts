@@ -1,6 +1,6 @@
 // sendMessages: up to 10 000 recipients in one call. Each recipient is validated on its own;
-// the accepted ones are written in one transaction with multi-row inserts, all under one
-// batch id (store/batches.ts); the refused ones are listed with their index, code and reason.
+// the accepted ones are written under one batch id and committed together (store/batches.ts),
+// before the call answers; the refused ones are listed with their index, code and reason.
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { HeraldError, IdempotencyConflictError, ValidationError } from '../domain/errors.js';
@@ -10,6 +10,7 @@ import { parseOrError } from '../domain/validation.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
 import type { BatchRejection } from '../store/batches.js';
 import type { Store } from '../store/store.js';
+import { readsOncePerBatch, screeningOncePerText } from './batch-scope.js';
 import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
 import { findSendableTemplate } from './templates.js';
 
@@ -17,6 +18,8 @@ import { findSendableTemplate } from './templates.js';
 export type BulkStore = Pick<Store, 'templates' | 'senderIdentities' | 'optOuts' | 'batches'>;
 
 export const MAX_RECIPIENTS = 10_000;
+/** Recipients checked together, and written together (store/batches.ts). */
+const CHUNK = 1_000;
 
 export interface SendMessagesInput {
   recipients: { to: string; variables?: unknown }[];
@@ -62,46 +65,59 @@ export async function sendMessages(
     const earlier = await findEarlierBatch(store, accountId, key, requestHash!);
     if (earlier) return earlier;
   }
+  const reads = readsOncePerBatch(store);
   // A template problem refuses the whole call, not each of 10 000 recipients the same way.
   if (input.templateId) {
-    const template = await findSendableTemplate(store.templates, accountId, input.templateId);
+    const template = await findSendableTemplate(reads.templates, accountId, input.templateId);
     if (template instanceof HeraldError) return template;
   }
 
-  const inputs: SendMessageInput[] = input.recipients.map((r) => ({
-    to: r.to,
-    body: input.body,
-    templateId: input.templateId,
-    variables: r.variables,
-    from: input.from,
-    scheduledAt: input.scheduledAt,
-    metadata: input.metadata,
-  }));
-  const prepared = await prepareSends(store, compliance, accountId, inputs, options);
-  const rejected: RecipientRejection[] = [];
-  const accepted: MessageDraft[] = [];
-  prepared.forEach((result, index) => {
-    if (result instanceof HeraldError) rejected.push({ index, to: input.recipients[index].to, code: result.code, message: result.message });
-    else accepted.push(result);
-  });
-
+  // In chunks: each chunk is checked as a call with its recipients alone would be (limits are
+  // counted in order, so when quota runs short the first recipients are the ones accepted, as
+  // in one call), and its messages are written while the next chunk is checked.
   const batchId = uuidv7();
-  const ids = accepted.map(() => uuidv7());
-  const stored = await store.batches.insert({
-    batchId,
-    accountId,
+  const checks = screeningOncePerText(compliance);
+  const rejected: RecipientRejection[] = [];
+  const changes: StatusChange[] = [];
+  const writer = store.batches.begin(batchId, accountId, input.recipients.length);
+  try {
+    for (let start = 0; start < input.recipients.length; start += CHUNK) {
+      const chunk = input.recipients.slice(start, start + CHUNK);
+      const inputs: SendMessageInput[] = chunk.map((r) => ({
+        to: r.to,
+        body: input.body,
+        templateId: input.templateId,
+        variables: r.variables,
+        from: input.from,
+        scheduledAt: input.scheduledAt,
+        metadata: input.metadata,
+      }));
+      const prepared = await prepareSends(reads, checks, accountId, inputs, options);
+      const ids: string[] = [];
+      const drafts: MessageDraft[] = [];
+      prepared.forEach((result, i) => {
+        if (result instanceof HeraldError) {
+          rejected.push({ index: start + i, to: chunk[i].to, code: result.code, message: result.message });
+          return;
+        }
+        const id = uuidv7();
+        ids.push(id);
+        drafts.push(result);
+        changes.push({ id, accountId, batchId, status: result.status });
+      });
+      await writer.add(ids, drafts);
+    }
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const stored = await writer.commit({
     idempotency: key ? { key, requestHash: requestHash!, windowMs: IDEMPOTENCY_WINDOW_MS } : null,
     total: input.recipients.length,
     rejections: rejected,
-    ids,
-    drafts: accepted,
   });
   if (!stored) return (await findEarlierBatch(store, accountId, key!, requestHash!)) ?? new IdempotencyConflictError(key!);
-  return {
-    batchId,
-    rejected,
-    changes: accepted.map((draft, i) => ({ id: ids[i], accountId, batchId, status: draft.status })),
-  };
+  return { batchId, rejected, changes };
 }
 
 async function findEarlierBatch(store: BulkStore, accountId: string, key: string, requestHash: string): Promise<BatchOutcome | IdempotencyConflictError | undefined> {

@@ -1,5 +1,5 @@
-// Messages as sends create them, with their first event: a single send (grouped with the other
-// sends of its turn), a send whose text is sealed, and a batch.
+// Messages as single sends create them, with their first event: a send grouped with the other
+// sends of its turn, and a send whose text is sealed (a batch's are written by store/batches.ts).
 //
 // Group commit for single sends: sendMessage calls that arrive together (many connections at
 // once) are written by one statement, each caller resolving when that statement has committed.
@@ -14,7 +14,7 @@ import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
 import type { MessageDraft } from '../domain/message-draft.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
-import type { Db, Tx } from './db-client.js';
+import type { Db } from './db-client.js';
 
 const MAX_GROUP = 500;
 
@@ -31,12 +31,6 @@ export interface NewMessages {
   insert(accountId: string, draft: MessageDraft): Promise<Message>;
   /** Writes one message with `text` in place of the draft's, on `db` (a caller's transaction). */
   insertOne(db: Db, accountId: string, draft: MessageDraft, text: StoredText): Promise<{ id: string }>;
-  /**
-   * Writes a batch's messages under `batchId` in two statements for any count: each column is
-   * one array parameter expanded with unnest(). Prisma's createMany compiles a query per call
-   * whose cost grows with the row count (seconds for 10 000 rows).
-   */
-  insertBatch(tx: Tx, accountId: string, batchId: string, ids: string[], drafts: MessageDraft[]): Promise<void>;
 }
 
 interface Pending {
@@ -47,7 +41,7 @@ interface Pending {
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-/** One long factory because its three writers share the column lists of one table; each is commented. */
+/** One long factory because its two writers share the column lists of one table; each is commented. */
 export function createNewMessages(prisma: PrismaClient): NewMessages {
   async function write(group: readonly Pending[]): Promise<Message[]> {
     const now = new Date();
@@ -119,27 +113,6 @@ export function createNewMessages(prisma: PrismaClient): NewMessages {
           events: { create: { status: draft.status, source: 'API' } },
         },
       });
-    },
-
-    async insertBatch(tx, accountId, batchId, ids, drafts) {
-      if (drafts.length === 0) return;
-      const now = new Date();
-      const column = <T>(pick: (d: MessageDraft) => T) => drafts.map(pick);
-      await tx.$executeRaw`
-        INSERT INTO "Message" (id, "accountId", "batchId", "to", "from", body, encoding, segments, status, "scheduledAt", "dueAt",
-                               metadata, variables, "templateId", "templateVersionId", category, "createdAt", "updatedAt")
-        SELECT u.id, ${accountId}::uuid, ${batchId}::uuid, u."to", u."from", u.body, u.encoding::"Encoding", u.segments,
-               u.status::"MessageStatus", u."scheduledAt", COALESCE(u."scheduledAt", ${now}), u.metadata, u.variables,
-               u."templateId", u."templateVersionId", u.category::"TemplateCategory", ${now}, ${now}
-        FROM unnest(${ids}::uuid[], ${column((d) => d.to)}::text[], ${column((d) => d.from)}::text[], ${column((d) => d.body)}::text[],
-                    ${column((d) => d.encoding)}::text[], ${column((d) => d.segments)}::int[], ${column((d) => d.status)}::text[],
-                    ${column((d) => d.scheduledAt)}::timestamptz[], ${column((d) => json(d.metadata))}::jsonb[], ${column((d) => json(d.variables))}::jsonb[],
-                    ${column((d) => d.templateId)}::uuid[], ${column((d) => d.templateVersionId)}::uuid[], ${column((d) => d.category)}::text[])
-          AS u(id, "to", "from", body, encoding, segments, status, "scheduledAt", metadata, variables, "templateId", "templateVersionId", category)`;
-      await tx.$executeRaw`
-        INSERT INTO "MessageEvent" ("messageId", status, source, at, applied)
-        SELECT u.id, u.status::"MessageStatus", 'API', ${now}, true
-        FROM unnest(${ids}::uuid[], ${column((d) => d.status)}::text[]) AS u(id, status)`;
     },
   };
 }

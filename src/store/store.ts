@@ -43,7 +43,7 @@ export interface Store {
   readonly senderIdentities: SenderIdentityReads;
   /** Who opted out of an account's messages. */
   readonly optOuts: OptOutStore;
-  /** Messages as sends create them: single (grouped per turn), sealed, and batches' rows. */
+  /** Messages as single sends create them: grouped per turn, or sealed (batches' are `batches`'). */
   readonly newMessages: NewMessages;
   /** Idempotency keys of single sends. */
   readonly idempotency: IdempotencyRecords;
@@ -93,7 +93,7 @@ export interface DeliveryStore {
   readonly reconciliation: ReconciliationStore;
 }
 
-export function createStore(database: Pick<Database, 'prisma' | 'background'>): Store {
+export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>): Store {
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
@@ -113,7 +113,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background'>): 
     optOuts,
     newMessages,
     idempotency: createIdempotencyRecords(prisma),
-    batches: createBatches(prisma, newMessages),
+    batches: createBatches(prisma, database.poolSize),
     templates: createTemplateReads(prisma),
     accountSettings: createAccountSettingsReads(prisma),
     inboundMessages: createInboundMessages(prisma, optOuts),

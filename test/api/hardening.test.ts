@@ -145,6 +145,19 @@ describe('request body limits', () => {
     expect(await messages(account.accountId)).toBe(1);
   });
 
+  it('answers a body that is not a JSON object with 400 and a GraphQL error, and runs nothing', async () => {
+    const account = await t.seedAccount();
+    for (const body of ['{"query": ', '5', 'null', '"mutation { x }"']) {
+      const answer = await post(body, json(account.senderKey));
+      expect(answer.status, body).toBe(400);
+      expect(answer.json.errors[0].message, body).toEqual(expect.any(String));
+    }
+    // The same request as text/plain is not JSON either: CSRF prevention refuses it first.
+    const plain = await post(JSON.stringify({ query: SEND, variables: { input: { to: '+14155550100', body: 'x' } } }), { 'content-type': 'text/plain', authorization: `Bearer ${account.senderKey}` });
+    expect(plain.status).toBeGreaterThanOrEqual(400);
+    expect(await messages(account.accountId)).toBe(0);
+  });
+
   it('closes a graphql-ws socket that sends a message over the limit (1009) before running it', async () => {
     const account = await t.seedAccount();
     const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
