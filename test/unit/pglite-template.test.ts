@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
-import { buildTemplate, openPGlite, templatePath } from '../../src/db/pglite-template.js';
+import { buildTemplate, openPGlite, templatePaths } from '../../src/db/pglite-template.js';
 
 let pglite: PGlite | undefined;
 const dirs: string[] = [];
@@ -26,8 +26,10 @@ describe('the embedded database template', () => {
   it('is named after the PGlite version and the migrations it holds', async () => {
     const { path: built, built: again } = await buildTemplate();
     expect(again).toBe(false);
-    expect(built).toBe(await templatePath());
-    expect(path.basename(built)).toMatch(/^pgdata-\d+\.\d+\.\d+-[0-9a-f]{16}\.tar\.gz$/);
+    const paths = await templatePaths();
+    expect(built).toBe(paths.dir);
+    expect(path.basename(paths.dir)).toMatch(/^pgdata-\d+\.\d+\.\d+-[0-9a-f]{16}$/);
+    expect(paths.tarball).toBe(`${paths.dir}.tar.gz`);
   });
 
   it('gives a fresh data directory every migration, with nothing left for the runner', async () => {
@@ -46,7 +48,8 @@ describe('the embedded database template', () => {
   });
 
   it('falls back to initdb and the migration runner when there is no template', async () => {
-    pglite = await openPGlite('memory://', { template: path.join(os.tmpdir(), 'no-such-template.tar.gz') });
+    const missing = path.join(os.tmpdir(), 'no-such-template');
+    pglite = await openPGlite('memory://', { template: { dir: missing, tarball: `${missing}.tar.gz` } });
     expect(await pglite.query('SELECT to_regclass($1) AS t', ['"_prisma_migrations"'])).toMatchObject({ rows: [{ t: null }] });
     const applied = await applyMigrations(pglite, { advisoryLock: false });
     expect(applied.length).toBe((await readMigrations()).length);
