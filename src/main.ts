@@ -1,7 +1,7 @@
 // `npm start`: read config, start, print the URL (and the first key), stop on signals.
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
-import { startHerald } from './app/server.js';
+import { openDatabaseEarly } from './db/database.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,8 +15,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  // The database starts opening (a new embedded one copied from its template, on other threads)
+  // while the rest of the server's modules load (src/db/database.ts).
+  openDatabaseEarly({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald server' });
   let herald;
   try {
+    const { startHerald } = await import('./app/server.js');
     herald = await startHerald({ config, logger });
   } catch (error) {
     console.error(`herald: cannot start: ${(error as Error).message}`);
@@ -44,4 +48,5 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-await main();
+// Not awaited at the top level: the bundle that `npm start` runs is a CommonJS script (scripts/build-server.mjs).
+void main();

@@ -15,8 +15,8 @@
 // made by another PGlite or before a migration was added or edited is never used (the start
 // falls back to initdb and the migration runner, as without a template).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, type Dirent } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, readMigrations } from './migrate.js';
@@ -37,9 +37,9 @@ export interface TemplatePaths {
 }
 
 /** Where the template for this PGlite and these migrations lives (whether or not it exists). */
-export async function templatePaths(): Promise<TemplatePaths> {
+export function templatePaths(): TemplatePaths {
   const hash = createHash('sha256');
-  for (const migration of await readMigrations()) hash.update(`${migration.name}\0${migration.checksum}\n`);
+  for (const migration of readMigrations()) hash.update(`${migration.name}\0${migration.checksum}\n`);
   const dir = path.join(CACHE_DIR, `pgdata-${pgliteVersion()}-${hash.digest('hex').slice(0, 16)}`);
   return { dir, tarball: `${dir}.tar.gz` };
 }
@@ -48,23 +48,33 @@ export async function templatePaths(): Promise<TemplatePaths> {
  * Opens PGlite on `dataDir`: an existing cluster as it is; a new one copied from the template
  * when there is one, else made by initdb. The caller applies migrations either way (nothing to
  * do when they came with the template). `template` overrides the template's location (tests).
+ *
+ * Not an async function on purpose: everything up to setting the copy going (and PGlite's WASM
+ * compiling) happens before it returns, so that both proceed on other threads while the caller's
+ * thread does something else (src/db/database.ts, openDatabaseEarly).
  */
-export async function openPGlite(dataDir: string, options: { template?: TemplatePaths } = {}): Promise<PGlite> {
-  const inMemory = dataDir.startsWith('memory://');
-  const fresh = inMemory || !existsSync(path.join(dataDir, 'PG_VERSION'));
-  const template = fresh ? (options.template ?? (await templatePaths())) : undefined;
-  // The WASM module compiles on other threads while the template is copied.
-  const [pgliteWasmModule, loadDataDir] = await Promise.all([
-    compiledPGliteWasm(),
-    !template ? undefined : inMemory ? readTarball(template.tarball) : copyTemplate(template.dir, dataDir).then(() => undefined),
-  ]);
-  const pglite = new PGlite(dataDir, {
-    ...(pgliteWasmModule && { pgliteWasmModule }),
-    ...(loadDataDir && { loadDataDir }),
-    startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
+export function openPGlite(dataDir: string, options: { template?: TemplatePaths } = {}): Promise<PGlite> {
+  let ready: Promise<[WebAssembly.Module | undefined, Blob | undefined]>;
+  try {
+    const inMemory = dataDir.startsWith('memory://');
+    const fresh = inMemory || !existsSync(path.join(dataDir, 'PG_VERSION'));
+    const template = fresh ? (options.template ?? templatePaths()) : undefined;
+    ready = Promise.all([
+      compiledPGliteWasm(),
+      !template ? undefined : inMemory ? readTarball(template.tarball) : copyTemplate(template.dir, dataDir).then(() => undefined),
+    ]);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return ready.then(async ([pgliteWasmModule, loadDataDir]) => {
+    const pglite = new PGlite(dataDir, {
+      ...(pgliteWasmModule && { pgliteWasmModule }),
+      ...(loadDataDir && { loadDataDir }),
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
+    });
+    await pglite.waitReady;
+    return pglite;
   });
-  await pglite.waitReady;
-  return pglite;
 }
 
 /**
@@ -79,14 +89,21 @@ let wasmModule: Promise<WebAssembly.Module | undefined> | undefined;
 
 /**
  * PGlite's WASM module, compiled once per process. PGlite would compile it too, but only once
- * its own start reaches that step; started here, it overlaps the copy of the template. Undefined
- * (PGlite then finds its module itself) when the file is not where this PGlite keeps it.
+ * its own start reaches that step; started here, it compiles on V8's threads while the template
+ * is copied. Undefined (PGlite then finds its module itself) when the file is not where this
+ * PGlite keeps it.
  */
 function compiledPGliteWasm(): Promise<WebAssembly.Module | undefined> {
-  wasmModule ??= readFile(path.join(PGLITE_DIR, 'dist', 'pglite.wasm')).then(
-    (bytes) => WebAssembly.compile(bytes),
-    () => undefined,
-  );
+  if (!wasmModule) {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(path.join(PGLITE_DIR, 'dist', 'pglite.wasm'));
+    } catch {
+      bytes = undefined;
+    }
+    // readFileSync gives a Buffer over a plain ArrayBuffer (never a shared one).
+    wasmModule = bytes ? WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) : Promise.resolve(undefined);
+  }
   return wasmModule;
 }
 
@@ -100,43 +117,39 @@ async function readTarball(file: string): Promise<Blob | undefined> {
  * into place once complete, so that a start interrupted halfway leaves no half cluster that the
  * next start would take for a database (it looks for PG_VERSION). The caller holds DATA_DIR's
  * lock, so copies left by an interrupted start can be removed.
+ *
+ * The directories are made and every file's copy is queued before it returns: libuv's threads
+ * then copy without needing this thread, however busy it is meanwhile.
  */
-async function copyTemplate(templateDir: string, dataDir: string): Promise<void> {
-  if (!existsSync(path.join(templateDir, 'PG_VERSION'))) return;
+function copyTemplate(templateDir: string, dataDir: string): Promise<void> {
+  if (!existsSync(path.join(templateDir, 'PG_VERSION'))) return Promise.resolve();
   const parent = path.dirname(dataDir);
   const base = path.basename(dataDir);
-  await mkdir(parent, { recursive: true });
-  for (const entry of await readdir(parent)) {
-    if (entry.startsWith(`${base}.partial-`)) await rm(path.join(parent, entry), { recursive: true, force: true });
+  mkdirSync(parent, { recursive: true });
+  for (const entry of readdirSync(parent)) {
+    if (entry.startsWith(`${base}.partial-`)) rmSync(path.join(parent, entry), { recursive: true, force: true });
   }
   const partial = path.join(parent, `${base}.partial-${process.pid}`);
   const entries = readdirSync(templateDir, { recursive: true, withFileTypes: true });
-  await mkdir(partial);
-  // Directories first (parents before children: readdir lists a directory before its contents).
+  const relative = (entry: Dirent) => path.relative(templateDir, path.join(entry.parentPath, entry.name));
+  mkdirSync(partial);
   for (const entry of entries) {
-    if (entry.isDirectory()) await mkdir(path.join(partial, path.relative(templateDir, path.join(entry.parentPath, entry.name))));
+    if (entry.isDirectory()) mkdirSync(path.join(partial, relative(entry)), { recursive: true });
   }
-  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.relative(templateDir, path.join(entry.parentPath, entry.name)));
-  // A few copies at a time keep libuv's threads busy without queueing the whole tree at once.
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      await copyFile(path.join(templateDir, file), path.join(partial, file));
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-  // An empty directory (made by hand, or by an older Herald that failed before writing) gives
-  // way to the copy; one with other files in it is not a cluster and is not touched.
-  await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw new Error(`${dataDir} is not empty and holds no database (no PG_VERSION); move it away`);
+  const copies = entries.filter((entry) => entry.isFile()).map((entry) => copyFile(path.join(templateDir, relative(entry)), path.join(partial, relative(entry))));
+  return Promise.all(copies).then(async () => {
+    // An empty directory (made by hand, or by an older Herald that failed before writing) gives
+    // way to the copy; one with other files in it is not a cluster and is not touched.
+    await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw new Error(`${dataDir} is not empty and holds no database (no PG_VERSION); move it away`);
+    });
+    await rename(partial, dataDir);
   });
-  await rename(partial, dataDir);
 }
 
 /** Makes the template (a cluster with every migration applied) unless it exists. */
 export async function buildTemplate(): Promise<{ path: string; built: boolean }> {
-  const target = await templatePaths();
+  const target = templatePaths();
   if (existsSync(path.join(target.dir, 'PG_VERSION')) && existsSync(target.tarball)) return { path: target.dir, built: false };
   await mkdir(CACHE_DIR, { recursive: true });
   // Made aside, then renamed: a start never sees half a template.

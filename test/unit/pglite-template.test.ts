@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -45,6 +45,26 @@ describe('the embedded database template', () => {
     await pglite.close();
     pglite = await openPGlite(path.join(dir, 'pgdata'));
     expect((await pglite.query<{ name: string }>('SELECT name FROM "Account"')).rows).toEqual([{ name: 'kept' }]);
+  });
+
+  it('discards a copy an interrupted start left behind, and copies anew', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-template-'));
+    dirs.push(dir);
+    const leftover = path.join(dir, 'pgdata.partial-999999');
+    await mkdir(path.join(leftover, 'base'), { recursive: true });
+    await writeFile(path.join(leftover, 'PG_VERSION'), '17');
+    pglite = await openPGlite(path.join(dir, 'pgdata'));
+    expect(await appliedCount(pglite)).toBe(readMigrations().length);
+    expect(await readdir(dir)).toEqual(['pgdata']);
+  });
+
+  it('leaves alone a directory that holds other files but no database', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-template-'));
+    dirs.push(dir);
+    await mkdir(path.join(dir, 'pgdata'));
+    await writeFile(path.join(dir, 'pgdata', 'notes.txt'), 'mine');
+    await expect(openPGlite(path.join(dir, 'pgdata'))).rejects.toThrow(/not empty and holds no database/);
+    expect(await readdir(path.join(dir, 'pgdata'))).toEqual(['notes.txt']);
   });
 
   it('falls back to initdb and the migration runner when there is no template', async () => {
