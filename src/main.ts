@@ -4,8 +4,7 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
-import { startHerald } from './app/server.js';
-import { startPrimary, startWorker } from './app/cluster.js';
+import { openDatabaseEarly } from './db/database.js';
 
 async function main(): Promise<void> {
   let config;
@@ -19,8 +18,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  // The database starts opening (a new embedded one copied from its template, on other threads)
+  // while the rest of the server's modules load (src/db/database.ts).
+  openDatabaseEarly({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald server' });
   if (cluster.isWorker) {
     try {
+      const { startWorker } = await import('./app/cluster.js');
       await startWorker(config, logger);
     } catch (error) {
       console.error(`herald: worker process cannot start: ${(error as Error).message}`);
@@ -30,7 +33,13 @@ async function main(): Promise<void> {
   }
   let herald;
   try {
-    herald = config.httpWorkers > 0 ? await startPrimary(config, logger) : await startHerald({ config, logger });
+    if (config.httpWorkers > 0) {
+      const { startPrimary } = await import('./app/cluster.js');
+      herald = await startPrimary(config, logger);
+    } else {
+      const { startHerald } = await import('./app/server.js');
+      herald = await startHerald({ config, logger });
+    }
   } catch (error) {
     console.error(`herald: cannot start: ${(error as Error).message}`);
     process.exit(1);
@@ -60,4 +69,5 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-await main();
+// Not awaited at the top level: the bundle that `npm start` runs is a CommonJS script (scripts/build-server.mjs).
+void main();

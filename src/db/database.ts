@@ -41,11 +41,38 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+let early: { options: DatabaseOptions; database: Promise<Database> } | undefined;
+
+/**
+ * Starts opening the database now; the next `openDatabase` with the same options (same URL, data
+ * directory and pool size, no query hook) gets it instead of opening another. `npm start`
+ * (src/main.ts) calls it before importing the rest of the server, so that copying a new embedded
+ * database from its template and compiling PGlite's WASM, on other threads, overlap the ~0.2 s
+ * the main thread spends loading those modules. A failure surfaces from that `openDatabase`.
+ */
+export function openDatabaseEarly(options: DatabaseOptions): void {
+  const database = openDatabaseNow(options);
+  database.catch(() => {});
+  early = { options, database };
+}
+
+const sameTarget = (a: DatabaseOptions, b: DatabaseOptions) =>
+  a.databaseUrl === b.databaseUrl && a.dataDir === b.dataDir && a.pgliteDataDir === b.pgliteDataDir && a.poolSize === b.poolSize && !a.onQuery && !b.onQuery;
+
 /**
  * Opens PostgreSQL when a URL is given, else the embedded PGlite in DATA_DIR, and applies
  * pending migrations before anything else touches the database.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (early && sameTarget(early.options, options)) {
+    const { database } = early;
+    early = undefined;
+    return database;
+  }
+  return openDatabaseNow(options);
+}
+
+async function openDatabaseNow(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     await migratePostgres(options.databaseUrl);
     const poolSize = options.poolSize ?? 10;
@@ -64,7 +91,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 
   const inMemory = options.pgliteDataDir?.startsWith('memory://');
-  const unlock = inMemory ? async () => {} : await lockDataDir(options.dataDir, options.holder);
+  const unlock = inMemory ? async () => {} : lockDataDir(options.dataDir, options.holder);
   let pglite: PGlite | undefined;
   try {
     pglite = await openPGlite(options.pgliteDataDir ?? path.join(options.dataDir, 'pgdata'));

@@ -8,7 +8,7 @@
 // is small enough to own; creating migrations still uses the WASM engine's diff
 // (scripts/create-migration.ts).
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config/paths.js';
 
@@ -37,7 +37,7 @@ export interface Migration {
 const MIGRATION_LOCK_ID = 72_707_369;
 
 export async function applyMigrations(session: SqlSession, options: { advisoryLock: boolean }): Promise<string[]> {
-  const migrations = await readMigrations();
+  const migrations = readMigrations();
   if (options.advisoryLock) await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
   try {
     await session.exec(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -98,13 +98,15 @@ async function applyOne(session: SqlSession, migration: Migration): Promise<void
   }
 }
 
-export async function readMigrations(): Promise<Migration[]> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true });
+/**
+ * The migrations in prisma/migrations, in order. Synchronous (a few small files): the start
+ * names the embedded database's template from them before it yields (src/db/pglite-template.ts).
+ */
+export function readMigrations(): Migration[] {
+  const entries = readdirSync(migrationsDir, { withFileTypes: true });
   const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  return Promise.all(
-    names.map(async (name) => {
-      const sql = await readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
-    }),
-  );
+  return names.map((name) => {
+    const sql = readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8');
+    return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+  });
 }

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, readMigrations } from '../../src/db/migrate.js';
-import { buildTemplate, openPGlite, templatePath } from '../../src/db/pglite-template.js';
+import { buildTemplate, openPGlite, templatePaths } from '../../src/db/pglite-template.js';
 
 let pglite: PGlite | undefined;
 const dirs: string[] = [];
@@ -26,8 +26,10 @@ describe('the embedded database template', () => {
   it('is named after the PGlite version and the migrations it holds', async () => {
     const { path: built, built: again } = await buildTemplate();
     expect(again).toBe(false);
-    expect(built).toBe(await templatePath());
-    expect(path.basename(built)).toMatch(/^pgdata-\d+\.\d+\.\d+-[0-9a-f]{16}\.tar\.gz$/);
+    const paths = await templatePaths();
+    expect(built).toBe(paths.dir);
+    expect(path.basename(paths.dir)).toMatch(/^pgdata-\d+\.\d+\.\d+-[0-9a-f]{16}$/);
+    expect(paths.tarball).toBe(`${paths.dir}.tar.gz`);
   });
 
   it('gives a fresh data directory every migration, with nothing left for the runner', async () => {
@@ -45,8 +47,29 @@ describe('the embedded database template', () => {
     expect((await pglite.query<{ name: string }>('SELECT name FROM "Account"')).rows).toEqual([{ name: 'kept' }]);
   });
 
+  it('discards a copy an interrupted start left behind, and copies anew', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-template-'));
+    dirs.push(dir);
+    const leftover = path.join(dir, 'pgdata.partial-999999');
+    await mkdir(path.join(leftover, 'base'), { recursive: true });
+    await writeFile(path.join(leftover, 'PG_VERSION'), '17');
+    pglite = await openPGlite(path.join(dir, 'pgdata'));
+    expect(await appliedCount(pglite)).toBe(readMigrations().length);
+    expect(await readdir(dir)).toEqual(['pgdata']);
+  });
+
+  it('leaves alone a directory that holds other files but no database', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-template-'));
+    dirs.push(dir);
+    await mkdir(path.join(dir, 'pgdata'));
+    await writeFile(path.join(dir, 'pgdata', 'notes.txt'), 'mine');
+    await expect(openPGlite(path.join(dir, 'pgdata'))).rejects.toThrow(/not empty and holds no database/);
+    expect(await readdir(path.join(dir, 'pgdata'))).toEqual(['notes.txt']);
+  });
+
   it('falls back to initdb and the migration runner when there is no template', async () => {
-    pglite = await openPGlite('memory://', { template: path.join(os.tmpdir(), 'no-such-template.tar.gz') });
+    const missing = path.join(os.tmpdir(), 'no-such-template');
+    pglite = await openPGlite('memory://', { template: { dir: missing, tarball: `${missing}.tar.gz` } });
     expect(await pglite.query('SELECT to_regclass($1) AS t', ['"_prisma_migrations"'])).toMatchObject({ rows: [{ t: null }] });
     const applied = await applyMigrations(pglite, { advisoryLock: false });
     expect(applied.length).toBe((await readMigrations()).length);
