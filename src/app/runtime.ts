@@ -120,8 +120,9 @@ export async function createRuntime(options: {
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
   };
   const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
-  // messageStats' rollup, in every process (servers and workers): one at a time does the work.
-  const statsRollup = config.statsRollupPollMs > 0 ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
+  // messageStats' rollup, in every instance (one at a time does the work); of the processes of
+  // one instance, not in its HTTP workers (the dispatching one runs it).
+  const statsRollup = config.statsRollupPollMs > 0 && options.role !== 'http' ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
   statsRollup?.start();
 
   return {
