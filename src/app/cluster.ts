@@ -19,7 +19,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
-import { answer, askWorker, connectedWorkers } from '../concurrency/cluster-requests.js';
+import { answer, askPrimary, askWorker, connectedWorkers } from '../concurrency/cluster-requests.js';
 import type { Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { workerMetrics } from '../http/cluster-metrics.js';
@@ -58,7 +58,10 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
   const relay = config.redisUrl ? undefined : startPrimaryRelay();
   const roles = new Map<Worker, Role>();
   const dispatcher = () => [...roles].find(([w, role]) => role === 'dispatcher' && w.isConnected())?.[0];
+  let dispatcherStarted!: () => void;
+  const dispatcherReady = new Promise<void>((resolve) => (dispatcherStarted = resolve));
   const stopAnswering = answer({
+    'dispatcher:ready': () => void dispatcherStarted(),
     'providers:health': async () => {
       const worker = dispatcher();
       return worker ? askWorker(worker, 'providers:health') : undefined;
@@ -88,7 +91,12 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
   for (let i = 0; i < config.httpWorkers; i++) fork('http');
   const url = urlOf(config.host, await listening);
   publicUrl ??= url;
-  if (config.dispatch) fork('dispatcher');
+  // Ready once it dispatches too: until then the providers' health has no one to answer it.
+  // (A dispatcher that dies while starting is replaced; its successor says it is ready.)
+  if (config.dispatch) {
+    fork('dispatcher');
+    await dispatcherReady;
+  }
   logger.info({ workers: config.httpWorkers, dispatching: config.dispatch, url }, 'HTTP workers listening');
 
   return {
@@ -171,6 +179,7 @@ async function startDispatcher(config: Config, logger: Logger): Promise<{ stop()
   const registry = createHeraldRegistry({ stats: runtime.store.stats, pool: runtime.pool, logger, sockets: () => ({ sockets: 0, subscriptions: 0 }) });
   const metrics = workerMetrics(() => withProcessMetrics(registry));
   runtime.startDispatcher();
+  await askPrimary('dispatcher:ready');
   return {
     async stop() {
       metrics.close();
