@@ -77,7 +77,10 @@ describe('sendMessages', () => {
 
   it("stores what the call sets for all recipients (sender, schedule, metadata) and what differs per recipient (body, encoding, segments, variables) on each message, with its first event", async () => {
     const account = await t.seedAccount();
-    expectNoErrors(await account.admin(`mutation { addSenderIdentity(value: "+1 415 555 0199", isDefault: true) { __typename } }`));
+    // A number of its own: identities are unique across accounts, and test files share one database.
+    expect(expectNoErrors(await account.admin(`mutation { addSenderIdentity(value: "+1 415 555 0166", isDefault: true) { __typename } }`)).addSenderIdentity.__typename).toBe(
+      'AddSenderIdentitySuccess',
+    );
     const scheduledAt = new Date(Date.now() + 3_600_000).toISOString();
     const common = { scheduledAt, metadata: { campaign: 'spring' } };
     const plain = expectNoErrors(
@@ -107,7 +110,7 @@ describe('sendMessages', () => {
         category: m.category,
         events: m.events.map((e) => [e.status, e.source, e.applied]),
       }));
-    const shared = { from: '+14155550199', status: 'SCHEDULED', scheduledAt, dueAt: scheduledAt, metadata: { campaign: 'spring' }, events: [['SCHEDULED', 'API', true]] };
+    const shared = { from: '+14155550166', status: 'SCHEDULED', scheduledAt, dueAt: scheduledAt, metadata: { campaign: 'spring' }, events: [['SCHEDULED', 'API', true]] };
     expect(await stored(plain.batchId)).toEqual([
       { ...shared, to: '+14155550101', body: 'Sale ends soon', encoding: 'GSM7', segments: 1, variables: null, templateId: null, category: null },
       { ...shared, to: '+14155550102', body: 'Sale ends soon', encoding: 'GSM7', segments: 1, variables: null, templateId: null, category: null },
