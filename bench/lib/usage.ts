@@ -2,6 +2,7 @@
 // Herald process (each instance's whole process tree, so that forked children count), of
 // PostgreSQL's processes, and of the bench process itself (load generator and subscriber), and
 // the WAL the server wrote. Read from /proc and PostgreSQL; see proc-cpu.ts and postgres-usage.ts.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { descendsFrom, readCmdline, startCpuMeter, type Classify } from './proc-cpu.js';
 import { classifyPostgres, localPostmaster, walBytesSince, walPosition } from './postgres-usage.js';
@@ -10,8 +11,8 @@ export interface Usage {
   seconds: number;
   /**
    * CPU seconds by Herald process role: "instance 1 primary" (the started process), "instance 1
-   * workers ×2" (descendants running the same command: node:cluster's HTTP workers), other
-   * descendants by their script ("instance 1 child worker.js").
+   * http ×2", "instance 1 dispatcher" (forked processes by the role Herald gave them), other
+   * descendants by their command (see childRole).
    */
   herald: Map<string, number>;
   heraldTotal: number;
@@ -27,8 +28,23 @@ export interface UsageWindow {
   stop(): Promise<Usage>;
 }
 
-/** How a Herald descendant is named in the figures: "workers" when it runs the started process's command (a node:cluster fork), else its script and arguments. */
+/** The environment variable in which Herald's primary tells each forked process its role (src/app/cluster.ts). */
+const ROLE_VARIABLE = 'HERALD_PROCESS_ROLE';
+
+/**
+ * How a Herald descendant is named in the figures: its role when Herald set one in its
+ * environment ("http", "dispatcher"), "workers" when it runs the started process's command
+ * without one, else its script and arguments.
+ */
 function childRole(pid: number, root: number): string {
+  let environ = '';
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    // Gone, or not ours to read: named by its command line.
+  }
+  const role = environ.split('\0').find((v) => v.startsWith(`${ROLE_VARIABLE}=`));
+  if (role) return role.slice(ROLE_VARIABLE.length + 1);
   const cmdline = readCmdline(pid);
   if (cmdline === readCmdline(root)) return 'workers';
   const args = cmdline.split(' ').slice(1).filter((a) => !a.startsWith('-'));
