@@ -12,16 +12,16 @@
 //
 // What the processes share: the database; pub/sub (status changes, replies, key revocations,
 // settings changes) and the send limits through the primary over IPC (pubsub/ipc-transport.ts,
-// and rate-limiter-flexible's RateLimiterClusterMaster), or through Redis when REDIS_URL is set;
+// and limits/window-counter.ts, one message per turn each), or through Redis when REDIS_URL is set;
 // the dispatcher's wake-ups through PostgreSQL's LISTEN/NOTIFY, as between instances. Questions
 // only one process can answer go through the primary (concurrency/cluster-requests.ts): the
 // providers' health (the dispatcher's), and /metrics (every process's, added up).
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { answer, askPrimary, askWorker, connectedWorkers } from '../concurrency/cluster-requests.js';
 import type { Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
+import { answerWindowChanges } from '../limits/window-counter.js';
 import { workerMetrics } from '../http/cluster-metrics.js';
 import { createHeraldRegistry, withProcessMetrics } from '../http/metrics-route.js';
 import type { Logger } from '../logging/logger.js';
@@ -54,7 +54,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(database.prisma) : undefined;
   await database.close();
   // Counts of every worker's send limits live here (created before any worker asks).
-  if (!config.redisUrl) new RateLimiterClusterMaster();
+  const stopCounting = config.redisUrl ? undefined : answerWindowChanges();
   const relay = config.redisUrl ? undefined : startPrimaryRelay();
   const roles = new Map<Worker, Role>();
   const dispatcher = () => [...roles].find(([w, role]) => role === 'dispatcher' && w.isConnected())?.[0];
@@ -109,6 +109,7 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
       await stopWorkers(byRole('http'));
       await stopWorkers(byRole('dispatcher'));
       stopAnswering();
+      stopCounting?.();
       relay?.close();
     },
   };

@@ -1,7 +1,10 @@
 // Fixed-window counters on rate-limiter-flexible: in process memory, or in Redis so that every
-// Herald instance counts into the same windows.
+// Herald instance counts into the same windows, or (several processes of one Herald without
+// Redis, app/cluster.ts) in the primary's memory.
 import type { Redis } from 'ioredis';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { answer, askPrimary } from '../concurrency/cluster-requests.js';
+import { groupPerTurn } from '../concurrency/group-per-turn.js';
 
 /** A window's state right after a change. */
 export interface WindowCount {
@@ -34,6 +37,7 @@ const NEVER_REFUSE = Number.MAX_SAFE_INTEGER;
  * `lazyConnect` one, which would stay in that fallback.
  */
 export function createWindowCounter(options: { redis?: Redis; keyPrefix: string; clusterWorker?: boolean }): WindowCounter {
+  if (options.clusterWorker && !options.redis) return primaryWindowCounter(options.keyPrefix);
   const memory = new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: NEVER_REFUSE, duration: 1 });
   const limiter: RateLimiterAbstract = options.redis
     ? new RateLimiterRedis({
@@ -45,12 +49,11 @@ export function createWindowCounter(options: { redis?: Redis; keyPrefix: string;
         rejectIfRedisNotReady: true,
         insuranceLimiter: memory,
       })
-    : options.clusterWorker
-      ? // A worker of several Herald processes on one machine: the counts live in the primary
-        // (app/cluster.ts starts the library's RateLimiterClusterMaster there), asked over IPC.
-        new RateLimiterCluster({ keyPrefix: options.keyPrefix, points: NEVER_REFUSE, duration: 1, timeoutMs: 5_000 })
-      : memory;
+    : memory;
+  return libraryCounter(limiter);
+}
 
+function libraryCounter(limiter: RateLimiterAbstract): WindowCounter {
   return {
     add: async (key, points, windowSeconds) => {
       const res = await settle(limiter.consume(key, points, { customDuration: windowSeconds }));
@@ -71,4 +74,57 @@ async function settle(promise: Promise<RateLimiterRes>): Promise<RateLimiterRes>
     if (reason instanceof RateLimiterRes) return reason;
     throw reason;
   }
+}
+
+/** One change of a window, as a worker sends it to the primary. */
+interface WindowChange {
+  key: string;
+  /** Positive adds, negative takes back. */
+  points: number;
+  windowSeconds: number;
+}
+
+const CHANGES_TOPIC = 'limits:changes';
+/** A primary that does not answer within this long fails the send rather than let it through uncounted. */
+const PRIMARY_TIMEOUT_MS = 5_000;
+
+/**
+ * A cluster worker's counter: the counts live in the primary (answerWindowChanges), and every
+ * change made in one turn of the event loop goes there as one IPC message with one answer.
+ * rate-limiter-flexible's own RateLimiterCluster sends one message per change, each with its
+ * own reply: a send makes about six changes (the key's request rate, the recipient's windows,
+ * the account quota), so on two cores that IPC halved intake.
+ */
+function primaryWindowCounter(keyPrefix: string): WindowCounter {
+  const change = groupPerTurn<WindowChange, WindowCount>(async (changes) => {
+    const counts = await askPrimary<WindowCount[]>(CHANGES_TOPIC, PRIMARY_TIMEOUT_MS, changes);
+    if (!counts || counts.length !== changes.length) throw new Error('the primary did not answer with the send-limit counts');
+    return counts;
+  });
+  return {
+    add: (key, points, windowSeconds) => change({ key: `${keyPrefix}:${key}`, points, windowSeconds }),
+    subtract: async (key, points, windowSeconds) => void (await change({ key: `${keyPrefix}:${key}`, points: -points, windowSeconds })),
+  };
+}
+
+/**
+ * In the primary: keeps every worker's window counts in memory and applies each worker's
+ * changes in the order they were made. Returns the stop.
+ */
+export function answerWindowChanges(): () => void {
+  // The workers' keys carry their prefix already.
+  const counter = libraryCounter(new RateLimiterMemory({ keyPrefix: '', points: NEVER_REFUSE, duration: 1 }));
+  return answer({
+    [CHANGES_TOPIC]: async (_from, value) => {
+      const counts: WindowCount[] = [];
+      for (const { key, points, windowSeconds } of value as WindowChange[]) {
+        if (points >= 0) counts.push(await counter.add(key, points, windowSeconds));
+        else {
+          await counter.subtract(key, -points, windowSeconds);
+          counts.push({ consumed: 0, msBeforeNext: 0 });
+        }
+      }
+      return counts;
+    },
+  });
 }
