@@ -4,6 +4,7 @@ import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, type ApiKeyRole, type
 import { NotFoundError } from '../domain/errors.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import type { ApiKeyReads } from '../store/api-keys.js';
+import { announceChange } from '../store/invalidation.js';
 
 export type CreatedApiKey = ApiKey & {
   /** The whole key. Returned once; only its hash is stored. */
@@ -33,7 +34,8 @@ export async function ensureAccount(prisma: PrismaClient, name: string) {
 }
 
 /**
- * Revokes a key: its next HTTP request is refused (authentication reads revokedAt every time),
+ * Revokes a key: its next HTTP request is refused (the revocation is announced to every
+ * process's key cache through PostgreSQL, store/invalidation.ts, whoever revokes: a server or the CLI),
  * and with `pubsub` every instance closes the key's open WebSockets at once (code 4403).
  * Without it (the CLI has no pub/sub) open sockets last until they reconnect.
  */
@@ -42,6 +44,8 @@ export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyI
   if (!key) return new NotFoundError('API key');
   // Already revoked: announced again all the same, in case an instance missed it.
   const revoked = key.revokedAt ? key : await prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  // Authentication reads keys from memory (store/api-keys.ts): every process on this database drops it.
+  await announceChange(prisma, 'api-keys', key.id);
   pubsub?.publishKeyRevoked({ keyId: key.id, accountId });
   return revoked;
 }
@@ -51,7 +55,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
  * Resolves a presented key to its account and role, or undefined when it is malformed,
- * unknown or revoked. Revocation is read from the database on every call, so it takes
+ * unknown or revoked. Keys are read through a cache that every revocation empties, so it takes
  * effect on the next request.
  */
 export async function authenticateApiKey(apiKeys: ApiKeyReads, key: string | undefined, now = new Date()): Promise<Auth | undefined> {
@@ -61,6 +65,9 @@ export async function authenticateApiKey(apiKeys: ApiKeyReads, key: string | und
   const row = await apiKeys.findByPrefix(prefix);
   if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) return undefined;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    // The row is the one the key cache holds: stamped here so that the requests that follow
+    // do not write it again.
+    row.lastUsedAt = now;
     await apiKeys.recordUse(row.id, now);
   }
   return { keyId: row.id, accountId: row.accountId, role: row.role };

@@ -5,6 +5,7 @@ import type { PrismaClient } from '../db/database.js';
 import { NotFoundError, ValidationError, type HeraldError } from '../domain/errors.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
 import type { SenderIdentity } from '../generated/prisma/client.js';
+import { announceChange } from '../store/invalidation.js';
 
 export interface AddSenderIdentityInput {
   value: string;
@@ -42,7 +43,7 @@ export async function addSenderIdentity(
 
   const data = { provider, ...(input.isDefault != null && { isDefault: input.isDefault }) };
   try {
-    return await prisma.$transaction(async (tx) => {
+    const added = await prisma.$transaction(async (tx) => {
       const existing = await tx.senderIdentity.findUnique({ where: { value: parsed.value } });
       if (existing && existing.accountId !== accountId) return new ValidationError([{ path: ['value'], message: TAKEN }]);
       if (input.isDefault) await tx.senderIdentity.updateMany({ where: { accountId, isDefault: true }, data: { isDefault: false } });
@@ -50,6 +51,9 @@ export async function addSenderIdentity(
         ? tx.senderIdentity.update({ where: { id: existing.id }, data })
         : tx.senderIdentity.create({ data: { accountId, value: parsed.value, kind: parsed.kind, ...data } });
     });
+    // Sends read the account's identities from memory (store/sender-identities.ts).
+    if (!(added instanceof ValidationError)) await announceChange(prisma, 'sender-identities', accountId);
+    return added;
   } catch (error) {
     // Another account added the same value between our read and our insert.
     if ((error as { code?: string }).code === 'P2002') return new ValidationError([{ path: ['value'], message: TAKEN }]);
@@ -59,6 +63,8 @@ export async function addSenderIdentity(
 
 export async function removeSenderIdentity(prisma: PrismaClient, accountId: string, id: string): Promise<{ id: string } | NotFoundError> {
   const removed = await prisma.senderIdentity.deleteMany({ where: { id, accountId } });
-  return removed.count ? { id } : new NotFoundError('sender identity');
+  if (!removed.count) return new NotFoundError('sender identity');
+  await announceChange(prisma, 'sender-identities', accountId);
+  return { id };
 }
 

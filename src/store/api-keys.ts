@@ -1,9 +1,14 @@
 // API keys as authentication reads them on every request: by prefix, grouped across the
-// requests of one turn (one query per group, not per request; nothing cached, so a revoked
-// key is refused on its next request), and the occasional lastUsedAt stamp.
+// requests of one turn and kept in memory for a while (store/cached-reads.ts; a revocation
+// announces itself, so a revoked key is refused from its next request on every process), and
+// the occasional lastUsedAt stamp.
 import { groupPerTurn } from '../concurrency/group-per-turn.js';
 import type { PrismaClient } from '../db/database.js';
 import type { ApiKey } from '../generated/prisma/client.js';
+import { cachedReads } from './cached-reads.js';
+
+/** How long a key read stays in memory when no change of it is announced (a lost NOTIFY). */
+const KEY_TTL_MS = 10_000;
 
 export interface ApiKeyReads {
   /** The key with this public prefix, or undefined. */
@@ -18,8 +23,17 @@ export function createApiKeyReads(prisma: PrismaClient): ApiKeyReads {
     const byPrefix = new Map(rows.map((r) => [r.prefix, r]));
     return prefixes.map((p) => byPrefix.get(p));
   });
+  const cached = cachedReads<ApiKey | undefined>({
+    kind: 'api-keys',
+    ttlMs: KEY_TTL_MS,
+    load: findByPrefix,
+    // An unknown prefix is not kept: a key created later must work at once.
+    keep: (row) => row !== undefined,
+    // Announced by key id; an entry still loading may be that key.
+    concerns: (_prefix, row, keyId) => row === undefined || row.id === keyId,
+  });
   return {
-    findByPrefix,
+    findByPrefix: (prefix) => cached.get(prefix),
     async recordUse(keyId, at) {
       await prisma.apiKey.update({ where: { id: keyId }, data: { lastUsedAt: at } }).catch(() => {});
     },

@@ -4,8 +4,13 @@
 // starting) tries again, instead of leaving this instance deaf to other instances' wake-ups (and
 // them to its own) until it is restarted. It carries no data: the poll is the safety net when a
 // notification is lost.
+//
+// The listening connection also hears store/invalidation.ts's channel (a key revoked, an
+// account's sender identities changed) and hands it to this process's caches; after each
+// (re)connection they are emptied, since announcements may have been missed meanwhile.
 import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
+import { INVALIDATION_CHANNEL, receivedChange } from './invalidation.js';
 
 const CHANNEL = 'herald_dispatch';
 const RECONNECT_MS = 1_000;
@@ -66,7 +71,7 @@ export class PostgresWakeChannel {
 
   private async connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', () => this.onWake());
+    client.on('notification', (message) => (message.channel === INVALIDATION_CHANNEL ? receivedChange(message.payload) : this.onWake()));
     let lost = false;
     client.on('error', (error) => {
       if (lost) return; // one connection, one reconnect (pg may report its loss twice)
@@ -79,7 +84,7 @@ export class PostgresWakeChannel {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${INVALIDATION_CHANNEL}`);
     } catch (error) {
       lost = true;
       client.end().catch(() => {});
@@ -88,6 +93,7 @@ export class PostgresWakeChannel {
     if (this.closed) return void client.end().catch(() => {});
     this.listener = client;
     this.onWake(); // anything sent while we were not listening
+    receivedChange(undefined);
   }
 
   private async connectNotifier(): Promise<void> {

@@ -92,3 +92,58 @@ describe('key revocation across instances (PostgreSQL + Redis)', { timeout: 120_
     adminOnA.socket.close();
   });
 });
+
+// Keys and sender identities are read from memory (store/cached-reads.ts); a change made on one
+// instance, or by the CLI on the database, reaches the others' caches through PostgreSQL NOTIFY
+// even without Redis.
+describe('cached keys and sender identities across instances (PostgreSQL, no Redis)', { timeout: 120_000 }, () => {
+  let env: Record<string, string>;
+  let adminKey: string;
+  let urlA: string;
+  let urlB: string;
+
+  beforeAll(async () => {
+    const database = await createFreshDatabase('key_cache');
+    cleanups.push(() => database.drop());
+    env = { DATABASE_URL: database.url, LOG_LEVEL: 'warn', HTTP_WORKERS: '0' };
+    const created = await runCli(['keys', 'create', '--name', 'e2e', '--account', 'key_cache', '--role', 'ADMIN'], env);
+    expect(created.code, created.output).toBe(0);
+    adminKey = created.stdout.trim().split('\n').at(-1)!;
+    [urlA, urlB] = await Promise.all([startServer(env), startServer(env)]);
+  });
+
+  it('a key revoked with `herald keys revoke` is refused from its next request on every instance, though each had it in memory', async () => {
+    const created = expectNoErrors(
+      await graphqlCaller(urlA, adminKey)(`mutation { createApiKey(name: "cached", role: SENDER) { ... on CreateApiKeySuccess { data { secret apiKey { prefix } } } } }`),
+    ).createApiKey.data;
+    for (const url of [urlA, urlB]) expectNoErrors(await graphqlCaller(url, created.secret)('{ __typename }'));
+    const revoked = await runCli(['keys', 'revoke', created.apiKey.prefix], env);
+    expect(revoked.code, revoked.output).toBe(0);
+    for (const url of [urlA, urlB]) expect((await graphqlCaller(url, created.secret)('{ __typename }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // Another key is still accepted (the caches were emptied, not poisoned).
+    for (const url of [urlA, urlB]) expectNoErrors(await graphqlCaller(url, adminKey)('{ __typename }'));
+  });
+
+  it('a sender identity added or removed on one instance applies to the next send on the other', async () => {
+    const sendOnB = async (from?: string) =>
+      expectNoErrors(
+        await graphqlCaller(urlB, adminKey)(
+          `mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename ... on SendMessageSuccess { data { from } } ... on ValidationError { issues { path } } } }`,
+          { input: { to: '+14155550123', body: 'cache test', ...(from && { from }) } },
+        ),
+      ).sendMessage;
+    // B reads "no identities" into memory: any sender id goes.
+    expect(await sendOnB('ANYTHING')).toMatchObject({ __typename: 'SendMessageSuccess', data: { from: 'ANYTHING' } });
+    const added = expectNoErrors(
+      await graphqlCaller(urlA, adminKey)(`mutation { addSenderIdentity(value: "+1 415 555 0177", isDefault: true) { __typename ... on AddSenderIdentitySuccess { data { id } } } }`),
+    ).addSenderIdentity;
+    expect(added.__typename).toBe('AddSenderIdentitySuccess');
+    expect(await sendOnB('ANYTHING')).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'from'] }] });
+    expect(await sendOnB()).toMatchObject({ data: { from: '+14155550177' } });
+    const removed = expectNoErrors(
+      await graphqlCaller(urlA, adminKey)(`mutation($id: ID!) { removeSenderIdentity(id: $id) { __typename } }`, { id: added.data.id }),
+    ).removeSenderIdentity;
+    expect(removed.__typename).toBe('RemoveSenderIdentitySuccess');
+    expect(await sendOnB('ANYTHING')).toMatchObject({ __typename: 'SendMessageSuccess', data: { from: 'ANYTHING' } });
+  });
+});
