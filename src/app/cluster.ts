@@ -168,7 +168,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<void>
     const { stop } = await startDispatcher(config, logger);
     return stopWith(stop);
   }
-  const herald: RunningHerald = await startHerald({ config: { ...config, dispatch: false, bootstrapAdminKey: false }, logger, role: 'http' });
+  const herald: RunningHerald = await startHerald({
+    config: { ...config, dispatch: false, bootstrapAdminKey: false },
+    logger,
+    role: 'http',
+    statsRollup: !config.dispatch,
+  });
   stopWith(herald.stop);
 }
 

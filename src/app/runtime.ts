@@ -60,6 +60,8 @@ export async function createRuntime(options: {
    * serving HTTP or the one dispatching. Absent: the only process.
    */
   role?: 'http' | 'dispatcher';
+  /** Runs the messageStats rollup loop. Default: unless this is an HTTP worker. */
+  statsRollup?: boolean;
 }): Promise<Runtime> {
   const { config, logger, database } = options;
   const store = createStore(database);
@@ -120,9 +122,11 @@ export async function createRuntime(options: {
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
   };
   const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
-  // messageStats' rollup, in every instance (one at a time does the work); of the processes of
-  // one instance, not in its HTTP workers (the dispatching one runs it).
-  const statsRollup = config.statsRollupPollMs > 0 && options.role !== 'http' ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
+  // messageStats' rollup, in every instance (one at a time does the work, under an advisory
+  // lock); of the processes of one instance, in the dispatching one, or in the HTTP workers when
+  // nothing dispatches (DISPATCH=off: there is no dispatching process then).
+  const rollsUp = options.statsRollup ?? options.role !== 'http';
+  const statsRollup = config.statsRollupPollMs > 0 && rollsUp ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
   statsRollup?.start();
 
   return {

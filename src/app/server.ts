@@ -26,6 +26,8 @@ export interface HeraldOptions {
   database?: Database;
   /** Set in an HTTP worker of several Herald processes (app/cluster.ts). */
   role?: 'http';
+  /** An HTTP worker rolls up messageStats only when no process of its Herald dispatches. */
+  statsRollup?: boolean;
 }
 
 export interface RunningHerald {
@@ -59,7 +61,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
   const bootstrapKey = config.bootstrapAdminKey ? await bootstrapAdminKey(database.prisma) : undefined;
   // Provider callback URLs need the address we listen on, known once listening.
   let publicUrl = config.publicUrl ?? '';
-  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, role: options.role });
+  const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: config.dispatch, role: options.role, statsRollup: options.statsRollup });
 
   let graphqlWs: GraphqlWs | undefined;
   const metricsRegistry = createHeraldRegistry({

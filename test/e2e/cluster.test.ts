@@ -5,6 +5,7 @@
 // and a stop ends every process.
 import http from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
+import pg from 'pg';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -205,5 +206,24 @@ describe('several processes on PostgreSQL without Redis (HTTP_WORKERS)', { timeo
     herald.child.kill('SIGTERM');
     expect(await herald.exited).toBe(0);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe('several processes with DISPATCH=off', { timeout: 120_000 }, () => {
+  it("rolls up messageStats in the HTTP workers, since no process dispatches", async () => {
+    const database = await createFreshDatabase('cluster_nodispatch');
+    const herald = spawnHerald(['server'], { PORT: '0', BOOTSTRAP_ADMIN_KEY: 'false', HTTP_WORKERS: '2', DISPATCH: 'off', STATS_ROLLUP_POLL_MS: '200', DATABASE_URL: database.url });
+    const client = new pg.Client({ connectionString: database.url });
+    try {
+      await herald.waitFor(/listening on (http:\/\/\S+\/graphql)/, 60_000);
+      await client.connect();
+      // Each pass of the rollup loop records how far it has looked, even with no messages yet.
+      await waitUntil(async () => Number((await client.query('SELECT count(*)::int AS n FROM "MessageStatsRollupState"')).rows[0].n) > 0, { timeoutMs: 15_000 });
+    } finally {
+      await client.end().catch(() => {});
+      herald.child.kill('SIGTERM');
+      await herald.exited;
+      await database.drop();
+    }
   });
 });
