@@ -18,6 +18,20 @@
 // fits, the order is SMS_PROVIDERS.
 import { z } from 'zod';
 
+/** How a route picks its first provider (domain/routing-strategy.ts decides). */
+export const ROUTING_STRATEGIES = ['PRIORITY', 'WEIGHTED', 'LEAST_COST', 'FASTEST'] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+export interface StrategySettings {
+  strategy: RoutingStrategy;
+  weights?: Record<string, number>;
+  floors?: { deliveryRate?: number; p95Ms?: number };
+  /** Share of messages (0–1) sent first to another provider than the choice. */
+  exploration: number;
+  /** Measurements below this many samples do not judge a provider. */
+  minSamples: number;
+}
+
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider names are lower-case words');
 
 const routeSchema = z
@@ -42,6 +56,25 @@ const routeSchema = z
      * to it; the others follow in list order as fallbacks. Unweighted providers are fallbacks only.
      */
     weights: z.record(name, z.number().positive()).optional(),
+    /**
+     * How the first provider is chosen (providers/routing-strategy.ts). Default: WEIGHTED when
+     * `weights` are given, else PRIORITY (the list order).
+     */
+    strategy: z.enum(ROUTING_STRATEGIES).optional(),
+    /** What LEAST_COST and FASTEST require of a provider's measured quality at the destination. */
+    floors: z
+      .object({
+        /** Delivered share, 0–1 (0.95 = 95 %). */
+        deliveryRate: z.number().min(0).max(1).optional(),
+        /** p95 time from SENT to DELIVERED, milliseconds. */
+        p95Ms: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Share of messages (0–0.5) sent first to a provider the strategy did not choose, to keep measuring it. Default 0.05. */
+    exploration: z.number().min(0).max(0.5).optional(),
+    /** Messages measured in the window before a provider is judged. Default 20. */
+    minSamples: z.number().int().min(1).optional(),
   })
   .strict()
   .superRefine((route, ctx) => {
@@ -49,6 +82,11 @@ const routeSchema = z
       if (!route.providers.includes(weighted)) ctx.addIssue({ code: 'custom', message: `weights name ${weighted}, which is not in this route's providers` });
     }
     if (new Set(route.providers).size !== route.providers.length) ctx.addIssue({ code: 'custom', message: 'a provider is listed twice' });
+    if (route.strategy === 'WEIGHTED' && !route.weights) ctx.addIssue({ code: 'custom', message: 'strategy WEIGHTED needs weights' });
+    if (route.weights && route.strategy && route.strategy !== 'WEIGHTED') ctx.addIssue({ code: 'custom', message: `weights apply to strategy WEIGHTED only, not ${route.strategy}` });
+    if (route.floors && route.strategy !== 'LEAST_COST' && route.strategy !== 'FASTEST') {
+      ctx.addIssue({ code: 'custom', message: 'floors apply to strategies LEAST_COST and FASTEST only' });
+    }
   });
 
 const limitsSchema = z
@@ -78,6 +116,19 @@ const configSchema = z
   .strict();
 
 export type Route = z.infer<typeof routeSchema>;
+
+/** A route's strategy settings with their defaults filled in. */
+export function strategyOf(route: Route): StrategySettings {
+  return {
+    strategy: route.strategy ?? (route.weights ? 'WEIGHTED' : 'PRIORITY'),
+    weights: route.weights,
+    floors: route.floors,
+    exploration: route.exploration ?? DEFAULT_EXPLORATION,
+    minSamples: route.minSamples ?? DEFAULT_MIN_SAMPLES,
+  };
+}
+const DEFAULT_EXPLORATION = 0.05;
+const DEFAULT_MIN_SAMPLES = 20;
 export type ProviderLimits = z.infer<typeof limitsSchema>;
 export type CircuitSettings = z.infer<typeof circuitSchema>;
 export interface RoutingConfig {

@@ -6,6 +6,9 @@
 // without one, the order is SMS_PROVIDERS.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Route, RoutingConfig } from '../config/routes.js';
+import { orderByWeight } from '../domain/routing-strategy.js';
+
+export { orderByWeight };
 
 /** What routing looks at in a message. */
 export interface RoutableMessage {
@@ -39,20 +42,4 @@ export function candidates(config: RoutingConfig, message: RoutableMessage, rand
   const route = matchRoute(config, message);
   if (!route) return config.defaultOrder;
   return orderByWeight(route.providers, route.weights, random);
-}
-
-export function orderByWeight(providers: readonly string[], weights: Record<string, number> | undefined, random: () => number): string[] {
-  const weighted = providers.filter((p) => weights?.[p]);
-  if (!weights || weighted.length === 0) return [...providers];
-  const total = weighted.reduce((sum, p) => sum + weights[p]!, 0);
-  let point = random() * total;
-  let first = weighted[weighted.length - 1]!;
-  for (const p of weighted) {
-    point -= weights[p]!;
-    if (point < 0) {
-      first = p;
-      break;
-    }
-  }
-  return [first, ...providers.filter((p) => p !== first)];
 }
