@@ -2,7 +2,7 @@
 // `provider,country,prefix,currency,price,effective_from`, then one price a line. Read with the
 // CSV reader `herald bulk` uses (cli/csv.ts), so quoting, BOMs and line ends behave alike.
 import { Readable } from 'node:stream';
-import { csvLine, CsvFileError, readCsvRecords } from '../cli/csv.js';
+import { csvLine, CsvFileError, readCsvRecords } from '../domain/csv-records.js';
 import { ValidationError, type ValidationIssue } from '../domain/errors.js';
 import { formatMicros } from '../domain/money.js';
 import { parsePriceInput, priceIssuesAt, priceKey, type PriceField, type PriceRow } from '../domain/prices.js';
