@@ -13,6 +13,8 @@ beforeAll(async () => {
     providers: ['simulator', 'twilio'],
     twilio: { accountSid: 'AC0000', authToken: 'token', from: '+15005550006', messagingServiceSid: undefined, apiBaseUrl: 'http://127.0.0.1:9' },
     routes: JSON.stringify({ routes: [{ match: { countries: ['CN'] }, providers: ['twilio'] }] }),
+    // Room for a CSV over importPrices' own 1 MiB limit (the default request limit is 1 MiB too).
+    maxRequestBytes: 4 * 1024 * 1024,
   });
 });
 afterAll(() => t?.stop());
@@ -192,10 +194,12 @@ describe('importPrices and exportPrices', () => {
     expect(expectNoErrors(await other.admin(EXPORT_PRICES)).exportPrices).toBe(csv);
   });
 
-  it('refuses a CSV over 50 000 lines with a clear error', async () => {
+  it('refuses a CSV over 1 MiB or 50 000 lines with a clear error', async () => {
     const { admin } = await t.seedAccount();
-    const result = await mutate(admin, IMPORT_PRICES, { csv: HEADER + 'x\n'.repeat(50_001) });
-    expect(result).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['csv'], message: expect.stringContaining('more than 50000 prices') }] });
+    const large = await mutate(admin, IMPORT_PRICES, { csv: HEADER + `twilio,US,,USD,0.0079,\n`.repeat(50_000) });
+    expect(large).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['csv'], message: expect.stringContaining('over the 1048576-byte (1 MiB) limit') }] });
+    const long = await mutate(admin, IMPORT_PRICES, { csv: HEADER + ',,,,,\n'.repeat(50_001) });
+    expect(long).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['csv'], message: expect.stringContaining('more than 50000 prices') }] });
   });
 });
 
