@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parsePriceInput, priceIssuesAt, priceKey, type PriceInput } from '../domain/prices.js';
 import type { Price } from '../generated/prisma/client.js';
 import { announceChange } from '../store/invalidation.js';
+import { deletePrices, insertPrices } from '../store/prices.js';
 import { formatPriceCsv, parsePriceCsv } from './price-csv.js';
 
 export interface PriceOptions {
@@ -24,10 +25,9 @@ export interface PriceImportCounts {
   removed: number;
 }
 
-// Rows per INSERT / DELETE statement: 8 bind values a row stays below PostgreSQL's 65 535.
-const WRITE_CHUNK = 5_000;
-// An import of 50 000 lines takes seconds on PGlite; Prisma's default transaction timeout is 5 s.
-const IMPORT_TIMEOUT_MS = 120_000;
+// Prisma's default transaction timeout is 5 s; a large import on a busy embedded database may
+// take longer, and being cut off half-way would only make the caller try again.
+const IMPORT_TIMEOUT_MS = 60_000;
 
 /** Where each field of SetPriceInput is, for ValidationError paths. */
 const INPUT_PATHS = { provider: 'provider', country: 'country', prefix: 'prefix', currency: 'currency', price: 'pricePerSegment', effectiveFrom: 'effectiveFrom' } as const;
@@ -51,7 +51,7 @@ export async function setPrice(prisma: PrismaClient, accountId: string, input: P
     price = await upsert();
   } catch (error) {
     // Two sets of one key at once: both inserted, one lost on the unique index. Now it exists.
-    if ((error as { code?: string }).code !== 'P2002') throw error;
+    if (!isUniqueViolation(error)) throw error;
     price = await upsert();
   }
   await announceChange(prisma, 'prices', accountId);
@@ -86,10 +86,8 @@ export async function importPrices(
         const idOfKey = new Map(existing.map((row) => [priceKey(row), row.id]));
         const replacedIds = rows.flatMap((row) => idOfKey.get(priceKey(row)) ?? []);
         if (options.replace) await tx.price.deleteMany({ where: { accountId } });
-        else for (const ids of chunks(replacedIds)) await tx.price.deleteMany({ where: { accountId, id: { in: ids } } });
-        for (const chunk of chunks(rows)) {
-          await tx.price.createMany({ data: chunk.map(({ line: _line, ...row }) => ({ accountId, ...row })) });
-        }
+        else await deletePrices(tx, accountId, replacedIds);
+        await insertPrices(tx, accountId, rows);
         const replaced = replacedIds.length;
         return { created: rows.length - replaced, replaced, removed: options.replace ? existing.length - replaced : 0 };
       },
@@ -97,7 +95,7 @@ export async function importPrices(
     );
   } catch (error) {
     // Another import or setPrice wrote one of these keys between our read and our insert.
-    if ((error as { code?: string }).code === 'P2002') {
+    if (isUniqueViolation(error)) {
       return new ValidationError([{ path: ['csv'], message: "the account's prices changed during the import; nothing was written, import again" }]);
     }
     throw error;
@@ -115,6 +113,8 @@ export async function exportPrices(prisma: PrismaClient, accountId: string): Pro
   return formatPriceCsv(rows);
 }
 
-function* chunks<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += WRITE_CHUNK) yield items.slice(i, i + WRITE_CHUNK);
+/** A unique index refused a row: P2002 from Prisma's own queries, P2010 around 23505 from raw SQL. */
+function isUniqueViolation(error: unknown): boolean {
+  const { code, meta } = error as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
+  return code === 'P2002' || (code === 'P2010' && meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation');
 }

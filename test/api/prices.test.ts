@@ -194,6 +194,18 @@ describe('importPrices and exportPrices', () => {
     expect(expectNoErrors(await other.admin(EXPORT_PRICES)).exportPrices).toBe(csv);
   });
 
+  it('two imports of one list at once: each is whole, and a loser is told to import again', async () => {
+    const { admin } = await t.seedAccount();
+    const csv = `${HEADER}twilio,US,,USD,0.0079,2026-01-01T00:00:00Z\ntwilio,US,1415,USD,0.01,2026-01-01T00:00:00Z\n`;
+    const results = await Promise.all([1, 2].map(() => mutate(admin, IMPORT_PRICES, { csv })));
+    for (const result of results) {
+      if (result.__typename === 'ImportPricesSuccess') expect(result.data.created + result.data.replaced).toBe(2);
+      else expect(result).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['csv'], message: expect.stringContaining('import again') }] });
+    }
+    expect(results.map((r) => r.__typename)).toContain('ImportPricesSuccess');
+    expect(summary(await list(admin))).toEqual(['twilio US - 0.0079 USD 2026-01-01T00:00:00.000Z', 'twilio US 1415 0.01 USD 2026-01-01T00:00:00.000Z']);
+  });
+
   it('refuses a CSV over 1 MiB or 50 000 lines with a clear error', async () => {
     const { admin } = await t.seedAccount();
     const large = await mutate(admin, IMPORT_PRICES, { csv: HEADER + `twilio,US,,USD,0.0079,\n`.repeat(50_000) });
