@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { createBackgroundLoop, type BackgroundLoop } from '../concurrency/background-loop.js';
 import type { Config } from '../config/config.js';
-import { parseRoutingConfig } from '../config/routes.js';
+import { parseRoutingConfig, type RoutingConfig } from '../config/routes.js';
 import type { Database } from '../db/database.js';
 import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
 import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
@@ -32,6 +32,8 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   providers: readonly SmsProvider[];
   /** The providers behind routing, circuits and limits. */
   pool: ProviderPool;
+  /** SMS_ROUTES parsed (the pool routes by it). */
+  routing: RoutingConfig;
   /**
    * Their health as the process that dispatches sees it: in an HTTP worker, asked of the
    * primary (a worker submits nothing, so its own circuits say nothing).
@@ -107,8 +109,9 @@ export async function createRuntime(options: {
     events,
     dispatching: options.dispatch,
   });
+  const routing = parseRoutingConfig(config.routes, config.providers);
   const pool = new ProviderPool(providers, {
-    routing: parseRoutingConfig(config.routes, config.providers),
+    routing,
     redis,
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
@@ -135,6 +138,7 @@ export async function createRuntime(options: {
     compliance,
     providers,
     pool,
+    routing,
     providerHealth,
     publishChanges: publishing.publishChanges,
     publishAndWake: publishing.publishAndWake,

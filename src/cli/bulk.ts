@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { HeraldApiError, MAX_BULK_RECIPIENTS, type BulkResult, type SMSClient } from '../client/index.js';
-import { CsvFileError, csvLine, readCsvRecords, rowToRecipient, scanCsvFile, type CsvHeader } from './csv.js';
+import { CsvFileError, csvLine, readCsvRecords } from '../domain/csv-records.js';
+import { rowToRecipient, scanCsvFile, type CsvHeader } from './csv.js';
 import { describeFailure, EXIT, fail, remoteClient, remoteCommand, retryDelayMs, UsageError, type RemoteOptions } from './remote.js';
 import { parseDateTime } from './send.js';
 

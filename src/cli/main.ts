@@ -10,12 +10,14 @@ import { MigrationError } from '../db/migrate.js';
 import { bulkCommand } from './bulk.js';
 import { withDatabase } from './database.js';
 import { keysCommand } from './keys.js';
+import { pricesCommand } from './prices.js';
 import { workerCommand } from './worker.js';
 import { sendCommand } from './send.js';
 
 export function buildCli(config: () => Config): Command {
   const program = new Command('herald').description('Herald SMS gateway').showHelpAfterError();
   program.addCommand(keysCommand(config));
+  program.addCommand(pricesCommand(config));
   program.addCommand(workerCommand(config));
   program
     .command('simulator-secret')

@@ -30,6 +30,13 @@ import {
   RotateWebhookSecretDocument,
   UpdateWebhookEndpointDocument,
   WebhookDeliveriesDocument,
+  ExportPricesDocument,
+  ImportPricesDocument,
+  ListPricesDocument,
+  RemovePriceDocument,
+  SetPriceDocument,
+  type PriceFieldsFragment,
+  type SetPriceInput,
   type CreateWebhookEndpointInput,
   type UpdateWebhookEndpointInput,
   type WebhookDeliveriesQuery,
@@ -48,6 +55,14 @@ export type { StatsGroupBy };
 export type WebhookEndpoint = WebhookEndpointFieldsFragment;
 export type WebhookDeliveryPage = WebhookDeliveriesQuery['webhookDeliveries'];
 export type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryStatus, WebhookEventType };
+export type Price = PriceFieldsFragment;
+export type { SetPriceInput };
+/** What importPrices did: lines created, lines that replaced a row with the same key, rows `replace` removed. */
+export interface PriceImportCounts {
+  created: number;
+  replaced: number;
+  removed: number;
+}
 
 /** Most recipients one sendBulk call takes (the server's limit). */
 export const MAX_BULK_RECIPIENTS = 10_000;
@@ -138,6 +153,9 @@ export interface MessagePage {
   endCursor: string | null;
 }
 
+/** A DateTime argument as the API reads it. */
+const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString() : d);
+
 export class SMSClient {
   readonly #url: string;
   readonly #apiKey: string;
@@ -219,7 +237,6 @@ export class SMSClient {
     groupBy?: StatsGroupBy,
     options: { exact?: boolean } = {},
   ): Promise<{ groups: MessageStatsGroup[]; totals: MessageStatsGroup }> {
-    const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString() : d);
     // A bad range comes back as a GraphQL error (code VALIDATION_FAILED): request() throws it.
     const { messageStats } = await this.request(MessageStatsDocument, { from: iso(from), to: iso(to), groupBy, exact: options.exact });
     return { groups: messageStats.groups, totals: messageStats.totals };
@@ -266,6 +283,37 @@ export class SMSClient {
   /** ADMIN key. An endpoint's delivery log, newest first, with every attempt. */
   async webhookDeliveries(endpointId: string, page: { first?: number; after?: string | null; status?: WebhookDeliveryStatus } = {}): Promise<WebhookDeliveryPage> {
     return (await this.request(WebhookDeliveriesDocument, { endpointId, first: page.first, after: page.after, status: page.status })).webhookDeliveries;
+  }
+
+  /** ADMIN key. The account's prices; with `at`, only those in effect then. */
+  async prices(filter: { provider?: string; country?: string; at?: Date | string } = {}): Promise<Price[]> {
+    return (await this.request(ListPricesDocument, { provider: filter.provider, country: filter.country, at: iso(filter.at) })).prices;
+  }
+
+  /** ADMIN key. Sets a price ("0.0079" per segment); the same key and effectiveFrom again replaces it. */
+  async setPrice(input: SetPriceInput): Promise<Price> {
+    const { setPrice: result } = await this.request(SetPriceDocument, { input });
+    if (result.__typename === 'SetPriceSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. Removes a price. */
+  async removePrice(id: string): Promise<void> {
+    const { removePrice: result } = await this.request(RemovePriceDocument, { id });
+    if (result.__typename === 'RemovePriceSuccess') return;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. Imports a CSV price list, all or nothing (a bad line: HeraldApiError VALIDATION_FAILED with its issues). */
+  async importPrices(csv: string, options: { replace?: boolean } = {}): Promise<PriceImportCounts> {
+    const { importPrices: result } = await this.request(ImportPricesDocument, { csv, replace: options.replace ?? false });
+    if (result.__typename === 'ImportPricesSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. The account's prices as CSV, as importPrices reads it. */
+  async exportPrices(): Promise<string> {
+    return (await this.request(ExportPricesDocument, {})).exportPrices;
   }
 
   /** Runs any typed document against the API (for operations the SDK does not wrap). */

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { RoutingConfig } from '../config/routes.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Auth } from '../domain/api-key.js';
 import type { ProviderHealth } from '../providers/provider-pool.js';
@@ -23,6 +24,8 @@ export interface Context {
   compliance: Compliance;
   /** The configured providers, in routing order (simulateInboundMessage needs the simulator). */
   providers: readonly SmsProvider[];
+  /** SMS_ROUTES parsed: which providers may carry a message, in order (cost estimates follow it). */
+  routing: RoutingConfig;
   /**
    * The health of the providers behind routing, circuits and limits, for the `providers` query:
    * as the dispatching process sees them (app/runtime.ts).

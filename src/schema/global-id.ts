@@ -7,6 +7,7 @@ const nouns = {
   ApiKey: 'API key',
   Batch: 'batch',
   Message: 'message',
+  Price: 'price',
   SenderIdentity: 'sender identity',
   Template: 'template',
   WebhookEndpoint: 'webhook endpoint',

@@ -9,6 +9,7 @@ import './batches.js';
 import './preview.js';
 import './api-keys.js';
 import './sender-identities.js';
+import './prices.js';
 import './inbound.js';
 import './inbound-conversation.js';
 import './subscriptions.js';

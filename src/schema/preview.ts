@@ -1,6 +1,10 @@
 import { analyzeBody, describeBodyWarnings } from '../domain/segments.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { renderTemplate } from '../domain/templates.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+import { estimateCosts, type CostEstimate } from '../domain/prices.js';
+import { matchRoute, type RoutableMessage } from '../providers/routing.js';
+import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
 import { builder } from './builder.js';
 import { EncodingEnum } from './messages.js';
@@ -13,7 +17,19 @@ interface Preview {
   nonGsmCharacters: string[];
   sensitiveWords: string[];
   warnings: string[];
+  costs: CostEstimate[];
 }
+
+const CostEstimateRef = builder.objectRef<CostEstimate>('CostEstimate').implement({
+  description: "What one provider would charge for the message, from the account's prices. Unknown (no price for the destination): null, never 0.",
+  fields: (t) => ({
+    provider: t.exposeString('provider'),
+    segments: t.exposeInt('segments'),
+    pricePerSegment: t.exposeString('pricePerSegment', { nullable: true, description: 'Exact decimal ("0.0079").' }),
+    currency: t.exposeString('currency', { nullable: true, description: 'ISO 4217.' }),
+    estimatedCost: t.exposeString('estimatedCost', { nullable: true, description: 'segments × pricePerSegment, exact ("0.0158").' }),
+  }),
+});
 
 const MessagePreview = builder.objectRef<Preview>('MessagePreview').implement({
   description: 'What a message would cost and look like, without sending it.',
@@ -25,6 +41,13 @@ const MessagePreview = builder.objectRef<Preview>('MessagePreview').implement({
     nonGsmCharacters: t.exposeStringList('nonGsmCharacters', { description: 'The characters that force UCS-2.' }),
     sensitiveWords: t.exposeStringList('sensitiveWords'),
     warnings: t.exposeStringList('warnings'),
+    costs: t.field({
+      type: [CostEstimateRef],
+      description:
+        'With `to`: an estimate per provider that routing (SMS_ROUTES) may use for it, in failover order, priced by the account\'s price list now. ' +
+        'Without `to`: empty.',
+      resolve: (p) => p.costs,
+    }),
   }),
 });
 
@@ -44,11 +67,14 @@ builder.queryField('previewMessage', (t) =>
     resolve: async (_root, { input }, ctx) => {
       let body = input.body ?? '';
       const warnings: string[] = [];
+      const routable: Omit<RoutableMessage, 'to'> = {};
       if (input.templateId) {
         const id = decodeId(input.templateId, 'Template', null);
         const template = id ? await ctx.prisma.template.findFirst({ where: { id, accountId: ctx.auth.accountId, deletedAt: null }, include: { currentVersion: true } }) : null;
         if (!template?.currentVersion) throw new NotFoundError('template');
         const version = template.currentVersion;
+        // Routes may match on the template's name and category.
+        Object.assign(routable, { templateName: template.name, category: template.category });
         if (version.status !== 'APPROVED') warnings.push(`the template is ${version.status}: sending would be refused until it is APPROVED`);
         const rendered = renderTemplate(version.body, version.variables, input.variables ?? {});
         if (typeof rendered === 'string') body = rendered;
@@ -70,7 +96,20 @@ builder.queryField('previewMessage', (t) =>
       const sensitiveWords = await ctx.compliance.screen(ctx.auth.accountId, body);
       if (sensitiveWords.length) warnings.push(`contains words that are not allowed: ${sensitiveWords.join(', ')}: sending would be refused`);
       if (body.trim() === '') warnings.push('the body is empty: sending would be refused');
-      return { body, ...analysis, sensitiveWords, warnings };
+      const costs = input.to ? await costsFor(ctx, { ...routable, to: input.to }, analysis.segments, warnings) : [];
+      return { body, ...analysis, sensitiveWords, warnings, costs };
     },
   }),
 );
+
+/** The estimate of each provider routing would try for the message, in that order. */
+async function costsFor(ctx: Context, message: RoutableMessage, segments: number, warnings: string[]): Promise<CostEstimate[]> {
+  const phone = normalizePhoneNumber(message.to, ctx.config.defaultCountry as Parameters<typeof normalizePhoneNumber>[1]);
+  if (!phone.ok) {
+    warnings.push(`${phone.error.message}: no cost estimate, and sending would be refused`);
+    return [];
+  }
+  // The route's list in its order: weights only pick which provider goes first at random per message.
+  const providers = matchRoute(ctx.routing, { ...message, to: phone.e164 })?.providers ?? ctx.routing.defaultOrder;
+  return estimateCosts(await ctx.store.prices.listForAccount(ctx.auth.accountId), providers, phone.e164, segments, new Date());
+}

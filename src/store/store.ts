@@ -13,6 +13,7 @@ import { createMessageStatsReads, type MessageStatsReads } from './message-stats
 import { createMessageStatsRollup, type MessageStatsRollup } from './message-stats-rollup.js';
 import { createNewMessages, type NewMessages } from './new-messages.js';
 import { createOptOutStore, type OptOutStore } from './opt-outs.js';
+import { createPriceReads, type PriceReads } from './prices.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
 import { createSenderIdentityReads, type SenderIdentityReads } from './sender-identities.js';
 import { createSubscriptionReads, type SubscriptionReads } from './subscription-reads.js';
@@ -41,6 +42,8 @@ export interface Store {
   readonly apiKeys: ApiKeyReads;
   /** An account's sender identities (every send), and who owns a number (every reply). */
   readonly senderIdentities: SenderIdentityReads;
+  /** An account's price list, for cost estimates. */
+  readonly prices: PriceReads;
   /** Who opted out of an account's messages. */
   readonly optOuts: OptOutStore;
   /** Messages as single sends create them: grouped per turn, or sealed (batches' are `batches`'). */
@@ -110,6 +113,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
       ),
     apiKeys: createApiKeyReads(prisma),
     senderIdentities: createSenderIdentityReads(prisma),
+    prices: createPriceReads(prisma),
     optOuts,
     newMessages,
     idempotency: createIdempotencyRecords(prisma),

@@ -47,4 +47,23 @@ describe('SMSClient', () => {
     expect(await client.providers()).toEqual([expect.objectContaining({ name: 'simulator', state: 'UP', circuit: 'CLOSED', templateOnly: false })]);
     expect(await t.database.prisma.message.count({ where: { accountId } })).toBe(0);
   });
+
+  it('manages prices with an ADMIN key and shows cost estimates in previews', async () => {
+    const { adminKey } = await t.seedAccount();
+    const client = new SMSClient({ url: t.url, apiKey: adminKey });
+    const price = await client.setPrice({ provider: 'simulator', country: 'US', currency: 'USD', pricePerSegment: '0.0079', effectiveFrom: '2026-01-01T00:00:00Z' });
+    expect(price).toMatchObject({ provider: 'simulator', prefix: null, pricePerSegment: '0.0079' });
+    expect(await client.prices({ at: new Date('2026-02-01T00:00:00Z') })).toEqual([price]);
+    const preview = await client.previewMessage({ body: 'hi', to: '+14155550100' });
+    expect(preview.costs).toEqual([{ provider: 'simulator', segments: 1, pricePerSegment: '0.0079', currency: 'USD', estimatedCost: '0.0079' }]);
+
+    const refused = await client.importPrices('provider,country,prefix,currency,price,effective_from\nsimulator,US,,USD,-1,\n').catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: ['csv', '2', 'price'], message: 'must not be negative' }] } });
+    const csv = await client.exportPrices();
+    expect(await client.importPrices(csv, { replace: true })).toEqual({ created: 0, replaced: 1, removed: 0 });
+    const [again] = await client.prices();
+    await client.removePrice(again!.id);
+    expect(await client.prices()).toEqual([]);
+    await expect(client.removePrice(again!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

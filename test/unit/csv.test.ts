@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvFileError, csvLine, parseHeader, readCsvRecords, rowToRecipient, scanCsvFile, type CsvRecord } from '../../src/cli/csv.js';
+import { parseHeader, rowToRecipient, scanCsvFile } from '../../src/cli/csv.js';
+import { CsvFileError, csvLine, readCsvRecords, type CsvRecord } from '../../src/domain/csv-records.js';
 
 async function records(text: string | string[]): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
