@@ -258,6 +258,36 @@ export function assembleQuality(counts: readonly WindowCountsRow[], latency: rea
     .map((pair) => ({ provider: pair.provider, country: pair.country, ...figuresByWindow(pair.counts, pair.latency) }));
 }
 
+/**
+ * What the reader's SQL computes (src/store/provider-quality.ts), in TypeScript: minute buckets
+ * summed per window as of `nowMs`. For tests, which hold the two to the same answers.
+ */
+export function sumWindows(buckets: readonly QualityBucket[], nowMs: number): ProviderCountryQuality[] {
+  const counts = new Map<string, WindowCountsRow>();
+  const latency = new Map<string, WindowLatencyRow>();
+  for (const w of qualityWindows) {
+    const since = windowStart(nowMs, w.minutes);
+    for (const b of buckets) {
+      if (b.minute < since) continue;
+      const key = `${w.name}\u0000${b.provider}\u0000${b.country}`;
+      const row = counts.get(key) ?? { window: w.name, provider: b.provider, country: b.country, ...ZERO_COUNTS };
+      row.submitted += b.submitted;
+      row.submitErrors += b.submitErrors;
+      row.delivered += b.delivered;
+      row.failed += b.failed;
+      row.reportsMissing += b.reportsMissing;
+      counts.set(key, row);
+      for (const [bucket, n] of b.latency) {
+        const at = `${key}\u0000${bucket}`;
+        const l = latency.get(at) ?? { window: w.name, provider: b.provider, country: b.country, bucket, count: 0 };
+        l.count += n;
+        latency.set(at, l);
+      }
+    }
+  }
+  return assembleQuality([...counts.values()], [...latency.values()]);
+}
+
 /** The figures of a pair with no data at all (asked for by country). */
 export function emptyQuality(provider: string, country: string): ProviderCountryQuality {
   return { provider, country, ...figuresByWindow(new Map(), new Map()) };
