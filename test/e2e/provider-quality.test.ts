@@ -79,14 +79,14 @@ describe('measured quality shared by every process and instance', { timeout: 240
     const matches = (quality: any[]) =>
       quality.length === 2 && expected.every((e, i) => quality[i].country === e.country && Object.entries(e.counts).every(([k, v]) => quality[i].last5Minutes[k] === v));
     let last: unknown;
-    const [onA, onB] = await waitUntil(
+    const [onA, onB] = (await waitUntil(
       async () => {
         const both = await Promise.all([read(apiA), read(apiB)]);
         last = both;
         return both.every(matches) ? both : undefined;
       },
       { timeoutMs: 30_000, describe: () => JSON.stringify(last) },
-    );
+    ))!;
     expect(onA).toEqual(onB);
     for (const entry of onA) {
       expect(entry.last24Hours).toEqual(entry.last5Minutes);
