@@ -182,7 +182,13 @@ async function startDispatcher(config: Config, logger: Logger): Promise<{ stop()
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder: 'herald dispatcher' });
   const publicUrl = config.publicUrl ?? urlOf(config.host, config.port);
   const runtime = await createRuntime({ config, logger, database, publicUrl: () => publicUrl, dispatch: true, role: 'dispatcher' });
-  const registry = createHeraldRegistry({ stats: runtime.store.stats, pool: runtime.pool, logger, sockets: () => ({ sockets: 0, subscriptions: 0 }) });
+  const registry = createHeraldRegistry({
+    stats: runtime.store.stats,
+    pool: runtime.pool,
+    logger,
+    sockets: () => ({ sockets: 0, subscriptions: 0 }),
+    quality: runtime.store.providerQuality,
+  });
   const metrics = workerMetrics(() => withProcessMetrics(registry));
   runtime.startDispatcher();
   await askPrimary('dispatcher:ready');

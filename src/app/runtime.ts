@@ -20,6 +20,7 @@ import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
+import { createQualityFlushLoop } from '../services/provider-quality.js';
 import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
 import { createStore, type Store } from '../store/store.js';
 import { createPublishing, type Publishing } from './publishing.js';
@@ -66,7 +67,9 @@ export async function createRuntime(options: {
   statsRollup?: boolean;
 }): Promise<Runtime> {
   const { config, logger, database } = options;
-  const store = createStore(database);
+  // A read of providers' quality is reused for up to 2 s, never longer than the counts take to
+  // reach the table (tests flush every few ms).
+  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000) });
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.role && 'worker' });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
@@ -115,7 +118,10 @@ export async function createRuntime(options: {
     redis,
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
+    quality: store.providerQuality.aggregator,
   });
+  const qualityFlush = createQualityFlushLoop({ quality: store.providerQuality, logger, flushMs: config.qualityFlushMs });
+  qualityFlush.start();
   // The primary passes the HTTP workers' question on to the dispatching worker.
   const stopAnswering = options.role === 'dispatcher' ? answer({ 'providers:health': () => pool.health() }) : undefined;
   const providerHealth = async (): Promise<ProviderHealth[]> => {
@@ -158,6 +164,8 @@ export async function createRuntime(options: {
       await publishing.drain();
       await Promise.all(providers.map((p) => p.close?.()));
       await providerLoopsStopped;
+      // After everything that counts has stopped, before the database closes.
+      await qualityFlush.stop();
       stopAnswering?.();
       stopSettingsListener();
       await wake.close();

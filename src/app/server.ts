@@ -69,6 +69,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     pool: runtime.pool,
     logger,
     sockets: () => graphqlWs?.counts() ?? { sockets: 0, subscriptions: 0 },
+    quality: runtime.store.providerQuality,
   });
   const yoga = createHeraldYoga({ config, logger, runtime, metricsRegistry });
   const clusterMetrics = options.role === 'http' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;

@@ -64,6 +64,8 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often messageStats' rollup loop looks for days to roll up (0: this process never does). */
   STATS_ROLLUP_POLL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How often each process adds its provider-quality counts into the database (0: only at stop, for tests). */
+  QUALITY_FLUSH_MS: z.coerce.number().int().min(0).default(2_000),
   /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing-webhooks/schedule.ts). */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -191,6 +193,11 @@ export type Config = Readonly<{
   reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
   /** messageStats' rollup loop's poll interval; 0 turns the loop off in this process (STATS_ROLLUP_POLL_MS). */
   statsRollupPollMs: number;
+  /**
+   * How often each process adds the provider-quality counts it made since the last time into
+   * the shared tables (QUALITY_FLUSH_MS); 0 only at stop (tests, which count statements).
+   */
+  qualityFlushMs: number;
   /** Outgoing webhooks' delivery worker (WEBHOOK_*). */
   outgoingWebhooks: OutgoingWebhookOptions;
   /** A section is present when its required variables are set. */
@@ -309,6 +316,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     routes: e.SMS_ROUTES,
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
     statsRollupPollMs: e.STATS_ROLLUP_POLL_MS,
+    qualityFlushMs: e.QUALITY_FLUSH_MS,
     outgoingWebhooks: Object.freeze({
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       pollMs: e.WEBHOOK_POLL_MS,

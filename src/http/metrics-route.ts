@@ -5,6 +5,8 @@ import { Gauge, Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import type { ProviderPool } from '../providers/provider-pool.js';
 import type { MessageStatsReads } from '../store/message-stats.js';
+import type { ProviderQualityStore } from '../store/provider-quality.js';
+import { qualityWindows, type QualityFigures } from '../domain/provider-quality.js';
 import { processRegistry } from '../metrics/metrics.js';
 
 export interface ScrapeSources {
@@ -14,6 +16,8 @@ export interface ScrapeSources {
   logger: Logger;
   /** Open graphql-ws sockets and the subscriptions running on them. */
   sockets: () => { sockets: number; subscriptions: number };
+  /** Providers' measured quality (the store's `providerQuality`: shared table, cached read). */
+  quality: Pick<ProviderQualityStore, 'read'>;
 }
 
 const CIRCUIT_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 } as const;
@@ -67,6 +71,7 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
       for (const p of sources.pool.health()) this.set({ provider: p.name }, p.inFlight);
     },
   });
+  addQualityGauges(registry, sources);
   new Gauge({
     name: 'herald_websocket_connections',
     help: 'Open graphql-ws sockets',
@@ -84,6 +89,58 @@ export function createHeraldRegistry(sources: ScrapeSources): Registry {
     },
   });
   return registry;
+}
+
+/**
+ * Providers' measured quality per provider, destination country and window ("5m", "1h", "24h"),
+ * from the shared minute buckets at scrape time. A figure without data (a rate with nothing to
+ * divide) has no sample rather than a made-up 0. Every process of one Herald reads the same
+ * table, so the cluster's aggregation takes one value ('max'), never the sum.
+ */
+function addQualityGauges(registry: Registry, sources: ScrapeSources): void {
+  // The four gauges read at once; the store's cache makes that one query.
+  const figures = async () => {
+    try {
+      const all = await sources.quality.read();
+      return all.flatMap((q) => qualityWindows.map((w) => ({ provider: q.provider, country: q.country, window: w.label, figures: q[w.name] })));
+    } catch (error) {
+      sources.logger.warn({ err: error }, 'metrics: reading provider quality failed');
+      return [];
+    }
+  };
+  const labelNames = ['provider', 'country', 'window'] as const;
+  const gauge = (name: string, help: string, value: (f: QualityFigures) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        this.reset();
+        for (const { provider, country, window, figures: f } of await figures()) {
+          const v = value(f);
+          if (v !== null) this.set({ provider, country, window }, v);
+        }
+      },
+    });
+  gauge('herald_provider_delivery_rate', 'Measured delivered / (delivered + failed + reports missing), per provider, destination country and window', (f) => f.deliveryRate);
+  gauge('herald_provider_submit_error_rate', 'Measured submission errors / submissions, per provider, destination country and window', (f) => f.submitErrorRate);
+  gauge('herald_provider_reports_missing_share', 'Measured messages without a report by the deadline / accepted submissions, per provider, destination country and window', (f) => f.reportsMissingShare);
+  new Gauge({
+    name: 'herald_provider_delivery_seconds',
+    help: 'Measured time from SENT to DELIVERED (from log-scale buckets, within 4.4 %), per provider, destination country and window',
+    labelNames: [...labelNames, 'quantile'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      this.reset();
+      for (const { provider, country, window, figures: f } of await figures()) {
+        if (f.deliveryP50Ms !== null) this.set({ provider, country, window, quantile: '0.5' }, f.deliveryP50Ms / 1000);
+        if (f.deliveryP95Ms !== null) this.set({ provider, country, window, quantile: '0.95' }, f.deliveryP95Ms / 1000);
+      }
+    },
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
 import type { ProviderLimits, RoutingConfig } from '../config/routes.js';
 import { candidates, type RoutableMessage } from './routing.js';
 import type { OutboundMessage, SendResult, SmsProvider } from './types.js';
+import type { QualityRecorder } from '../domain/provider-quality.js';
 
 export interface ProviderHealth extends StatsSnapshot {
   name: string;
@@ -35,6 +36,8 @@ export interface ProviderPoolOptions {
   maxWaitMs: number;
   now?: () => number;
   random?: () => number;
+  /** Counts every answer by provider and destination country (measured quality; in memory). */
+  quality?: Pick<QualityRecorder, 'recordSubmission'>;
 }
 
 interface Entry {
@@ -107,6 +110,9 @@ export class ProviderPool {
       this.releaseSlot(entry);
     }
     entry.stats.record(performance.now() - started, result.kind !== 'retryable');
+    // A refusal counts against the provider here too (unlike its circuit): for quality, a
+    // submission the provider did not take is a submission error whatever the reason.
+    this.options.quality?.recordSubmission(provider.name, message.to, result.kind === 'accepted');
     metrics.providerRequests.inc({ provider: provider.name, outcome: result.kind });
     if (result.kind !== 'accepted') metrics.providerErrors.inc({ provider: provider.name, code: result.errorCode });
     if (result.kind !== 'retryable') entry.breaker.success();

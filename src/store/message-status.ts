@@ -13,6 +13,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { isMessageStatus, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
 import { metrics, providerLabel } from '../metrics/metrics.js';
+import type { DeliveryOutcome, QualityRecorder } from '../domain/provider-quality.js';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -82,17 +83,35 @@ export interface MessageStatusStore {
   change(id: string, decide: Decide): Promise<StatusChange | null | undefined>;
 }
 
-export function createMessageStatusStore(prisma: PrismaClient): MessageStatusStore {
+/**
+ * `quality` hears how deliveries ended (providers' measured quality), once the transaction
+ * that recorded them has committed.
+ */
+export function createMessageStatusStore(prisma: PrismaClient, quality?: QualityRecorder): MessageStatusStore {
   const changeInGroup = groupPerTurn<{ id: string; decide: Decide }, StatusChange | null | undefined>(
-    (items) => prisma.$transaction((tx) => changeMessagesIn(tx, [...items])),
+    async (items) => {
+      const outcomes: QualityOutcome[] = [];
+      const results = await prisma.$transaction((tx) => changeMessagesIn(tx, [...items], outcomes));
+      if (quality) recordOutcomes(quality, outcomes);
+      return results;
+    },
     { maxGroupSize: 1000 },
   );
   return { change: (id, decide) => changeInGroup({ id, decide }) };
 }
 
-/** `change` inside a transaction the caller holds (to commit other writes with it). */
-export async function changeMessageIn(tx: Tx, id: string, decide: Decide): Promise<StatusChange | null | undefined> {
-  return (await changeMessagesIn(tx, [{ id, decide }]))[0];
+/** A delivery that ended by a provider's report, for providers' measured quality. */
+export interface QualityOutcome {
+  provider: string;
+  to: string;
+  outcome: DeliveryOutcome;
+  /** SENT → DELIVERED, when delivered and the message's sentAt is known. */
+  latencyMs: number | null;
+}
+
+/** Counts committed outcomes (in memory: no statement). */
+export function recordOutcomes(quality: QualityRecorder, outcomes: readonly QualityOutcome[]): void {
+  for (const o of outcomes) quality.recordDelivery(o.provider, o.to, o.outcome, o.latencyMs);
 }
 
 /** A message row as the locking SELECT below returns it (status is checked, not assumed). */
@@ -105,16 +124,21 @@ interface LockedRow {
   statusSynthetic: boolean;
   createdAt: Date;
   provider: string | null;
+  /** For providers' measured quality (the country, and the time from SENT to DELIVERED). */
+  to: string;
+  sentAt: Date | null;
 }
 
 /**
  * Several changes in the caller's transaction: results in the order given. Two changes of
  * one message in a group are applied one after the other (the second sees the first).
+ * `outcomes`, when given, receives the deliveries that providers' reports ended, for the
+ * caller to count once the transaction has committed.
  */
-export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Decide }[]): Promise<(StatusChange | null | undefined)[]> {
+export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Decide }[], outcomes?: QualityOutcome[]): Promise<(StatusChange | null | undefined)[]> {
   const ids = [...new Set(items.map((i) => i.id))].sort();
   const rows = await tx.$queryRaw<LockedRow[]>`
-    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic", "createdAt", provider
+    SELECT id::text, "accountId"::text, "batchId"::text, status::text, "providerMessageId", "statusSynthetic", "createdAt", provider, "to", "sentAt"
     FROM "Message" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   const created = new Map(rows.map((r) => [r.id, r]));
   const current = new Map<string, LockedMessage>();
@@ -126,6 +150,17 @@ export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Deci
     const message = current.get(id);
     if (!message) return undefined;
     const { next, event, data } = decide(message);
+    if (outcomes && next && event?.source === 'PROVIDER') {
+      const outcome = deliveryOutcome(next);
+      const row = created.get(id)!;
+      const provider = event.provider ?? data?.provider ?? updates.get(id)?.data.provider ?? row.provider;
+      if (outcome && provider) {
+        const sentAt = updates.get(id)?.data.sentAt ?? row.sentAt;
+        const deliveredAt = data?.deliveredAt ?? new Date();
+        const latencyMs = outcome === 'delivered' && sentAt ? deliveredAt.getTime() - sentAt.getTime() : null;
+        outcomes.push({ provider, to: row.to, outcome, latencyMs });
+      }
+    }
     if (next || data) {
       const update = updates.get(id) ?? { status: null, data: {} };
       if (next) update.status = next;
@@ -173,6 +208,32 @@ export async function changeMessagesIn(tx: Tx, items: { id: string; decide: Deci
       ORDER BY u.n`;
   }
   return results;
+}
+
+/**
+ * How a provider's report that moved a message to `next` counts for quality. Every final status
+ * but DELIVERED counts as failed, not only UNDELIVERED and FAILED: a carrier's own REJECTED
+ * (after the provider took the message) or EXPIRED is as much a delivery that did not happen,
+ * and leaving them out would flatter providers whose carriers use those words.
+ */
+function deliveryOutcome(next: MessageStatus): DeliveryOutcome | undefined {
+  switch (next) {
+    case 'DELIVERED':
+      return 'delivered';
+    case 'UNDELIVERED':
+    case 'FAILED':
+    case 'REJECTED':
+    case 'EXPIRED':
+      return 'failed';
+    case 'SCHEDULED':
+    case 'QUEUED':
+    case 'SENDING':
+    case 'SENT':
+    case 'CANCELED':
+      return undefined;
+    default:
+      return next satisfies never;
+  }
 }
 
 /**

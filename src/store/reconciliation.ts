@@ -1,6 +1,7 @@
 // The reconciler's statements: SENT messages whose delivery report is overdue. Both claim rows
 // with FOR UPDATE SKIP LOCKED, so several instances share the work.
 import type { PrismaClient } from '../db/database.js';
+import type { QualityRecorder } from '../domain/provider-quality.js';
 import type { MovedRow } from './dispatch-queue.js';
 
 /** A SENT message to ask its provider about. */
@@ -25,7 +26,8 @@ export interface ReconciliationStore {
   expireSentBefore(deadline: Date, at: Date, limit: number, errorMessage: string, rawStatus: string): Promise<MovedRow[]>;
 }
 
-export function createReconciliationStore(prisma: PrismaClient): ReconciliationStore {
+/** `quality` counts each synthetic expiry as a report missing for the message's provider and country. */
+export function createReconciliationStore(prisma: PrismaClient, quality?: QualityRecorder): ReconciliationStore {
   return {
     claimOverdue(at, due, limit) {
       return prisma.$queryRaw<OverdueRow[]>`
@@ -37,18 +39,20 @@ export function createReconciliationStore(prisma: PrismaClient): ReconciliationS
     },
 
     async expireSentBefore(deadline, at, limit, errorMessage, rawStatus) {
-      const rows = await prisma.$queryRaw<MovedRow[]>`
+      const rows = await prisma.$queryRaw<(MovedRow & { to: string; provider: string | null })[]>`
         UPDATE "Message" SET status = 'EXPIRED', "statusSynthetic" = true, "errorCode" = 'EXPIRED',
           "errorMessage" = ${errorMessage}, "updatedAt" = ${at}
         WHERE id IN (SELECT id FROM "Message" WHERE status = 'SENT' AND "sentAt" <= ${deadline}
                      ORDER BY "sentAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING id::text, "accountId"::text, "batchId"::text`;
+        RETURNING id::text, "accountId"::text, "batchId"::text, "to", provider`;
+      for (const row of rows) if (row.provider) quality?.recordDelivery(row.provider, row.to, 'missing');
       if (rows.length > 0) {
         await prisma.messageEvent.createMany({
           data: rows.map((r) => ({ messageId: r.id, status: 'EXPIRED' as const, source: 'DISPATCHER', rawStatus, errorCode: 'EXPIRED', at })),
         });
       }
-      return rows;
+      // Only what MovedRow says: the rows are published as status changes.
+      return rows.map(({ id, accountId, batchId }) => ({ id, accountId, batchId }));
     },
   };
 }

@@ -8,7 +8,8 @@ import { messageStatuses } from '../domain/status-machine.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { providerErrorCodes, type StatusReport } from '../providers/types.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
-import { changeMessageIn, type Decide } from './message-status.js';
+import type { QualityRecorder } from '../domain/provider-quality.js';
+import { changeMessagesIn, recordOutcomes, type Decide, type QualityOutcome } from './message-status.js';
 
 /** A report kept for later, as stored. */
 export interface PendingReport {
@@ -44,7 +45,8 @@ export interface ReportStore {
   correlatedPending(limit: number): Promise<CorrelatedPending[]>;
 }
 
-export function createReportStore(prisma: PrismaClient): ReportStore {
+/** `quality` hears how deliveries ended, as in createMessageStatusStore. */
+export function createReportStore(prisma: PrismaClient, quality?: QualityRecorder): ReportStore {
   const hasPendingInGroup = groupPerTurn<{ provider: string; providerMessageId: string }, boolean>(
     async (keys) => {
       const rows = await prisma.$queryRaw<CorrelatedKey[]>`
@@ -72,15 +74,18 @@ export function createReportStore(prisma: PrismaClient): ReportStore {
       const rows = await prisma.pendingStatusReport.findMany({ where: { provider, providerMessageId }, orderBy: { id: 'asc' } });
       return rows.map((row) => ({ id: row.id, report: parseStoredReport(row.report) }));
     },
-    applyPending(pendingId, messageId, decide) {
+    async applyPending(pendingId, messageId, decide) {
       // Taking the report off the pending list and applying it commit together, so concurrent
       // appliers (the dispatcher recording a submission, the periodic sweep, other instances)
       // apply each report exactly once: the second waits on the row, then finds it gone.
-      return prisma.$transaction(async (tx) => {
+      const outcomes: QualityOutcome[] = [];
+      const change = await prisma.$transaction(async (tx) => {
         const taken = await tx.pendingStatusReport.deleteMany({ where: { id: pendingId } });
         if (taken.count === 0) return null;
-        return changeMessageIn(tx, messageId, decide);
+        return (await changeMessagesIn(tx, [{ id: messageId, decide }], outcomes))[0];
       });
+      if (quality) recordOutcomes(quality, outcomes);
+      return change;
     },
     correlatedPending(limit) {
       return prisma.$queryRaw<CorrelatedPending[]>`

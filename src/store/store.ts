@@ -27,6 +27,8 @@ import { createReportStore, type ReportStore } from './reports.js';
 import { createSimulatorSubmissionStore } from './simulator-submissions.js';
 import type { SimulatorStore } from '../providers/simulator/simulator-memory-store.js';
 import { createWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js';
+import { QualityAggregator } from '../domain/provider-quality.js';
+import { createProviderQualityStore, type ProviderQualityStore } from './provider-quality.js';
 
 export interface Store {
   /** The client request handlers use. */
@@ -82,6 +84,17 @@ export interface Store {
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** The simulator's submissions (what a remote provider would remember), on `background`. */
   readonly simulatorSubmissions: SimulatorStore;
+  /**
+   * Providers' measured quality per destination country: this process's counts (status changes,
+   * reports and expiries above record into its aggregator; so does the provider pool), their
+   * flush (on `background`) and the cached reader (on `prisma`).
+   */
+  readonly providerQuality: ProviderQualityStore;
+}
+
+export interface StoreOptions {
+  /** How long a read of providers' measured quality is reused (default 2000 ms). */
+  qualityReadCacheMs?: number;
 }
 
 /**
@@ -96,13 +109,16 @@ export interface DeliveryStore {
   readonly reconciliation: ReconciliationStore;
 }
 
-export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>): Store {
+export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>, options: StoreOptions = {}): Store {
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
-  const onRequests = { messageStatus: createMessageStatusStore(prisma), reports: createReportStore(prisma) };
+  const quality = new QualityAggregator();
+  const onRequests = { messageStatus: createMessageStatusStore(prisma, quality), reports: createReportStore(prisma, quality) };
   const onBackground =
-    background === prisma ? onRequests : { messageStatus: createMessageStatusStore(background), reports: createReportStore(background) };
+    background === prisma
+      ? onRequests
+      : { messageStatus: createMessageStatusStore(background, quality), reports: createReportStore(background, quality) };
   return {
     prisma,
     background,
@@ -127,9 +143,10 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     statsRollup: createMessageStatsRollup({ prisma, background }),
     subscriptionReads: createSubscriptionReads(prisma),
     ...onRequests,
-    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background) },
+    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality) },
     outbox: createOutboxStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
     simulatorSubmissions: createSimulatorSubmissionStore(background),
+    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs }),
   };
 }

@@ -74,8 +74,18 @@ export async function startTestHerald(overrides: Partial<Config> = {}, options: 
   });
   // The dispatcher is off unless a test turns it on: foundation tests look at QUEUED messages.
   // So is messageStats' rollup loop: its passes would land in `queries` at random moments (its
-  // tests run passes themselves, test/api/stats-rollup.test.ts).
-  const config = makeConfig({ port: 0, production: true, bootstrapAdminKey: false, logLevel: 'silent', dispatch: false, statsRollupPollMs: 0, ...overrides });
+  // tests run passes themselves, test/api/stats-rollup.test.ts). Provider quality's flushes too
+  // (written at stop only), unless a test asks for them (test/api/provider-quality.test.ts).
+  const config = makeConfig({
+    port: 0,
+    production: true,
+    bootstrapAdminKey: false,
+    logLevel: 'silent',
+    dispatch: false,
+    statsRollupPollMs: 0,
+    qualityFlushMs: 0,
+    ...overrides,
+  });
   const herald = await startHerald({ config, logger: createLogger(config), database });
   const url = `${herald.url}/graphql`;
 
