@@ -21,6 +21,7 @@ import { createCompliance, type Compliance } from '../services/compliance.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
+import { createRouteFacts } from '../services/route-facts.js';
 import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
 import { createStore, type Store } from '../store/store.js';
 import { createPublishing, type Publishing } from './publishing.js';
@@ -201,6 +202,7 @@ async function createDelivery(deps: {
     logger,
     options: config.dispatcher,
     sealKey: await getMessageSealKey(store.secrets),
+    routeFacts: createRouteFacts(store),
   });
   const webhookWorker = createDeliveryWorker({ store, logger, options: config.outgoingWebhooks });
   const providerLoops: BackgroundLoop[] = deps.providers.flatMap(({ name, backgroundWork: work }) =>

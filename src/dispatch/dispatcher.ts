@@ -35,6 +35,8 @@ export interface DispatcherDeps {
   /** Opens the sealed bodies of messages that carry a secret (verification codes). */
   sealKey: Buffer;
   now?: () => Date;
+  /** See DispatchContext.routeFacts. */
+  routeFacts?: DispatchContext['routeFacts'];
 }
 
 export interface Dispatcher {

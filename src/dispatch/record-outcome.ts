@@ -1,6 +1,7 @@
 // Recording what a provider answered for a claimed message: SENT (and any reports that overtook
 // the submission), REJECTED, a retry later, or FAILED once the attempts are used up.
 import { retryDelayMs } from '../domain/backoff.js';
+import { routingRecord } from '../domain/routing-strategy.js';
 import { metrics, providerLabel } from '../metrics/metrics.js';
 import type { SendResult, SmsProvider } from '../providers/types.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
@@ -22,7 +23,7 @@ export async function record(
     const change = await ctx.store.messageStatus.change(message.id, (m) => ({
       // A delivery report may already have moved it past SENT: then only the ids are stored.
       next: m.status === 'SENDING' ? 'SENT' : null,
-      data: { provider: name, providerMessageId: result.providerMessageId, sentAt: at, leaseUntil: null, errorCode: null, errorMessage: null },
+      data: { provider: name, providerMessageId: result.providerMessageId, sentAt: at, leaseUntil: null, errorCode: null, errorMessage: null, ...costAndRouting(message, name!) },
       // (No acceptance event then either: the timeline ends with the report that overtook it.)
       event: m.status === 'SENDING' ? { source: 'DISPATCHER', provider: name, rawStatus: result.rawStatus ?? null, at } : undefined,
     }));
@@ -91,4 +92,15 @@ export function observeDispatch(ctx: DispatchContext, message: ClaimedMessage, p
   metrics.dispatchDuration.observe({ provider: providerLabel(provider.name), outcome }, seconds);
   // messageId and dispatchRound come from the log context (dispatcher.ts: runOnce).
   ctx.logger.debug({ provider: provider.name, outcome, attempt: message.attempts, ms: Math.round(seconds * 1000) }, 'provider answered');
+}
+
+/** The estimated cost with the provider that took the message, and why it was chosen. */
+function costAndRouting(message: ClaimedMessage, provider: string) {
+  if (!message.routing) return {};
+  const cost = message.routing.candidates.find((c) => c.provider === provider)?.cost ?? null;
+  return {
+    estimatedCostMicros: cost ? String(cost.micros) : null,
+    costCurrency: cost?.currency ?? null,
+    routing: JSON.stringify(routingRecord(message.routing, provider)),
+  };
 }

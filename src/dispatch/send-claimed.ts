@@ -4,7 +4,7 @@
 import { openSealed } from '../domain/sealing.js';
 import type { LookupHint, OutboundMessage, SendResult, SmsProvider } from '../providers/types.js';
 import type { TemplateInfo } from '../store/dispatch-queue.js';
-import type { ClaimedMessage, DispatchContext } from './dispatch-context.js';
+import { unknownFacts, type ClaimedMessage, type DispatchContext } from './dispatch-context.js';
 import { observeDispatch, record, recordRetry } from './record-outcome.js';
 
 export async function sendClaimed(ctx: DispatchContext, message: ClaimedMessage, template: TemplateInfo | undefined, identityProvider: string | undefined): Promise<void> {
@@ -18,9 +18,13 @@ export async function sendClaimed(ctx: DispatchContext, message: ClaimedMessage,
     // A number or sender id provisioned on one provider can only be sent from there,
     // whatever the routing rules say.
     const bound = identityProvider ? ctx.pool.get(identityProvider) : undefined;
-    let route = bound
-      ? [bound].filter(canCarry)
-      : ctx.pool.route({ to: message.to, templateName: template?.name, category: message.category }, canCarry);
+    let route = [bound].filter((p): p is SmsProvider => p !== undefined && canCarry(p));
+    if (!bound) {
+      const facts = (names: string[]) => (ctx.routeFacts ? ctx.routeFacts(message, names) : Promise.resolve(unknownFacts(names)));
+      const chosen = await ctx.pool.choose({ to: message.to, templateName: template?.name, category: message.category }, canCarry, facts);
+      route = chosen.providers;
+      message.routing = chosen.decision;
+    }
     const pinned = message.previous === 'SENDING' && message.provider ? ctx.pool.get(message.provider) : undefined;
 
     if (message.previous === 'SENDING') {

@@ -15,12 +15,7 @@
 // (one not yet measured enough, if there is one), so that quality stays measured for providers
 // that are not chosen and a recovered provider can win its traffic back.
 import type { RoutingStrategy, StrategySettings } from '../config/routes.js';
-
-/** An amount of a currency in millionths of its unit (exact; never a float). */
-export interface Money {
-  micros: bigint;
-  currency: string;
-}
+import { formatMicros, type Money } from './money.js';
 
 /** What routing knows of one provider for this destination. */
 export interface ProviderFacts {
@@ -139,16 +134,46 @@ function compareBig(a: bigint, b: bigint): number {
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)} %`;
 
-/** "0.0158 USD": micros as a decimal string without trailing zeros (at least one decimal kept off for whole units). */
+/** "0.0158 USD". */
 export function formatMoney(money: Money): string {
-  return `${microsToDecimal(money.micros)} ${money.currency}`;
+  return `${formatMicros(money.micros)} ${money.currency}`;
 }
 
-/** 15800n → "0.0158"; 12500000n → "12.5"; 0n → "0". Exact. */
-export function microsToDecimal(micros: bigint): string {
-  const negative = micros < 0n;
-  const abs = negative ? -micros : micros;
-  const whole = abs / 1_000_000n;
-  const fraction = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+/** What a message stores of its routing (Message.routing, JSON): plain values, amounts as exact decimals. */
+export interface RoutingRecord {
+  route: string | null;
+  strategy: RoutingStrategy;
+  summary: string;
+  explored: boolean;
+  /** The provider that took the message. */
+  chosen: string;
+  candidates: {
+    provider: string;
+    cost: { amount: string; currency: string } | null;
+    deliveryRate: number | null;
+    p95Ms: number | null;
+    samples: number;
+    eligible: boolean;
+    reason: string | null;
+  }[];
+}
+
+export function routingRecord(decision: RoutingDecision & { route: string | null }, chosen: string): RoutingRecord {
+  return {
+    route: decision.route,
+    strategy: decision.strategy,
+    summary: decision.summary,
+    explored: decision.explored,
+    chosen,
+    // In the order they were to be tried.
+    candidates: [...decision.candidates].sort((a, b) => decision.order.indexOf(a.provider) - decision.order.indexOf(b.provider)).map((c) => ({
+      provider: c.provider,
+      cost: c.cost && { amount: formatMicros(c.cost.micros), currency: c.cost.currency },
+      deliveryRate: c.deliveryRate,
+      p95Ms: c.p95Ms,
+      samples: c.samples,
+      eligible: c.eligible,
+      reason: c.reason ?? null,
+    })),
+  };
 }

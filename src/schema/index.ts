@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import './errors.js';
 import './templates.js';
 import './messages.js';
+import './message-routing.js';
 import './compliance.js';
 import './batches.js';
 import './preview.js';

@@ -47,6 +47,11 @@ export interface MessageChanges {
   errorMessage?: string | null;
   statusSynthetic?: boolean;
   attempts?: number;
+  /** Millionths of costCurrency, as a decimal string (exact; pg reads it as bigint). */
+  estimatedCostMicros?: string | null;
+  costCurrency?: string | null;
+  /** The routing decision as JSON text. */
+  routing?: string | null;
 }
 
 export interface Decision {
@@ -72,6 +77,9 @@ const columns: [keyof MessageChanges, string][] = [
   ['errorMessage', 'text'],
   ['statusSynthetic', 'boolean'],
   ['attempts', 'int'],
+  ['estimatedCostMicros', 'bigint'],
+  ['costCurrency', 'text'],
+  ['routing', 'jsonb'],
 ];
 
 export interface MessageStatusStore {

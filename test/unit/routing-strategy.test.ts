@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StrategySettings } from '../../src/config/routes.js';
-import { decideRoute, microsToDecimal, type ProviderFacts } from '../../src/domain/routing-strategy.js';
+import { formatMicros as microsToDecimal } from '../../src/domain/money.js';
+import { decideRoute, type ProviderFacts } from '../../src/domain/routing-strategy.js';
 
 const usd = (micros: number) => ({ micros: BigInt(micros), currency: 'USD' });
 const facts = (provider: string, over: Partial<ProviderFacts> = {}): ProviderFacts => ({

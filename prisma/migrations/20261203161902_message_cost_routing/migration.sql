@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Message" ADD COLUMN     "costCurrency" TEXT,
+ADD COLUMN     "estimatedCostMicros" BIGINT,
+ADD COLUMN     "routing" JSONB;
