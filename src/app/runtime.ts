@@ -21,7 +21,7 @@ import { createCompliance, type Compliance } from '../services/compliance.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
-import { createRouteFacts } from '../services/route-facts.js';
+import { createRouteFacts, type RouteFacts } from '../services/route-facts.js';
 import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
 import { createStore, type Store } from '../store/store.js';
 import { createPublishing, type Publishing } from './publishing.js';
@@ -36,6 +36,8 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   pool: ProviderPool;
   /** SMS_ROUTES parsed (the pool routes by it). */
   routing: RoutingConfig;
+  /** Each provider's price and measured quality for a message (routing and cost estimates). */
+  routeFacts: RouteFacts;
   /**
    * Their health as the process that dispatches sees it: in an HTTP worker, asked of the
    * primary (a worker submits nothing, so its own circuits say nothing).
@@ -114,6 +116,7 @@ export async function createRuntime(options: {
     dispatching: options.dispatch,
   });
   const routing = parseRoutingConfig(config.routes, config.providers);
+  const routeFacts = createRouteFacts(store);
   const pool = new ProviderPool(providers, {
     routing,
     redis,
@@ -131,7 +134,7 @@ export async function createRuntime(options: {
     // Through IPC as JSON: the one date comes back a string.
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
   };
-  const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing }) : undefined;
+  const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing, routeFacts }) : undefined;
   // messageStats' rollup, in every instance (one at a time does the work, under an advisory
   // lock); of the processes of one instance, in the dispatching one, or in the HTTP workers when
   // nothing dispatches (DISPATCH=off: there is no dispatching process then).
@@ -146,6 +149,7 @@ export async function createRuntime(options: {
     providers,
     pool,
     routing,
+    routeFacts,
     providerHealth,
     publishChanges: publishing.publishChanges,
     publishAndWake: publishing.publishAndWake,
@@ -190,6 +194,7 @@ async function createDelivery(deps: {
   providers: readonly SmsProvider[];
   wake: WakeSignal;
   publishing: Publishing;
+  routeFacts: RouteFacts;
 }) {
   const { config, logger, store, pool } = deps;
   const publish = deps.publishing.publishChanges;
@@ -202,7 +207,7 @@ async function createDelivery(deps: {
     logger,
     options: config.dispatcher,
     sealKey: await getMessageSealKey(store.secrets),
-    routeFacts: createRouteFacts(store),
+    routeFacts: deps.routeFacts,
   });
   const webhookWorker = createDeliveryWorker({ store, logger, options: config.outgoingWebhooks });
   const providerLoops: BackgroundLoop[] = deps.providers.flatMap(({ name, backgroundWork: work }) =>

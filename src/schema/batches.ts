@@ -1,9 +1,12 @@
 import { ForbiddenError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
+import { formatMicros, type Money } from '../domain/money.js';
 import { sendMessages, type RecipientRejection as Rejection } from '../services/bulk.js';
+import { estimateTotal } from '../services/cost-estimate.js';
 import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { ErrorCodeEnum } from './errors.js';
 import { decodeId } from './global-id.js';
+import { MoneyRef } from './message-routing.js';
 import { Message, MessageStatusEnum } from './messages.js';
 import { unwrap } from './unwrap.js';
 
@@ -47,6 +50,7 @@ export const Batch = accountNode('Batch', {
 interface SendMessagesPayload {
   batchId: string;
   rejected: Rejection[];
+  estimatedCost: Money[];
 }
 
 const SendMessagesSuccess = builder.objectRef<SendMessagesPayload>('SendMessagesSuccess').implement({
@@ -59,6 +63,12 @@ const SendMessagesSuccess = builder.objectRef<SendMessagesPayload>('SendMessages
       resolve: (query, p, _args, ctx) => ctx.prisma.message.findMany({ ...query, where: { batchId: p.batchId, accountId: ctx.auth.accountId }, orderBy: { id: 'asc' } }),
     }),
     rejected: t.field({ type: [RecipientRejection], resolve: (p) => p.rejected }),
+    estimatedCost: t.field({
+      type: [MoneyRef],
+      description:
+        "What the accepted messages should cost, one total per currency: each priced with the provider its route would choose now (the strategy's choice without exploration; a WEIGHTED route's first weighted provider), from the account's prices. Messages without a known price are not counted; empty when none has one (and for an idempotent replay). Each message records its own cost when a provider takes it.",
+      resolve: (p) => p.estimatedCost.map((m) => ({ amount: formatMicros(m.micros), currency: m.currency })),
+    }),
   }),
 });
 
@@ -107,7 +117,8 @@ builder.mutationField('sendMessages', (t) =>
         now: new Date(),
       }));
       ctx.publishAndWake(result.changes);
-      return { batchId: result.batchId, rejected: result.rejected };
+      const estimatedCost = await estimateTotal({ routing: ctx.routing, routeFacts: ctx.routeFacts, prices: ctx.store.prices }, ctx.auth.accountId, result.accepted);
+      return { batchId: result.batchId, rejected: result.rejected, estimatedCost };
     },
   }),
 );

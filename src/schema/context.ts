@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { HeraldPubSub, StatusChange } from '../pubsub/pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 import type { Store } from '../store/store.js';
+import type { RouteFacts } from '../services/route-facts.js';
 
 export type { Auth };
 
@@ -26,6 +27,8 @@ export interface Context {
   providers: readonly SmsProvider[];
   /** SMS_ROUTES parsed: which providers may carry a message, in order (cost estimates follow it). */
   routing: RoutingConfig;
+  /** Each provider's price and measured quality for a message, from memory (services/route-facts.ts). */
+  routeFacts: RouteFacts;
   /**
    * The health of the providers behind routing, circuits and limits, for the `providers` query:
    * as the dispatching process sees them (app/runtime.ts).

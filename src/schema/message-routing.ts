@@ -6,7 +6,7 @@ import { ROUTING_STRATEGIES } from '../config/routes.js';
 import { builder } from './builder.js';
 import { Message } from './messages.js';
 
-const MoneyRef = builder.objectRef<{ amount: string; currency: string }>('Money').implement({
+export const MoneyRef = builder.objectRef<{ amount: string; currency: string }>('Money').implement({
   description: 'An exact amount: a decimal string ("0.0158"), never a float, and its ISO 4217 currency.',
   fields: (t) => ({
     amount: t.exposeString('amount'),

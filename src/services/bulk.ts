@@ -12,6 +12,7 @@ import type { BatchRejection } from '../store/batches.js';
 import type { Store } from '../store/store.js';
 import { readsOncePerBatch, screeningOncePerText } from './batch-scope.js';
 import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
+import type { EstimatedMessage } from './cost-estimate.js';
 import { findSendableTemplate } from './templates.js';
 
 /** The store's parts a bulk send uses. */
@@ -38,6 +39,8 @@ export interface BatchOutcome {
   rejected: RecipientRejection[];
   /** The accepted messages' status changes to publish; empty for an idempotent replay. */
   changes: StatusChange[];
+  /** What routing looks at in each accepted message, for the cost estimate; empty for a replay. */
+  accepted: EstimatedMessage[];
 }
 
 // docs/api.md: the same key with the same input within 24 h returns the original result.
@@ -67,9 +70,11 @@ export async function sendMessages(
   }
   const reads = readsOncePerBatch(store);
   // A template problem refuses the whole call, not each of 10 000 recipients the same way.
+  let templateName: string | null = null;
   if (input.templateId) {
     const template = await findSendableTemplate(reads.templates, accountId, input.templateId);
     if (template instanceof HeraldError) return template;
+    templateName = template.name;
   }
 
   // In chunks: each chunk is checked as a call with its recipients alone would be (limits are
@@ -79,6 +84,7 @@ export async function sendMessages(
   const checks = screeningOncePerText(compliance);
   const rejected: RecipientRejection[] = [];
   const changes: StatusChange[] = [];
+  const accepted: EstimatedMessage[] = [];
   const writer = store.batches.begin(batchId, accountId, input.recipients.length);
   try {
     for (let start = 0; start < input.recipients.length; start += CHUNK) {
@@ -104,6 +110,7 @@ export async function sendMessages(
         ids.push(id);
         drafts.push(result);
         changes.push({ id, accountId, batchId, status: result.status });
+        accepted.push({ to: result.to, segments: result.segments, category: result.category, templateName });
       });
       await writer.add(ids, drafts);
     }
@@ -117,12 +124,12 @@ export async function sendMessages(
     rejections: rejected,
   });
   if (!stored) return (await findEarlierBatch(store, accountId, key!, requestHash!)) ?? new IdempotencyConflictError(key!);
-  return { batchId, rejected, changes };
+  return { batchId, rejected, changes, accepted };
 }
 
 async function findEarlierBatch(store: BulkStore, accountId: string, key: string, requestHash: string): Promise<BatchOutcome | IdempotencyConflictError | undefined> {
   const batch = await store.batches.findByKey(accountId, key);
   if (!batch || batch.createdAt.getTime() < Date.now() - IDEMPOTENCY_WINDOW_MS) return undefined;
   if (batch.requestHash !== requestHash) return new IdempotencyConflictError(key);
-  return { batchId: batch.id, rejected: batch.rejections, changes: [] };
+  return { batchId: batch.id, rejected: batch.rejections, changes: [], accepted: [] };
 }

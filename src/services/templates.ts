@@ -143,6 +143,8 @@ export async function deleteTemplate(store: TemplateStore, accountId: string, id
 
 export interface SendableTemplate {
   id: string;
+  /** What SMS_ROUTES match on. */
+  name: string;
   versionId: string;
   body: string;
   variables: string[];
@@ -155,5 +157,5 @@ export async function findSendableTemplate(templates: TemplateReads, accountId: 
   if (!template) return new NotFoundError(`template ${id}`);
   const version = template.currentVersion;
   if (version.status !== 'APPROVED') return new TemplateNotApprovedError(version.status);
-  return { id: template.id, versionId: version.id, body: version.body, variables: version.variables, category: template.category };
+  return { id: template.id, name: template.name, versionId: version.id, body: version.body, variables: version.variables, category: template.category };
 }

@@ -100,4 +100,23 @@ describe('cost and routing on each message', () => {
     expect(simulator.deliveryRate).toBeLessThan(0.81);
     expect(simulator.samples).toBeGreaterThanOrEqual(100);
   });
+
+  it('sendMessages answers the estimated total of what it accepted, per currency, leaving out unknown prices and refused recipients', async () => {
+    const SEND_MANY = `mutation($input: SendMessagesInput!) { sendMessages(input: $input) { __typename ... on SendMessagesSuccess { rejected { index } estimatedCost { amount currency } } } }`;
+    const { admin, sender } = await t.seedAccount();
+    await price(admin, 'simulator', 'US', '0.0079');
+    await price(admin, 'simulator', 'CN', '0.045', 'CNY');
+    const recipients = ['+14155550131', '+14155550132', '+14155550133', '+8613800138000', '+447400123458', 'not a number'].map((to) => ({ to }));
+    const answer = expectNoErrors(await sender(SEND_MANY, { input: { body: 'batch cost', recipients } })).sendMessages;
+    expect(answer.rejected.map((r: any) => r.index)).toEqual([5]);
+    expect(answer.estimatedCost).toEqual(
+      expect.arrayContaining([
+        { amount: '0.0237', currency: 'USD' },
+        { amount: '0.045', currency: 'CNY' },
+      ]),
+    );
+    expect(answer.estimatedCost).toHaveLength(2);
+    const unpriced = await t.seedAccount();
+    expect(expectNoErrors(await unpriced.sender(SEND_MANY, { input: { body: 'batch cost', recipients: [{ to: '+14155550134' }] } })).sendMessages.estimatedCost).toEqual([]);
+  });
 });

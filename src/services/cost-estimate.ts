@@ -1,0 +1,35 @@
+// The estimated cost of messages just accepted (sendMessages answers it): each priced with the
+// provider its route would choose now, by the route's strategy without exploration (a WEIGHTED
+// route: its first weighted provider), from the account's prices and the measured quality. The
+// provider actually chosen at dispatch, and so the cost each message records, may differ.
+import { strategyOf, type RoutingConfig, type StrategySettings } from '../config/routes.js';
+import { sumByCurrency, type Money } from '../domain/money.js';
+import { decideRoute } from '../domain/routing-strategy.js';
+import { matchRoute, type RoutableMessage } from '../providers/routing.js';
+import type { Store } from '../store/store.js';
+import type { RouteFacts } from './route-facts.js';
+
+export interface EstimatedMessage extends RoutableMessage {
+  segments: number;
+}
+
+const IN_ORDER: StrategySettings = { strategy: 'PRIORITY', exploration: 0, minSamples: 1 };
+
+/** Per-currency totals (none when the account has no prices, or no message has a known price). */
+export async function estimateTotal(
+  deps: { routing: RoutingConfig; routeFacts: RouteFacts; prices: Store['prices'] },
+  accountId: string,
+  messages: readonly EstimatedMessage[],
+): Promise<Money[]> {
+  if (messages.length === 0 || (await deps.prices.listForAccount(accountId)).length === 0) return [];
+  const costs: Money[] = [];
+  for (const message of messages) {
+    const route = matchRoute(deps.routing, message);
+    const settings = route ? { ...strategyOf(route), exploration: 0 } : IN_ORDER;
+    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route?.providers ?? deps.routing.defaultOrder);
+    const decision = decideRoute(settings, facts, () => 0);
+    const cost = facts.find((f) => f.provider === decision.order[0])?.cost;
+    if (cost) costs.push(cost);
+  }
+  return [...sumByCurrency(costs)].map(([currency, micros]) => ({ currency, micros }));
+}
