@@ -17,10 +17,16 @@ interface Preview {
   nonGsmCharacters: string[];
   sensitiveWords: string[];
   warnings: string[];
-  costs: CostEstimate[];
+  costs: (CostEstimate & Quality)[];
 }
 
-const CostEstimateRef = builder.objectRef<CostEstimate>('CostEstimate').implement({
+interface Quality {
+  deliveryRate: number | null;
+  deliveryP95Ms: number | null;
+  samples: number;
+}
+
+const CostEstimateRef = builder.objectRef<CostEstimate & Quality>('CostEstimate').implement({
   description: "What one provider would charge for the message, from the account's prices. Unknown (no price for the destination): null, never 0.",
   fields: (t) => ({
     provider: t.exposeString('provider'),
@@ -28,6 +34,12 @@ const CostEstimateRef = builder.objectRef<CostEstimate>('CostEstimate').implemen
     pricePerSegment: t.exposeString('pricePerSegment', { nullable: true, description: 'Exact decimal ("0.0079").' }),
     currency: t.exposeString('currency', { nullable: true, description: 'ISO 4217.' }),
     estimatedCost: t.exposeString('estimatedCost', { nullable: true, description: 'segments × pricePerSegment, exact ("0.0158").' }),
+    deliveryRate: t.exposeFloat('deliveryRate', {
+      nullable: true,
+      description: "Measured in the destination's country over the last hour (the last 24 h when the hour had no outcome); null without data.",
+    }),
+    deliveryP95Ms: t.exposeFloat('deliveryP95Ms', { nullable: true, description: 'p95 time from SENT to DELIVERED, same window.' }),
+    samples: t.exposeInt('samples', { description: 'Outcomes those figures rest on.' }),
   }),
 });
 
@@ -103,7 +115,7 @@ builder.queryField('previewMessage', (t) =>
 );
 
 /** The estimate of each provider routing would try for the message, in that order. */
-async function costsFor(ctx: Context, message: RoutableMessage, segments: number, warnings: string[]): Promise<CostEstimate[]> {
+async function costsFor(ctx: Context, message: RoutableMessage, segments: number, warnings: string[]): Promise<(CostEstimate & Quality)[]> {
   const phone = normalizePhoneNumber(message.to, ctx.config.defaultCountry as Parameters<typeof normalizePhoneNumber>[1]);
   if (!phone.ok) {
     warnings.push(`${phone.error.message}: no cost estimate, and sending would be refused`);
@@ -111,5 +123,10 @@ async function costsFor(ctx: Context, message: RoutableMessage, segments: number
   }
   // The route's list in its order: weights only pick which provider goes first at random per message.
   const providers = matchRoute(ctx.routing, { ...message, to: phone.e164 })?.providers ?? ctx.routing.defaultOrder;
-  return estimateCosts(await ctx.store.prices.listForAccount(ctx.auth.accountId), providers, phone.e164, segments, new Date());
+  const [estimates, facts] = await Promise.all([
+    estimateCosts(await ctx.store.prices.listForAccount(ctx.auth.accountId), providers, phone.e164, segments, new Date()),
+    ctx.routeFacts({ accountId: ctx.auth.accountId, to: phone.e164, segments }, providers),
+  ]);
+  // Beside each price, the provider's measured quality in the destination's country (what LEAST_COST and FASTEST weigh).
+  return estimates.map((e, i) => ({ ...e, deliveryRate: facts[i]!.deliveryRate, deliveryP95Ms: facts[i]!.p95Ms, samples: facts[i]!.samples }));
 }

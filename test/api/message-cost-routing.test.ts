@@ -119,4 +119,16 @@ describe('cost and routing on each message', () => {
     const unpriced = await t.seedAccount();
     expect(expectNoErrors(await unpriced.sender(SEND_MANY, { input: { body: 'batch cost', recipients: [{ to: '+14155550134' }] } })).sendMessages.estimatedCost).toEqual([]);
   });
+
+  it("previewMessage shows each candidate's cost beside its measured quality in the destination's country", async () => {
+    const { admin, sender } = await t.seedAccount();
+    await price(admin, 'twilio', 'GB', '0.04');
+    await seedQuality('twilio', 'GB', 100, 0);
+    const PREVIEW = `query($input: PreviewInput!) { previewMessage(input: $input) { costs { provider estimatedCost currency deliveryRate samples } } }`;
+    const costs = expectNoErrors(await sender(PREVIEW, { input: { body: 'preview', to: '+447400123459' } })).previewMessage.costs;
+    expect(costs.map((c: any) => c.provider)).toEqual(['twilio', 'simulator']);
+    expect(costs[0]).toMatchObject({ estimatedCost: '0.04', currency: 'USD', deliveryRate: 1 });
+    expect(costs[0].samples).toBeGreaterThanOrEqual(100);
+    expect(costs[1]).toMatchObject({ estimatedCost: null, currency: null });
+  });
 });
