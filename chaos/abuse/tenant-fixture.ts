@@ -38,6 +38,10 @@ export async function createTenantA(url: string, adminKey: string): Promise<Tena
     ids[name] = String(pick(success(await admin(query, variables), field)));
   };
 
+  // A price (removePrice takes its id; B must not remove or read it).
+  await id('price', 'setPrice', `mutation($i: SetPriceInput!) { setPrice(input: $i) { __typename ... on SetPriceSuccess { data { id } } ${ERR} } }`, {
+    i: { provider: 'simulator', country: 'CN', currency: 'CNY', pricePerSegment: '0.045' },
+  });
   await id('senderIdentity', 'addSenderIdentity', `mutation($v: String!) { addSenderIdentity(value: $v) { __typename ... on AddSenderIdentitySuccess { data { id } } ${ERR} } }`, { v: phones.sender });
   const createTemplate = `mutation($i: CreateTemplateInput!) { createTemplate(input: $i) { __typename ... on CreateTemplateSuccess { data { id } } ${ERR} } }`;
   await id('templateApproved', 'createTemplate', createTemplate, { i: { name: `${secret} approved`, body: `Hello {{name}} ${secret}`, category: 'NOTIFICATION' } });

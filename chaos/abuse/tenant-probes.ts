@@ -70,6 +70,8 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
     ['Query.conversation', `query($p: String!) { conversation(phone: $p, first: 100) { edges { node { __typename ... on Message { id body } ... on InboundMessage { id body } } } } }`],
     ['Query.apiKeys', '{ apiKeys { id name } }'],
     ['Query.senderIdentities', '{ senderIdentities { id value } }'],
+    ['Query.prices', '{ prices { id provider country pricePerSegment } }'],
+    ['Query.exportPrices', '{ exportPrices }'],
     ['Query.sensitiveWordRules', '{ sensitiveWordRules { word kind } }'],
     ['Query.viewer', '{ viewer { account { id name } apiKey { id name } } }'],
     ['Query.webhookEndpoints', '{ webhookEndpoints { id url description } }'],
@@ -93,6 +95,7 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
     m('startVerification', `mutation($id: ID!) { startVerification(input: { to: "+8613800138202", templateId: $id }) { ${ERR} ... on StartVerificationSuccess { data { id message { ${MESSAGE} } } } } }`, { id });
     m('deleteTemplate', `mutation($id: ID!) { deleteTemplate(id: $id) { ${ERR} } }`, { id });
   }
+  for (const id of anyId(['price'])) m('removePrice', `mutation($id: ID!) { removePrice(id: $id) { ${ERR} } }`, { id });
   for (const id of anyId(['senderIdentity'])) m('removeSenderIdentity', `mutation($id: ID!) { removeSenderIdentity(id: $id) { ${ERR} } }`, { id });
   for (const id of anyId(['apiKey'])) m('revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { ${ERR} ... on RevokeApiKeySuccess { data { id name } } } }`, { id });
   const HOOK = 'id url description enabled eventTypes';

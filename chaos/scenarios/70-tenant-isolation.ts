@@ -28,6 +28,7 @@ async function rowsOf(prisma: PrismaClient, accountId: string): Promise<string> 
     prisma.templateVersion.findMany({ where: { template: { accountId } }, orderBy: { id: 'asc' } }),
     prisma.optOut.findMany({ where, orderBy: { phone: 'asc' } }),
     prisma.senderIdentity.findMany({ where, orderBy: { id: 'asc' } }),
+    prisma.price.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.apiKey.findMany({ where, select: { id: true, name: true, role: true, revokedAt: true }, orderBy: { id: 'asc' } }),
     prisma.verification.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.inboundMessage.findMany({ where, select: { id: true }, orderBy: { id: 'asc' } }),
