@@ -19,11 +19,16 @@ export async function sendClaimed(ctx: DispatchContext, message: ClaimedMessage,
     // whatever the routing rules say.
     const bound = identityProvider ? ctx.pool.get(identityProvider) : undefined;
     let route = [bound].filter((p): p is SmsProvider => p !== undefined && canCarry(p));
+    const facts = (names: string[]) => (ctx.routeFacts ? ctx.routeFacts(message, names) : Promise.resolve(unknownFacts(names)));
     if (!bound) {
-      const facts = (names: string[]) => (ctx.routeFacts ? ctx.routeFacts(message, names) : Promise.resolve(unknownFacts(names)));
       const chosen = await ctx.pool.choose({ to: message.to, templateName: template?.name, category: message.category }, canCarry, facts);
       route = chosen.providers;
       message.routing = chosen.decision;
+    } else if (route.length > 0) {
+      // No choice to make, but the cost and the reason are recorded all the same.
+      const candidates = (await facts([bound.name])).map((f) => ({ ...f, eligible: true }));
+      const summary = `PRIORITY: ${bound.name}; the sender identity is provisioned there`;
+      message.routing = { route: null, strategy: 'PRIORITY', order: [bound.name], explored: false, summary, candidates };
     }
     const pinned = message.previous === 'SENDING' && message.provider ? ctx.pool.get(message.provider) : undefined;
 

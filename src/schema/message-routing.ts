@@ -57,7 +57,7 @@ builder.objectFields(Message, (t) => ({
   routing: t.field({
     type: RoutingDecisionRef,
     nullable: true,
-    description: 'Why it went where it went; null before a provider took it (or when a sender identity bound it to one).',
+    description: 'Why it went where it went; null before a provider took it.',
     resolve: (m) => (m.routing as RoutingRecord | null) ?? null,
   }),
 }));

@@ -131,4 +131,15 @@ describe('cost and routing on each message', () => {
     expect(costs[0].samples).toBeGreaterThanOrEqual(100);
     expect(costs[1]).toMatchObject({ estimatedCost: null, currency: null });
   });
+
+  it('records the cost and the reason when a sender identity binds the message to its provider', async () => {
+    const { admin, sender } = await t.seedAccount();
+    await price(admin, 'simulator', 'US', '0.0079');
+    const added = await mutate(admin, `mutation { addSenderIdentity(value: "+1 415 555 0188", isDefault: true, provider: "simulator") { __typename } }`, {});
+    expect(added.__typename).toBe('AddSenderIdentitySuccess');
+    const message = await sentAndCosted(sender, '+14155550125');
+    expect(message.estimatedCost).toEqual({ amount: '0.0079', currency: 'USD' });
+    expect(message.routing).toMatchObject({ strategy: 'PRIORITY', chosen: 'simulator', summary: 'PRIORITY: simulator; the sender identity is provisioned there' });
+    expect(message.routing.candidates).toHaveLength(1);
+  });
 });
