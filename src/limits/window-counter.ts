@@ -50,8 +50,22 @@ export function createWindowCounter(options: { redis?: Redis; keyPrefix: string;
         insuranceLimiter: memory,
       })
     : memory;
-  return libraryCounter(limiter);
+  const counter = libraryCounter(memory);
+  if (!options.redis) return counter;
+  const redis = options.redis;
+  return {
+    add: libraryCounter(limiter).add,
+    // Only into a window that is still open, in one step on the Redis server; while Redis is not
+    // ready, from the insurance counts in memory, where add() counted.
+    subtract: async (key, points, windowSeconds) => {
+      if (redis.status !== 'ready') return counter.subtract(key, points, windowSeconds);
+      await redis.eval(SUBTRACT_IF_OPEN, 1, limiter.getKey(key), points);
+    },
+  };
 }
+
+/** DECRBY only when the window's key still exists (it expires when the window closes). */
+const SUBTRACT_IF_OPEN = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decrby', KEYS[1], ARGV[1]) end return 0";
 
 function libraryCounter(limiter: RateLimiterAbstract): WindowCounter {
   return {
@@ -59,8 +73,13 @@ function libraryCounter(limiter: RateLimiterAbstract): WindowCounter {
       const res = await settle(limiter.consume(key, points, { customDuration: windowSeconds }));
       return { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
     },
+    // A refused send takes back what it added, but only from the window it added to: the
+    // library's reward() on a window that has closed meanwhile opens a new one below zero, which
+    // would let that many extra sends through the next window.
     subtract: async (key, points, windowSeconds) => {
-      await settle(limiter.reward(key, points, { customDuration: windowSeconds }));
+      const open = await limiter.get(key);
+      if (!open || open.consumedPoints <= 0) return;
+      await settle(limiter.reward(key, Math.min(points, open.consumedPoints), { customDuration: windowSeconds }));
     },
   };
 }
