@@ -41,7 +41,7 @@ export interface DispatchContext {
    * strategy and the cost it records (app/runtime.ts reads them from memory: no query per message).
    * Absent: no prices, no measurements.
    */
-  routeFacts?: (message: ClaimedMessage, providers: string[]) => Promise<ProviderFacts[]>;
+  routeFacts?: (message: ClaimedMessage, providers: readonly string[]) => Promise<ProviderFacts[]>;
 }
 
 export interface ClaimedMessage extends ClaimedRow {
@@ -52,5 +52,5 @@ export interface ClaimedMessage extends ClaimedRow {
 }
 
 /** Facts without prices or measurements: strategies that need them fall back to the route order. */
-export const unknownFacts = (providers: string[]): ProviderFacts[] =>
+export const unknownFacts = (providers: readonly string[]): ProviderFacts[] =>
   providers.map((provider) => ({ provider, cost: null, deliveryRate: null, p95Ms: null, samples: 0 }));

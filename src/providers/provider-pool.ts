@@ -6,9 +6,9 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { metrics } from '../metrics/metrics.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { ProviderStats, type StatsSnapshot } from './provider-stats.js';
-import { strategyOf, type ProviderLimits, type RoutingConfig, type StrategySettings } from '../config/routes.js';
+import type { ProviderLimits, RoutingConfig } from '../config/routes.js';
 import { decideRoute, type ProviderFacts, type RoutingDecision } from '../domain/routing-strategy.js';
-import { candidates, matchRoute, type RoutableMessage } from './routing.js';
+import { routeOf, type RoutableMessage } from './routing.js';
 import type { OutboundMessage, SendResult, SmsProvider } from './types.js';
 import type { QualityRecorder } from '../domain/provider-quality.js';
 
@@ -80,33 +80,23 @@ export class ProviderPool {
   }
 
   /**
-   * The providers to try for a message, in order. `canCarry` drops those that cannot send it
-   * (a template-only provider without a mapping for the message's template).
-   */
-  /**
-   * The providers of the message's route that can carry it, ordered by the route's strategy
+   * The providers of the message's route that can carry it (`canCarry` drops a template-only
+   * provider without a mapping for the message's template), ordered by the route's strategy
    * from `facts` (each provider's price and measured quality for this destination, gathered by
    * the caller), with the decision to record. Without a route: SMS_PROVIDERS in order.
    */
   async choose(
     message: RoutableMessage,
     canCarry: (provider: SmsProvider) => boolean,
-    facts: (providers: string[]) => Promise<ProviderFacts[]>,
+    facts: (providers: readonly string[]) => Promise<ProviderFacts[]>,
   ): Promise<{ providers: SmsProvider[]; decision: RoutingDecision & { route: string | null } }> {
-    const route = matchRoute(this.options.routing, message);
-    const settings: StrategySettings = route ? strategyOf(route) : { strategy: 'PRIORITY', exploration: 0, minSamples: 1 };
-    const able = (route ? route.providers : this.options.routing.defaultOrder).filter((name) => {
+    const route = routeOf(this.options.routing, message);
+    const able = route.providers.filter((name) => {
       const provider = this.entries.get(name)?.provider;
       return provider !== undefined && canCarry(provider);
     });
-    const decision = decideRoute(settings, await facts(able), this.options.random);
-    return { providers: decision.order.map((name) => this.entries.get(name)!.provider), decision: { route: route?.name ?? null, ...decision } };
-  }
-
-  route(message: RoutableMessage, canCarry: (provider: SmsProvider) => boolean): SmsProvider[] {
-    return candidates(this.options.routing, message, this.options.random)
-      .map((name) => this.entries.get(name)?.provider)
-      .filter((p): p is SmsProvider => p !== undefined && canCarry(p));
+    const decision = decideRoute(route.settings, await facts(able), this.options.random);
+    return { providers: decision.order.map((name) => this.entries.get(name)!.provider), decision: { route: route.name, ...decision } };
   }
 
   /** Submits through the provider's circuit, rate limit and window, recording the outcome. */

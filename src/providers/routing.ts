@@ -1,11 +1,12 @@
-// Which providers may carry a message, in the order to try them. Pure: the dispatcher asks
-// `candidates()` for each message, then walks the list (failover) past providers whose circuit
-// is open or that did not take the message.
+// Which providers may carry a message. Pure: `routeOf()` gives the matching route's providers and
+// strategy; the pool's choose() orders them (domain/routing-strategy.ts) and the dispatcher walks
+// the list (failover) past providers whose circuit is open or that did not take the message.
+// `candidates()` is the same order without measurements (PRIORITY and WEIGHTED only).
 //
 // The routes come from SMS_ROUTES (config/routes.ts): the first route whose `match` fits wins;
 // without one, the order is SMS_PROVIDERS.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { Route, RoutingConfig } from '../config/routes.js';
+import { strategyOf, type Route, type RoutingConfig, type StrategySettings } from '../config/routes.js';
 import { orderByWeight } from '../domain/routing-strategy.js';
 
 export { orderByWeight };
@@ -32,6 +33,19 @@ export function matchRoute(config: RoutingConfig, message: RoutableMessage): Rou
     }
     return true;
   });
+}
+
+/** Without a matching route: SMS_PROVIDERS, tried in order. */
+const IN_ORDER: StrategySettings = { strategy: 'PRIORITY', exploration: 0, minSamples: 1 };
+
+/**
+ * What routing works from for this message: the matching route's name (null without one), its
+ * strategy settings, and its providers in list order (SMS_PROVIDERS without a route). The dispatcher,
+ * previewMessage's costs and sendMessages' estimate all start here.
+ */
+export function routeOf(config: RoutingConfig, message: RoutableMessage): { name: string | null; settings: StrategySettings; providers: readonly string[] } {
+  const route = matchRoute(config, message);
+  return route ? { name: route.name ?? null, settings: strategyOf(route), providers: route.providers } : { name: null, settings: IN_ORDER, providers: config.defaultOrder };
 }
 
 /**

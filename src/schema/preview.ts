@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { renderTemplate } from '../domain/templates.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import { estimateCosts, type CostEstimate } from '../domain/prices.js';
-import { matchRoute, type RoutableMessage } from '../providers/routing.js';
+import { routeOf, type RoutableMessage } from '../providers/routing.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
 import { builder } from './builder.js';
@@ -122,7 +122,7 @@ async function costsFor(ctx: Context, message: RoutableMessage, segments: number
     return [];
   }
   // The route's list in its order: weights only pick which provider goes first at random per message.
-  const providers = matchRoute(ctx.routing, { ...message, to: phone.e164 })?.providers ?? ctx.routing.defaultOrder;
+  const providers = routeOf(ctx.routing, { ...message, to: phone.e164 }).providers;
   const [estimates, facts] = await Promise.all([
     estimateCosts(await ctx.store.prices.listForAccount(ctx.auth.accountId), providers, phone.e164, segments, new Date()),
     ctx.routeFacts({ accountId: ctx.auth.accountId, to: phone.e164, segments }, providers),

@@ -2,18 +2,16 @@
 // provider its route would choose now, by the route's strategy without exploration (a WEIGHTED
 // route: its first weighted provider), from the account's prices and the measured quality. The
 // provider actually chosen at dispatch, and so the cost each message records, may differ.
-import { strategyOf, type RoutingConfig, type StrategySettings } from '../config/routes.js';
+import type { RoutingConfig } from '../config/routes.js';
 import { sumByCurrency, type Money } from '../domain/money.js';
 import { decideRoute } from '../domain/routing-strategy.js';
-import { matchRoute, type RoutableMessage } from '../providers/routing.js';
+import { routeOf, type RoutableMessage } from '../providers/routing.js';
 import type { Store } from '../store/store.js';
 import type { RouteFacts } from './route-facts.js';
 
 export interface EstimatedMessage extends RoutableMessage {
   segments: number;
 }
-
-const IN_ORDER: StrategySettings = { strategy: 'PRIORITY', exploration: 0, minSamples: 1 };
 
 /** Per-currency totals (none when the account has no prices, or no message has a known price). */
 export async function estimateTotal(
@@ -24,10 +22,9 @@ export async function estimateTotal(
   if (messages.length === 0 || (await deps.prices.listForAccount(accountId)).length === 0) return [];
   const costs: Money[] = [];
   for (const message of messages) {
-    const route = matchRoute(deps.routing, message);
-    const settings = route ? { ...strategyOf(route), exploration: 0 } : IN_ORDER;
-    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route?.providers ?? deps.routing.defaultOrder);
-    const decision = decideRoute(settings, facts, () => 0);
+    const route = routeOf(deps.routing, message);
+    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers);
+    const decision = decideRoute({ ...route.settings, exploration: 0 }, facts, () => 0);
     const cost = facts.find((f) => f.provider === decision.order[0])?.cost;
     if (cost) costs.push(cost);
   }

@@ -15,7 +15,7 @@ export interface RoutedMessage {
   segments: number;
 }
 
-export type RouteFacts = (message: RoutedMessage, providers: string[]) => Promise<ProviderFacts[]>;
+export type RouteFacts = (message: RoutedMessage, providers: readonly string[]) => Promise<ProviderFacts[]>;
 
 export function createRouteFacts(store: Pick<Store, 'prices' | 'providerQuality'>, now: () => Date = () => new Date()): RouteFacts {
   // The figures by "provider country", rebuilt once per read (the read is shared for two seconds).

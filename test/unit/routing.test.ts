@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/providers/circuit-breaker.js';
 import { ProviderPool } from '../../src/providers/provider-pool.js';
+import { unknownFacts } from '../../src/dispatch/dispatch-context.js';
 import { percentile, ProviderStats } from '../../src/providers/provider-stats.js';
 import { parseRoutingConfig, RoutingConfigError } from '../../src/config/routes.js';
 import { candidates, orderByWeight } from '../../src/providers/routing.js';
@@ -136,11 +137,12 @@ describe('provider pool', () => {
     expect(results.filter((r) => r.kind === 'unavailable')).toHaveLength(3);
   });
 
-  it('routes only to providers that can carry the message', () => {
+  it('routes only to providers that can carry the message', async () => {
     const templateOnly = fakeProvider('aliyun', () => ({ kind: 'accepted', providerMessageId: 'x' }), { templateOnly: true });
     const plain = fakeProvider('twilio', () => ({ kind: 'accepted', providerMessageId: 'x' }));
     const pool = new ProviderPool([templateOnly, plain], { routing: parseRoutingConfig(undefined, ['aliyun', 'twilio']), maxWaitMs: 100 });
-    expect(pool.route({ to: message.to }, (p) => !p.templateOnly).map((p) => p.name)).toEqual(['twilio']);
-    expect(pool.route({ to: message.to }, () => true).map((p) => p.name)).toEqual(['aliyun', 'twilio']);
+    const names = async (canCarry: (p: SmsProvider) => boolean) => (await pool.choose({ to: message.to }, canCarry, async (n) => unknownFacts(n))).providers.map((p) => p.name);
+    expect(await names((p) => !p.templateOnly)).toEqual(['twilio']);
+    expect(await names(() => true)).toEqual(['aliyun', 'twilio']);
   });
 });
