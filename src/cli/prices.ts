@@ -46,7 +46,7 @@ export function pricesCommand(config: () => Config): Command {
         const account = await prisma.account.findUnique({ where: { name: opts.account } });
         if (!account) return undefined;
         const { importPrices } = await import('../services/prices.js');
-        return importPrices(prisma, account.id, csv, { providers: await definedProviderNames(prisma, cfg.providers), replace: opts.replace });
+        return importPrices(prisma, account.id, csv, { providers: await definedProviderNames(prisma, cfg.providers), replace: opts.replace, author: { accountId: account.id, keyId: null, keyName: 'herald prices import (CLI)' } });
       });
       if (result === undefined) return noAccount(opts.account);
       if (result instanceof ValidationError) return fail(result.issues);

@@ -33,6 +33,9 @@ export const definedProviders = (ctx: Context): string[] => ctx.providers.map((p
 export const operatorOnlyMessage = (fieldName: string, account: string) =>
   `only an ADMIN key of the operator account ("${account}", OPERATOR_ACCOUNT) can use ${fieldName}: it changes the whole deployment`;
 
+/** The calling key, as the change log records who made a change (store/configuration.ts). */
+export const keyOf = (ctx: Context) => ({ accountId: ctx.auth.accountId, keyId: ctx.auth.keyId });
+
 export const adminOnlyMessage = (fieldName: string) => `only an ADMIN key can use ${fieldName}`;
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

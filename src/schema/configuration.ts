@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError, ProviderInUseError, UnknownProviderError
 import { credentialFields, PROVIDER_KINDS, splitSpec, type EffectiveProvider, type ProviderKind } from '../domain/provider-definitions.js';
 import { addProvider, removeProvider, resetRouting, setRouting, updateProvider, type Applied } from '../services/configuration.js';
 import type { ConfigurationState, RoutingInForce } from '../services/live-configuration.js';
-import { builder } from './builder.js';
+import { builder, keyOf } from './builder.js';
 import type { Context } from './context.js';
 import { unwrap } from './unwrap.js';
 
@@ -99,8 +99,6 @@ async function applied(ctx: Context, result: Applied): Promise<ConfigurationStat
   return ctx.configuration.current();
 }
 
-const author = (ctx: Context) => ({ accountId: ctx.auth.accountId, keyId: ctx.auth.keyId });
-
 builder.queryFields((t) => ({
   configuration: t.field({
     type: ConfigurationRef,
@@ -146,7 +144,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ForbiddenError, ValidationError] },
     args: { input: t.arg({ type: AddProviderInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      applied(ctx, unwrap(await addProvider(ctx.configurationDeps, author(ctx), { ...input, kind: input.kind.toLowerCase() as ProviderKind, enabled: input.enabled ?? true }))),
+      applied(ctx, unwrap(await addProvider(ctx.configurationDeps, keyOf(ctx), { ...input, kind: input.kind.toLowerCase() as ProviderKind, enabled: input.enabled ?? true }))),
   }),
   updateProvider: t.field({
     type: ConfigurationRef,
@@ -155,7 +153,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ForbiddenError, ValidationError, NotFoundError] },
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdateProviderInput, required: true }) },
     resolve: async (_root, { name, input }, ctx) =>
-      applied(ctx, unwrap(await updateProvider(ctx.configurationDeps, author(ctx), name, { settings: input.settings ?? undefined, credentials: input.credentials ?? undefined, enabled: input.enabled ?? undefined }))),
+      applied(ctx, unwrap(await updateProvider(ctx.configurationDeps, keyOf(ctx), name, { settings: input.settings ?? undefined, credentials: input.credentials ?? undefined, enabled: input.enabled ?? undefined }))),
   }),
   removeProvider: t.field({
     type: ConfigurationRef,
@@ -163,7 +161,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: [ForbiddenError, NotFoundError, ProviderInUseError, ValidationError] },
     args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, { name }, ctx) => applied(ctx, unwrap(await removeProvider(ctx.configurationDeps, author(ctx), name))),
+    resolve: async (_root, { name }, ctx) => applied(ctx, unwrap(await removeProvider(ctx.configurationDeps, keyOf(ctx), name))),
   }),
   setRouting: t.field({
     type: ConfigurationRef,
@@ -171,13 +169,13 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: [ForbiddenError, ValidationError, UnknownProviderError] },
     args: { document: t.arg({ type: 'JSON', required: true }) },
-    resolve: async (_root, { document }, ctx) => applied(ctx, unwrap(await setRouting(ctx.configurationDeps, author(ctx), document))),
+    resolve: async (_root, { document }, ctx) => applied(ctx, unwrap(await setRouting(ctx.configurationDeps, keyOf(ctx), document))),
   }),
   resetRouting: t.field({
     type: ConfigurationRef,
     description: "The operator's ADMIN keys only. Drops the routing set at run time: SMS_ROUTES applies again.",
     authScopes: { operator: true },
     errors: { types: [ForbiddenError, NotFoundError] },
-    resolve: async (_root, _args, ctx) => applied(ctx, unwrap(await resetRouting(ctx.configurationDeps, author(ctx)))),
+    resolve: async (_root, _args, ctx) => applied(ctx, unwrap(await resetRouting(ctx.configurationDeps, keyOf(ctx)))),
   }),
 }));

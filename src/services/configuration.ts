@@ -17,7 +17,7 @@ import {
   type StoredDefinition,
 } from '../domain/provider-definitions.js';
 import { openSealed, sealText } from '../domain/sealing.js';
-import { lockConfiguration, readConfiguration, recordChange, type ChangeRecord } from '../store/configuration.js';
+import { lockConfiguration, readConfiguration, recordChange, type Author, type ChangeRecord } from '../store/configuration.js';
 import type { Tx } from '../store/db-client.js';
 import { announceChange } from '../store/invalidation.js';
 
@@ -142,12 +142,6 @@ export async function resetRouting(deps: ConfigurationDeps, author: Author): Pro
   });
 }
 
-/** Who makes a change: the calling key (its name is looked up for the log). */
-export interface Author {
-  accountId: string;
-  keyId: string;
-}
-
 /**
  * Runs one change under the configuration lock: `body` sees the providers in force and the
  * stored definitions as committed, writes, and says what to log (or returns an error, and
@@ -165,8 +159,7 @@ async function change<E extends Error>(
     const inForce = effectiveProviders(deps.environment.providers, rows);
     const result = await body(tx, inForce, rows, snapshot.routing?.document ?? null);
     if (result instanceof Error) return result;
-    const key = await tx.apiKey.findUnique({ where: { id: author.keyId }, select: { name: true } });
-    return { version: await recordChange(tx, { ...author, keyName: key?.name ?? null }, result) };
+    return { version: await recordChange(tx, author, result) };
   });
   if (!(outcome instanceof Error)) await announceChange(deps.prisma, 'config', String(outcome.version));
   return outcome;

@@ -22,13 +22,6 @@ export interface ConfigurationSnapshot {
   routing: { document: unknown; updatedAt: Date } | null;
 }
 
-/** Who made a change, as ConfigChange records it. */
-export interface ChangeAuthor {
-  accountId: string | null;
-  keyId: string | null;
-  keyName: string | null;
-}
-
 export interface ChangeRecord {
   subject: string;
   action: string;
@@ -58,10 +51,14 @@ export async function readConfigurationVersion(db: Db): Promise<number> {
   return (await db.configChange.findFirst({ orderBy: { version: 'desc' }, select: { version: true } }))?.version ?? 0;
 }
 
+/** Who made a change: an API key (its name is looked up), or a named tool such as the CLI. */
+export type Author = { accountId: string; keyId: string } | { accountId: string; keyId: null; keyName: string };
+
 /** Appends a change to the log; returns its version. */
-export async function recordChange(db: Db, author: ChangeAuthor, change: ChangeRecord): Promise<number> {
+export async function recordChange(db: Db, author: Author, change: ChangeRecord): Promise<number> {
+  const keyName = author.keyId === null ? author.keyName : ((await db.apiKey.findUnique({ where: { id: author.keyId }, select: { name: true } }))?.name ?? null);
   const row = await db.configChange.create({
-    data: { ...author, subject: change.subject, action: change.action, before: json(change.before), after: json(change.after) },
+    data: { accountId: author.accountId, keyId: author.keyId, keyName, subject: change.subject, action: change.action, before: json(change.before), after: json(change.after) },
     select: { version: true },
   });
   return row.version;

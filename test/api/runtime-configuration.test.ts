@@ -193,5 +193,11 @@ describe('run-time configuration', () => {
       await tenant.admin(`mutation { setPrice(input: { provider: "sim-p", country: "US", currency: "USD", pricePerSegment: "0.01" }) { __typename ... on Error { message } } }`),
     );
     expect(priced.setPrice.__typename).toBe('SetPriceSuccess');
+    // Versioned too: the tenant sees its own price change, the operator does not.
+    const mine = expectNoErrors(await tenant.admin(`{ configChanges(subject: "price:") { subject action keyName after } }`)).configChanges;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ action: 'SET', keyName: 'admin', after: { provider: 'sim-p', country: 'US', currency: 'USD', pricePerSegment: '0.01' } });
+    const operators = expectNoErrors(await operator.admin(`{ configChanges(first: 500) { subject } }`)).configChanges;
+    expect(operators.some((c: { subject: string }) => c.subject === mine[0].subject)).toBe(false);
   });
 });
