@@ -69,7 +69,7 @@ const ConfigChangeRef = builder.objectRef<ConfigChangeRow>('ConfigChange').imple
 const ConfigurationRef = builder.objectRef<ConfigurationState>('Configuration').implement({
   description: 'Providers and routing as this Herald process has them in force.',
   fields: (t) => ({
-    version: t.int({ description: 'The number of the last change applied (0: none yet). Every process reaches the same version within about a second of a change.', resolve: (c) => c.version }),
+    version: t.int({ description: 'The number of the last change of providers or routing applied (0: none yet; price changes share the sequence, so numbers may skip). Every process reaches the same version within about a second of a change.', resolve: (c) => c.version }),
     providers: t.field({ type: [ProviderDefinitionRef], description: 'In default order: SMS_PROVIDERS, then those added at run time by name.', resolve: (c) => c.providers }),
     routing: t.field({ type: RoutingConfigurationRef, resolve: (c) => c.routing }),
   }),

@@ -15,7 +15,7 @@ export interface StoredProviderRow {
 }
 
 export interface ConfigurationSnapshot {
-  /** The number of the last change (0: none yet). */
+  /** The number of the last change of providers or routing (0: none yet); prices' changes share the sequence. */
   version: number;
   providers: StoredProviderRow[];
   /** The routing document set at run time, or null (SMS_ROUTES applies). */
@@ -48,7 +48,9 @@ export async function definedProviderNames(db: Db, environment: readonly string[
 
 /** The current version only: the cheap check the reload loop makes between notifications. */
 export async function readConfigurationVersion(db: Db): Promise<number> {
-  return (await db.configChange.findFirst({ orderBy: { version: 'desc' }, select: { version: true } }))?.version ?? 0;
+  // Price changes share the log's sequence but are no part of what a process reloads.
+  const last = await db.configChange.findFirst({ where: { NOT: { subject: { startsWith: 'price:' } } }, orderBy: { version: 'desc' }, select: { version: true } });
+  return last?.version ?? 0;
 }
 
 /** Who made a change: an API key (its name is looked up), or a named tool such as the CLI. */

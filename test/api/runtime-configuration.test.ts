@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startDeliveryHerald, waitForStatus } from '../support/delivery.js';
 import { expectNoErrors, type SeededAccount, type TestHerald } from '../support/herald.js';
+import { SMSClient } from '../../src/client/index.js';
 
 let t: TestHerald;
 let operator: SeededAccount;
@@ -199,5 +200,17 @@ describe('run-time configuration', () => {
     expect(mine[0]).toMatchObject({ action: 'SET', keyName: 'admin', after: { provider: 'sim-p', country: 'US', currency: 'USD', pricePerSegment: '0.01' } });
     const operators = expectNoErrors(await operator.admin(`{ configChanges(first: 500) { subject } }`)).configChanges;
     expect(operators.some((c: { subject: string }) => c.subject === mine[0].subject)).toBe(false);
+  });
+
+  it('the SDK wraps it: configuration, setRouting and its typed errors, configChanges', async () => {
+    const client = new SMSClient({ url: t.url, apiKey: operator.adminKey });
+    const before = await client.configuration();
+    await expect(client.setRouting({ routes: [{ providers: ['missing'] }] })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER', details: { providers: ['missing'] } });
+    const set = await client.setRouting({ routes: [{ name: 'sdk', providers: ['simulator'] }] });
+    expect(set.version).toBeGreaterThan(before.version);
+    expect(set.routing).toMatchObject({ source: 'RUNTIME', document: { routes: [{ name: 'sdk' }] } });
+    expect((await client.configChanges({ first: 1 }))[0]).toMatchObject({ version: set.version, subject: 'routes', action: 'SET' });
+    expect((await client.resetRouting()).routing.source).toBe('ENVIRONMENT');
+    await expect(new SMSClient({ url: t.url, apiKey: tenant.adminKey }).resetRouting()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
