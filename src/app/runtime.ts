@@ -18,6 +18,7 @@ import { createProviders } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
+import { createBudgetGuard } from '../services/budgets.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
@@ -81,8 +82,11 @@ export async function createRuntime(options: {
   // An edit of an account's settings through any process (any instance, with Redis) drops every
   // process's cached policy at once, not after the cache's lifetime.
   const stopSettingsListener = pubsub.onSettingsChanged(({ accountId }) => ownCompliance.invalidate(accountId));
+  const routing = parseRoutingConfig(config.routes, config.providers);
+  const routeFacts = createRouteFacts(store);
   const compliance: Compliance = {
     ...ownCompliance,
+    budgets: createBudgetGuard({ routing, routeFacts, prices: store.prices, budgets: store.budgets, prisma: store.prisma }),
     invalidate(accountId) {
       ownCompliance.invalidate(accountId);
       pubsub.publishSettingsChanged({ accountId });
@@ -115,8 +119,6 @@ export async function createRuntime(options: {
     events,
     dispatching: options.dispatch,
   });
-  const routing = parseRoutingConfig(config.routes, config.providers);
-  const routeFacts = createRouteFacts(store);
   const pool = new ProviderPool(providers, {
     routing,
     redis,

@@ -16,6 +16,7 @@ export const errorCodes = [
   'VERIFICATION_FAILED',
   'INVALID_TEMPLATE_STATE',
   'VERIFICATION_BLOCKED',
+  'BUDGET_EXCEEDED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

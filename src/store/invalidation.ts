@@ -7,8 +7,8 @@ import type { PrismaClient } from '../db/database.js';
 
 export const INVALIDATION_CHANNEL = 'herald_invalidate';
 
-/** What a cache holds: API keys (by prefix), an account's sender identities or its prices. */
-export type CachedKind = 'api-keys' | 'sender-identities' | 'prices';
+/** What a cache holds: API keys (by prefix), an account's sender identities, its prices or its budgets. */
+export type CachedKind = 'api-keys' | 'sender-identities' | 'prices' | 'budgets';
 
 /** `id` null: anything of any kind may have changed (notifications may have been missed). */
 type Listener = (kind: CachedKind | null, id: string | null) => void;
