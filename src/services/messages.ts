@@ -71,13 +71,19 @@ export async function sendMessage(
       const refused = costs && (await compliance.budgets!.charge(tx, accountId, costs));
       if (refused) throw new RolledBack(refused);
       return message;
-    });
+    }, BUDGET_TRANSACTION);
   } catch (error) {
     if (!(error instanceof RolledBack)) throw error;
     await compliance.budgets!.refused(accountId, error.refusal);
     return error.refusal;
   }
 }
+
+/**
+ * Sends of one account with a budget wait for each other on its spend row: under a burst they
+ * queue for it (and for a pooled connection) longer than Prisma's defaults (2 s, 5 s) allow.
+ */
+const BUDGET_TRANSACTION = { maxWait: 30_000, timeout: 30_000 };
 
 /** Thrown out of a transaction to roll it back, carrying the refusal to answer. */
 class RolledBack extends Error {
