@@ -35,6 +35,12 @@ import {
   ListPricesDocument,
   RemovePriceDocument,
   SetPriceDocument,
+  ListBudgetsDocument,
+  RemoveBudgetDocument,
+  SetBudgetDocument,
+  type BudgetFieldsFragment,
+  type BudgetPeriod,
+  type SetBudgetInput,
   type PriceFieldsFragment,
   type SetPriceInput,
   type CreateWebhookEndpointInput,
@@ -57,6 +63,8 @@ export type WebhookDeliveryPage = WebhookDeliveriesQuery['webhookDeliveries'];
 export type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryStatus, WebhookEventType };
 export type Price = PriceFieldsFragment;
 export type { SetPriceInput };
+export type Budget = BudgetFieldsFragment;
+export type { BudgetPeriod, SetBudgetInput };
 /** What importPrices did: lines created, lines that replaced a row with the same key, rows `replace` removed. */
 export interface PriceImportCounts {
   created: number;
@@ -314,6 +322,25 @@ export class SMSClient {
   /** ADMIN key. The account's prices as CSV, as importPrices reads it. */
   async exportPrices(): Promise<string> {
     return (await this.request(ExportPricesDocument, {})).exportPrices;
+  }
+
+  /** ADMIN key. The account's daily and monthly budgets with their current periods' spend. */
+  async budgets(): Promise<Budget[]> {
+    return (await this.request(ListBudgetsDocument, {})).budgets;
+  }
+
+  /** ADMIN key. Sets the budget of a period ({period: 'DAILY', limit: '250', currency: 'USD'}). */
+  async setBudget(input: SetBudgetInput): Promise<Budget> {
+    const { setBudget: result } = await this.request(SetBudgetDocument, { input });
+    if (result.__typename === 'SetBudgetSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. Removes the budget of a period. */
+  async removeBudget(period: BudgetPeriod): Promise<void> {
+    const { removeBudget: result } = await this.request(RemoveBudgetDocument, { period });
+    if (result.__typename === 'RemoveBudgetSuccess') return;
+    throw apiError(result);
   }
 
   /** Runs any typed document against the API (for operations the SDK does not wrap). */

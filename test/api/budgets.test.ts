@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeraldApiError, SMSClient } from '../../src/client/index.js';
 import { startDeliveryHerald, waitFor } from '../support/delivery.js';
 import { expectNoErrors, type GraphQLCaller, type SeededAccount, type TestHerald } from '../support/herald.js';
 import { mutate } from '../support/templates.js';
@@ -113,6 +114,21 @@ describe('setBudget, budgets and removeBudget', () => {
       expect(refused.issues.map((i: any) => i.path)).toEqual(paths);
     }
     expect((await budgets(admin)).map((b) => `${b.period} ${b.limit.amount} ${b.limit.currency}`)).toEqual(['DAILY 5 USD']);
+  });
+
+  it('works through the SDK, a refusal throwing HeraldApiError BUDGET_EXCEEDED with its details', async () => {
+    const account = await pricedAccount('0.01');
+    const admin = new SMSClient({ url: t.url, apiKey: account.adminKey });
+    const sender = new SMSClient({ url: t.url, apiKey: account.senderKey });
+    expect(await admin.setBudget({ period: 'MONTHLY', limit: '0.01', currency: 'USD' })).toMatchObject({ period: 'MONTHLY', limit: { amount: '0.01' } });
+    await sender.sendSMS({ to: US, message: 'one' });
+    const refused = await sender.sendSMS({ to: US, message: 'two' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(HeraldApiError);
+    expect(refused).toMatchObject({ code: 'BUDGET_EXCEEDED', details: { type: 'BudgetExceededError', period: 'MONTHLY', spent: { amount: '0.01' } } });
+    expect((await admin.budgets()).map((b) => b.spent.amount)).toEqual(['0.01']);
+    await admin.removeBudget('MONTHLY');
+    expect(await admin.budgets()).toEqual([]);
+    await sender.sendSMS({ to: US, message: 'three' });
   });
 
   it("keeps one account's budgets from another", async () => {
