@@ -208,6 +208,18 @@ describe('sends over budget', () => {
     expect((await mutate(sender, SEND_MANY, { input: { body: 'hi', recipients: recipients(1) } })).__typename).toBe('BudgetExceededError');
   });
 
+  it('charges a batch large enough to stream (over 1 000 recipients on PostgreSQL) in the same transaction', async () => {
+    const { admin, sender, accountId } = await pricedAccount('0.01');
+    await setBudget(admin, { period: 'DAILY', limit: '10.01', currency: 'USD' });
+    const recipients = (n: number) => Array.from({ length: n }, (_, i) => ({ to: `+1415557${String(i).padStart(4, '0')}` }));
+    expect(await mutate(sender, SEND_MANY, { input: { body: 'hi', recipients: recipients(1002) } })).toMatchObject({ __typename: 'BudgetExceededError', requested: { amount: '10.02' } });
+    expect(await messageCount(accountId)).toBe(0);
+    const fits = await mutate(sender, SEND_MANY, { input: { body: 'hi', recipients: recipients(1001) } });
+    expect(fits).toMatchObject({ __typename: 'SendMessagesSuccess', estimatedCost: [{ amount: '10.01', currency: 'USD' }] });
+    expect(await messageCount(accountId)).toBe(1001);
+    expect((await budgets(admin))[0].spent.amount).toBe('10.01');
+  });
+
   it('refuses a verification code over budget, leaving no pending verification', async () => {
     const { admin, sender, accountId } = await pricedAccount('0.01');
     await setBudget(admin, { period: 'DAILY', limit: '0', currency: 'USD' });
