@@ -3,7 +3,8 @@
 import { Redis } from 'ioredis';
 import { createBackgroundLoop, type BackgroundLoop } from '../concurrency/background-loop.js';
 import type { Config } from '../config/config.js';
-import { parseRoutingConfig, type RoutingConfig } from '../config/routes.js';
+import type { RoutingConfig } from '../config/routes.js';
+import { environmentSpecs } from '../domain/provider-definitions.js';
 import type { Database } from '../db/database.js';
 import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
 import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
@@ -14,7 +15,7 @@ import { createOutbox } from '../outgoing-webhooks/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
 import { ProviderPool, type ProviderHealth } from '../providers/provider-pool.js';
 import { answer, askPrimary } from '../concurrency/cluster-requests.js';
-import { createProviders } from '../providers/registry.js';
+import { createProvider } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
@@ -23,7 +24,9 @@ import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
 import { createRouteFacts, type RouteFacts } from '../services/route-facts.js';
-import { getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
+import { getConfigSealKey, getMessageSealKey, getSimulatorSecret } from '../services/secrets.js';
+import type { ConfigurationDeps } from '../services/configuration.js';
+import { createLiveConfiguration, type LiveConfiguration } from '../services/live-configuration.js';
 import { createStore, type Store } from '../store/store.js';
 import { createPublishing, type Publishing } from './publishing.js';
 
@@ -32,11 +35,18 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   store: Store;
   pubsub: HeraldPubSub;
   compliance: Compliance;
-  providers: readonly SmsProvider[];
+  /** The providers in force (disabled ones included: they still take reports), as of now. */
+  readonly providers: readonly SmsProvider[];
   /** The providers behind routing, circuits and limits. */
   pool: ProviderPool;
-  /** SMS_ROUTES parsed (the pool routes by it). */
-  routing: RoutingConfig;
+  /** The routing in force as of now: set at run time, else SMS_ROUTES (the pool routes by it). */
+  readonly routing: RoutingConfig;
+  /** Providers and routing as configured now, reloaded on every change (services/live-configuration.ts). */
+  configuration: LiveConfiguration;
+  /** What the configuration mutations need (services/configuration.ts). */
+  configurationDeps: ConfigurationDeps;
+  /** Whether the account is OPERATOR_ACCOUNT (looked up once it exists; accounts are never renamed). */
+  isOperatorAccount: (accountId: string) => Promise<boolean>;
   /** Each provider's price and measured quality for a message (routing and cost estimates). */
   routeFacts: RouteFacts;
   /**
@@ -55,6 +65,9 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   startDispatcher(): void;
   stop(): Promise<void>;
 }
+
+/** The safety net for a lost change notification: how often each process checks the configuration's version. */
+const CONFIGURATION_POLL_MS = 10_000;
 
 export async function createRuntime(options: {
   config: Config;
@@ -82,11 +95,8 @@ export async function createRuntime(options: {
   // An edit of an account's settings through any process (any instance, with Redis) drops every
   // process's cached policy at once, not after the cache's lifetime.
   const stopSettingsListener = pubsub.onSettingsChanged(({ accountId }) => ownCompliance.invalidate(accountId));
-  const routing = parseRoutingConfig(config.routes, config.providers);
-  const routeFacts = createRouteFacts(store);
   const compliance: Compliance = {
     ...ownCompliance,
-    budgets: createBudgetGuard({ routing, routeFacts, prices: store.prices, budgets: store.budgets, prisma: store.prisma }),
     invalidate(accountId) {
       ownCompliance.invalidate(accountId);
       pubsub.publishSettingsChanged({ accountId });
@@ -110,7 +120,7 @@ export async function createRuntime(options: {
       await receiveInbound({ ...inbound, logger }, provider, reports, Buffer.from(JSON.stringify(reports)));
     },
   };
-  const providers = createProviders({
+  const providerContext = {
     config,
     logger,
     publicUrl: options.publicUrl,
@@ -118,14 +128,46 @@ export async function createRuntime(options: {
     simulatorStore: store.simulatorSubmissions,
     events,
     dispatching: options.dispatch,
+  };
+  const configurationDeps: ConfigurationDeps = {
+    prisma: store.prisma,
+    // SMS_ROUTES was parsed and checked with the rest of the environment (config/config.ts).
+    environment: { providers: environmentSpecs(config), routes: config.routes === undefined ? undefined : JSON.parse(config.routes) },
+    sealKey: await getConfigSealKey(store.secrets),
+  };
+  const configuration = await createLiveConfiguration({
+    ...configurationDeps,
+    build: (spec) => createProvider(spec, providerContext),
+    logger,
+    pollMs: CONFIGURATION_POLL_MS,
+    // A replaced adapter's calls in flight end within the provider timeout.
+    retireAfterMs: config.providerTimeoutMs + 1_000,
   });
-  const pool = new ProviderPool(providers, {
-    routing,
+  let operatorId: string | undefined;
+  const isOperatorAccount = async (accountId: string): Promise<boolean> => {
+    operatorId ??= (await store.prisma.account.findUnique({ where: { name: config.operatorAccount }, select: { id: true } }))?.id;
+    return operatorId === accountId;
+  };
+  const inForce = configuration.current();
+  const routeFacts = createRouteFacts(store);
+  // Set here, once the routing in force is known; `compliance` is the object every send path
+  // holds (the inbound keyword replies' since above), so they all see it.
+  compliance.budgets = createBudgetGuard({
+    routing: () => configuration.current().routing.config,
+    routeFacts,
+    prices: store.prices,
+    budgets: store.budgets,
+    prisma: store.prisma,
+  });
+  const pool = new ProviderPool(inForce.adapters, {
+    routing: inForce.routing.config,
     redis,
     // A message waiting this long for a provider's rate limit or window tries elsewhere.
     maxWaitMs: Math.min(5_000, config.dispatcher.leaseMs / 4),
     quality: store.providerQuality.aggregator,
+    enabled: inForce.enabled,
   });
+  const stopReconfiguring = configuration.onApplied((state) => pool.reconfigure(state.adapters, state.routing.config, state.enabled));
   const qualityFlush = createQualityFlushLoop({ quality: store.providerQuality, logger, flushMs: config.qualityFlushMs });
   qualityFlush.start();
   // The primary passes the HTTP workers' question on to the dispatching worker.
@@ -136,7 +178,7 @@ export async function createRuntime(options: {
     // Through IPC as JSON: the one date comes back a string.
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
   };
-  const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, providers, wake, publishing, routeFacts }) : undefined;
+  const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, configuration, wake, publishing, routeFacts }) : undefined;
   // messageStats' rollup, in every instance (one at a time does the work, under an advisory
   // lock); of the processes of one instance, in the dispatching one, or in the HTTP workers when
   // nothing dispatches (DISPATCH=off: there is no dispatching process then).
@@ -148,9 +190,16 @@ export async function createRuntime(options: {
     store,
     pubsub,
     compliance,
-    providers,
+    get providers() {
+      return configuration.current().adapters;
+    },
     pool,
-    routing,
+    get routing() {
+      return configuration.current().routing.config;
+    },
+    configuration,
+    configurationDeps,
+    isOperatorAccount,
     routeFacts,
     providerHealth,
     publishChanges: publishing.publishChanges,
@@ -169,7 +218,8 @@ export async function createRuntime(options: {
       const providerLoopsStopped = delivery?.stopProviderLoops();
       await delivery?.stopLoops();
       await publishing.drain();
-      await Promise.all(providers.map((p) => p.close?.()));
+      stopReconfiguring();
+      await configuration.close();
       await providerLoopsStopped;
       // After everything that counts has stopped, before the database closes.
       await qualityFlush.stop();
@@ -193,7 +243,7 @@ async function createDelivery(deps: {
   logger: Logger;
   store: Store;
   pool: ProviderPool;
-  providers: readonly SmsProvider[];
+  configuration: LiveConfiguration;
   wake: WakeSignal;
   publishing: Publishing;
   routeFacts: RouteFacts;
@@ -212,9 +262,29 @@ async function createDelivery(deps: {
     routeFacts: deps.routeFacts,
   });
   const webhookWorker = createDeliveryWorker({ store, logger, options: config.outgoingWebhooks });
-  const providerLoops: BackgroundLoop[] = deps.providers.flatMap(({ name, backgroundWork: work }) =>
-    work ? [createBackgroundLoop({ name: `${name} background work`, pollMs: work.pollMs, pass: async () => void (await work.run()), logger })] : [],
-  );
+  // Providers' own loops, one per adapter with background work; a reconfiguration starts those
+  // of new adapters and stops those of replaced ones.
+  const providerLoops = new Map<SmsProvider, BackgroundLoop>();
+  let started = false;
+  const loopFor = (provider: SmsProvider): BackgroundLoop | undefined => {
+    const work = provider.backgroundWork;
+    if (!work) return undefined;
+    let loop = providerLoops.get(provider);
+    if (!loop) {
+      loop = createBackgroundLoop({ name: `${provider.name} background work`, pollMs: work.pollMs, pass: async () => void (await work.run()), logger });
+      providerLoops.set(provider, loop);
+      if (started) loop.start();
+    }
+    return loop;
+  };
+  for (const provider of deps.configuration.current().adapters) loopFor(provider);
+  const stopFollowing = deps.configuration.onApplied((state, retired) => {
+    for (const provider of state.adapters) loopFor(provider);
+    for (const provider of retired) {
+      void providerLoops.get(provider)?.stop();
+      providerLoops.delete(provider);
+    }
+  });
   return {
     dispatcher,
     reconciler,
@@ -225,10 +295,14 @@ async function createDelivery(deps: {
       webhookWorker.start();
       // Started here, not at creation: the simulator's reports go to Herald's own URL, known
       // once the server listens.
-      for (const loop of providerLoops) loop.start();
+      started = true;
+      for (const loop of providerLoops.values()) loop.start();
     },
     /** Asks providers' own loops to stop; resolves once their running passes have finished. */
-    stopProviderLoops: async (): Promise<void> => void (await Promise.all(providerLoops.map((loop) => loop.stop()))),
+    async stopProviderLoops(): Promise<void> {
+      stopFollowing();
+      await Promise.all([...providerLoops.values()].map((loop) => loop.stop()));
+    },
     /** Stops the reconciler, the dispatcher and the webhook worker, in that order. */
     async stopLoops(): Promise<void> {
       await reconciler.stop();

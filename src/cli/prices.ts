@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/config.js';
 import { ValidationError, type ValidationIssue } from '../domain/errors.js';
 import { withDatabase } from './database.js';
+import { definedProviderNames } from '../store/configuration.js';
 
 function nonEmpty(value: string): string {
   if (!value.trim()) throw new InvalidArgumentError('must not be empty');
@@ -45,7 +46,7 @@ export function pricesCommand(config: () => Config): Command {
         const account = await prisma.account.findUnique({ where: { name: opts.account } });
         if (!account) return undefined;
         const { importPrices } = await import('../services/prices.js');
-        return importPrices(prisma, account.id, csv, { providers: cfg.providers, replace: opts.replace });
+        return importPrices(prisma, account.id, csv, { providers: await definedProviderNames(prisma, cfg.providers), replace: opts.replace, author: { accountId: account.id, keyId: null, keyName: 'herald prices import (CLI)' } });
       });
       if (result === undefined) return noAccount(opts.account);
       if (result instanceof ValidationError) return fail(result.issues);

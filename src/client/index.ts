@@ -34,6 +34,17 @@ import {
   ImportPricesDocument,
   ListPricesDocument,
   RemovePriceDocument,
+  GetConfigurationDocument,
+  ConfigChangesDocument,
+  AddProviderDocument,
+  UpdateProviderDocument,
+  RemoveProviderDocument,
+  SetRoutingDocument,
+  ResetRoutingDocument,
+  type AddProviderInput,
+  type UpdateProviderInput,
+  type ConfigurationFieldsFragment,
+  type ConfigChangesQuery,
   SetPriceDocument,
   ListBudgetsDocument,
   RemoveBudgetDocument,
@@ -65,6 +76,9 @@ export type Price = PriceFieldsFragment;
 export type { SetPriceInput };
 export type Budget = BudgetFieldsFragment;
 export type { BudgetPeriod, SetBudgetInput };
+export type Configuration = ConfigurationFieldsFragment;
+export type ConfigChange = ConfigChangesQuery['configChanges'][number];
+export type { AddProviderInput, UpdateProviderInput };
 /** What importPrices did: lines created, lines that replaced a row with the same key, rows `replace` removed. */
 export interface PriceImportCounts {
   created: number;
@@ -322,6 +336,51 @@ export class SMSClient {
   /** ADMIN key. The account's prices as CSV, as importPrices reads it. */
   async exportPrices(): Promise<string> {
     return (await this.request(ExportPricesDocument, {})).exportPrices;
+  }
+
+  /** The operator's ADMIN key (OPERATOR_ACCOUNT). Providers and routing in force, with the configuration's version. */
+  async configuration(): Promise<Configuration> {
+    return (await this.request(GetConfigurationDocument, {})).configuration;
+  }
+
+  /** ADMIN key. The change log, newest first (the operator: providers, routing and its prices; others: their prices). */
+  async configChanges(options: { first?: number; before?: number; subject?: string } = {}): Promise<ConfigChange[]> {
+    return (await this.request(ConfigChangesDocument, options)).configChanges;
+  }
+
+  /** The operator's ADMIN key. Defines a provider at run time (credentials are sealed, never readable back). */
+  async addProvider(input: AddProviderInput): Promise<Configuration> {
+    const { addProvider: result } = await this.request(AddProviderDocument, { input });
+    if (result.__typename === 'AddProviderSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** The operator's ADMIN key. Changes a provider's settings, credentials or enabled state. */
+  async updateProvider(name: string, input: UpdateProviderInput): Promise<Configuration> {
+    const { updateProvider: result } = await this.request(UpdateProviderDocument, { name, input });
+    if (result.__typename === 'UpdateProviderSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** The operator's ADMIN key. Removes a run-time definition (PROVIDER_IN_USE while the routing names it). */
+  async removeProvider(name: string): Promise<Configuration> {
+    const { removeProvider: result } = await this.request(RemoveProviderDocument, { name });
+    if (result.__typename === 'RemoveProviderSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** The operator's ADMIN key. Replaces the routing (an SMS_ROUTES-shaped document) on every instance. */
+  async setRouting(document: Record<string, unknown>): Promise<Configuration> {
+    const { setRouting: result } = await this.request(SetRoutingDocument, { document });
+    if (result.__typename === 'SetRoutingSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** The operator's ADMIN key. SMS_ROUTES applies again. */
+  async resetRouting(): Promise<Configuration> {
+    const { resetRouting: result } = await this.request(ResetRoutingDocument, {});
+    if (result.__typename === 'ResetRoutingSuccess') return result.data;
+    throw apiError(result);
   }
 
   /** ADMIN key. The account's daily and monthly budgets with their current periods' spend. */

@@ -36,6 +36,8 @@ const envSchema = z.object({
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code like US or CN')
     .optional(),
   BOOTSTRAP_ADMIN_KEY: boolean.default(true),
+  /** The account whose ADMIN keys may change deployment-wide settings (providers, routing). */
+  OPERATOR_ACCOUNT: z.string().min(1).default('default'),
   DISPATCH: z.enum(['on', 'off']).default('on'),
   /**
    * HTTP worker processes beside the one that dispatches (app/cluster.ts). On PostgreSQL the
@@ -174,6 +176,8 @@ export type Config = Readonly<{
   maxBodyLength: number;
   defaultCountry: string | undefined;
   bootstrapAdminKey: boolean;
+  /** OPERATOR_ACCOUNT: whose ADMIN keys may change providers and routing at run time. */
+  operatorAccount: string;
   dispatch: boolean;
   /** HTTP worker processes `npm start` forks (0: one process does everything). */
   httpWorkers: number;
@@ -300,6 +304,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     maxBodyLength: e.MAX_BODY_LENGTH,
     defaultCountry: e.DEFAULT_COUNTRY,
     bootstrapAdminKey: e.BOOTSTRAP_ADMIN_KEY,
+    operatorAccount: e.OPERATOR_ACCOUNT,
     dispatch: e.DISPATCH === 'on',
     httpWorkers: e.HTTP_WORKERS ?? (e.DATABASE_URL ? availableParallelism() : 0),
     dispatcher: Object.freeze({

@@ -143,6 +143,31 @@ export class RoutingConfigError extends Error {
   override name = 'RoutingConfigError';
 }
 
+/** What is wrong with a routing document: providers it names that are not defined, and other issues by path. */
+export interface RoutingDocumentProblems {
+  unknownProviders: string[];
+  issues: { path: string[]; message: string }[];
+}
+
+/**
+ * Checks a routing document (SMS_ROUTES' JSON, parsed, or one set at run time) against the
+ * defined providers; `order` is the default order without a route (the enabled providers).
+ */
+export function checkRoutingDocument(raw: unknown, defined: readonly string[], order: readonly string[] = defined): { ok: true; config: RoutingConfig } | ({ ok: false } & RoutingDocumentProblems) {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) return { ok: false, unknownProviders: [], issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) };
+  const { routes, providers: limits, circuit } = parsed.data;
+  const named = [...routes.flatMap((r) => r.providers), ...Object.keys(limits)];
+  const unknownProviders = [...new Set(named.filter((n) => !defined.includes(n)))];
+  if (unknownProviders.length > 0) return { ok: false, unknownProviders, issues: [] };
+  return { ok: true, config: { routes, limits, circuit, defaultOrder: [...order] } };
+}
+
+/** Providers a routing document names (in a route or in its limits). */
+export function providersNamedBy(config: RoutingConfig): Set<string> {
+  return new Set([...config.routes.flatMap((r) => r.providers), ...Object.keys(config.limits)]);
+}
+
 /**
  * Reads SMS_ROUTES against the configured providers. Throws a RoutingConfigError naming every
  * problem (bad JSON, unknown fields, a provider that SMS_PROVIDERS does not list).
@@ -156,17 +181,11 @@ export function parseRoutingConfig(json: string | undefined, providers: readonly
       throw new RoutingConfigError(`SMS_ROUTES is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  SMS_ROUTES.${i.path.join('.')}: ${i.message}`);
-    throw new RoutingConfigError(`invalid SMS_ROUTES:\n${lines.join('\n')}`);
+  const checked = checkRoutingDocument(raw, providers);
+  if (checked.ok) return checked.config;
+  if (checked.unknownProviders.length > 0) {
+    throw new RoutingConfigError(`SMS_ROUTES names ${checked.unknownProviders.join(', ')}, not in SMS_PROVIDERS (${providers.join(', ')}); add them there with their settings`);
   }
-  const { routes, providers: limits, circuit } = parsed.data;
-  const named = [...routes.flatMap((r) => r.providers), ...Object.keys(limits)];
-  const unknown = [...new Set(named.filter((n) => !providers.includes(n)))];
-  if (unknown.length > 0) {
-    throw new RoutingConfigError(`SMS_ROUTES names ${unknown.join(', ')}, not in SMS_PROVIDERS (${providers.join(', ')}); add them there with their settings`);
-  }
-  return { routes, limits, circuit, defaultOrder: [...providers] };
+  const lines = checked.issues.map((i) => `  SMS_ROUTES.${i.path.join('.')}: ${i.message}`);
+  throw new RoutingConfigError(`invalid SMS_ROUTES:\n${lines.join('\n')}`);
 }
-

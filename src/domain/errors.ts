@@ -16,6 +16,8 @@ export const errorCodes = [
   'VERIFICATION_FAILED',
   'INVALID_TEMPLATE_STATE',
   'VERIFICATION_BLOCKED',
+  'UNKNOWN_PROVIDER',
+  'PROVIDER_IN_USE',
   'BUDGET_EXCEEDED',
 ] as const;
 
@@ -154,5 +156,21 @@ export class VerificationBlockedError extends HeraldError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** A routing document names providers that are not defined (neither in SMS_PROVIDERS nor added at run time). */
+export class UnknownProviderError extends HeraldError {
+  readonly code = 'UNKNOWN_PROVIDER';
+  constructor(readonly providers: string[], defined: readonly string[]) {
+    super(`no provider is named ${providers.join(', ')} (defined: ${defined.join(', ') || 'none'}); add it first with addProvider`);
+  }
+}
+
+/** A provider cannot be removed while the routing names it. */
+export class ProviderInUseError extends HeraldError {
+  readonly code = 'PROVIDER_IN_USE';
+  constructor(readonly provider: string) {
+    super(`the routing names ${provider}; change the routing first (setRouting), or disable the provider with updateProvider(enabled: false)`);
   }
 }

@@ -21,7 +21,7 @@ import { queryLimitPlugins } from '../security/query-limits.js';
 export type HeraldYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The parts of the runtime (app/runtime.ts) every operation's context carries. */
-export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'routing' | 'routeFacts' | 'providerHealth'>;
+export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'routing' | 'routeFacts' | 'providerHealth' | 'configuration' | 'configurationDeps' | 'isOperatorAccount'>;
 
 /** What the context factory is given besides the request (graphql-ws passes the socket's). */
 export interface ContextInput {
@@ -106,6 +106,9 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       providers: runtime.providers,
       routing: runtime.routing,
       routeFacts: runtime.routeFacts,
+      configuration: runtime.configuration,
+      configurationDeps: runtime.configurationDeps,
+      isOperatorAccount: runtime.isOperatorAccount,
       providerHealth: runtime.providerHealth,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.

@@ -14,6 +14,8 @@ import type { QualityRecorder } from '../domain/provider-quality.js';
 
 export interface ProviderHealth extends StatsSnapshot {
   name: string;
+  /** Whether routing may choose it (a disabled provider still takes its reports). */
+  enabled: boolean;
   /** UP (circuit closed), DEGRADED (half-open: probing), DOWN (open). */
   state: 'UP' | 'DEGRADED' | 'DOWN';
   circuit: CircuitState;
@@ -39,6 +41,8 @@ export interface ProviderPoolOptions {
   random?: () => number;
   /** Counts every answer by provider and destination country (measured quality; in memory). */
   quality?: Pick<QualityRecorder, 'recordSubmission'>;
+  /** Names routing may choose; default all. */
+  enabled?: ReadonlySet<string>;
 }
 
 interface Entry {
@@ -53,26 +57,57 @@ interface Entry {
 }
 
 export class ProviderPool {
-  private readonly entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry>();
   private readonly now: () => number;
+  private routing: RoutingConfig;
+  /** Providers that take new messages; a disabled one keeps its entry for reports and polls. */
+  private enabled: ReadonlySet<string>;
 
   constructor(
-    readonly providers: readonly SmsProvider[],
+    providers: readonly SmsProvider[],
     private readonly options: ProviderPoolOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.routing = options.routing;
+    this.enabled = new Set();
+    this.reconfigure(providers, options.routing, options.enabled);
+  }
+
+  /** Every provider the pool holds, disabled ones included. */
+  get providers(): SmsProvider[] {
+    return [...this.entries.values()].map((e) => e.provider);
+  }
+
+  /**
+   * Takes a new configuration (services/live-configuration.ts) without a restart. A provider
+   * whose adapter is the same object keeps its circuit, statistics and in-flight count; a new
+   * adapter (its definition changed) starts with a closed circuit and keeps the statistics.
+   * `enabled` (default: all) are those routing may choose.
+   */
+  reconfigure(providers: readonly SmsProvider[], routing: RoutingConfig, enabled?: ReadonlySet<string>): void {
+    const entries = new Map<string, Entry>();
     for (const provider of providers) {
-      const limits = options.routing.limits[provider.name] ?? {};
-      this.entries.set(provider.name, {
+      const limits = routing.limits[provider.name] ?? {};
+      const old = this.entries.get(provider.name);
+      const sameLimits = old && old.limits.ratePerSecond === limits.ratePerSecond && old.limits.window === limits.window;
+      if (old && old.provider === provider && sameLimits && this.routing.circuit === routing.circuit) {
+        entries.set(provider.name, old);
+        continue;
+      }
+      entries.set(provider.name, {
         provider,
-        breaker: new CircuitBreaker({ ...options.routing.circuit, now: this.now }),
-        stats: new ProviderStats(undefined, undefined, this.now),
+        breaker: old?.provider === provider && this.routing.circuit === routing.circuit ? old.breaker : new CircuitBreaker({ ...routing.circuit, now: this.now }),
+        stats: old?.stats ?? new ProviderStats(undefined, undefined, this.now),
         limits,
-        rate: limits.ratePerSecond ? rateLimiter(provider.name, limits.ratePerSecond, options.redis) : undefined,
-        inFlight: 0,
-        waiting: [],
+        rate: limits.ratePerSecond ? rateLimiter(provider.name, limits.ratePerSecond, this.options.redis) : undefined,
+        inFlight: old?.inFlight ?? 0,
+        waiting: old?.waiting ?? [],
+        lastError: old?.lastError,
       });
     }
+    this.entries = entries;
+    this.routing = routing;
+    this.enabled = enabled ?? new Set(providers.map((p) => p.name));
   }
 
   get(name: string): SmsProvider | undefined {
@@ -90,10 +125,10 @@ export class ProviderPool {
     canCarry: (provider: SmsProvider) => boolean,
     facts: (providers: readonly string[]) => Promise<ProviderFacts[]>,
   ): Promise<{ providers: SmsProvider[]; decision: RoutingDecision & { route: string | null } }> {
-    const route = routeOf(this.options.routing, message);
+    const route = routeOf(this.routing, message);
     const able = route.providers.filter((name) => {
       const provider = this.entries.get(name)?.provider;
-      return provider !== undefined && canCarry(provider);
+      return provider !== undefined && this.enabled.has(name) && canCarry(provider);
     });
     const decision = decideRoute(route.settings, await facts(able), this.options.random);
     return { providers: decision.order.map((name) => this.entries.get(name)!.provider), decision: { route: route.name, ...decision } };
@@ -101,9 +136,10 @@ export class ProviderPool {
 
   /** Submits through the provider's circuit, rate limit and window, recording the outcome. */
   async submit(provider: SmsProvider, message: OutboundMessage): Promise<SendResult | Unavailable> {
+    // A provider removed by a reconfiguration while its message waited: not asked, tried elsewhere.
     const entry = this.entries.get(provider.name);
-    if (!entry) throw new Error(`unknown provider ${provider.name}`);
-    if (!entry.breaker.tryAcquire()) return { kind: 'unavailable', reason: 'circuit-open', retryInMs: this.options.routing.circuit.openMs };
+    if (!entry || entry.provider !== provider) return { kind: 'unavailable', reason: 'busy', retryInMs: 0 };
+    if (!entry.breaker.tryAcquire()) return { kind: 'unavailable', reason: 'circuit-open', retryInMs: this.routing.circuit.openMs };
     const deadline = this.now() + this.options.maxWaitMs;
     if (!(await this.takeRateToken(entry, deadline)) || !(await this.takeSlot(entry, deadline))) {
       entry.breaker.release();
@@ -140,6 +176,7 @@ export class ProviderPool {
       const circuit = e.breaker.current;
       return {
         name: e.provider.name,
+        enabled: this.enabled.has(e.provider.name),
         state: circuit === 'CLOSED' ? 'UP' : circuit === 'OPEN' ? 'DOWN' : 'DEGRADED',
         circuit,
         inFlight: e.inFlight,

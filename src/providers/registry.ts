@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { environmentSpecs, PROVIDER_KINDS, type ProviderSpec } from '../domain/provider-definitions.js';
 import type { Logger } from '../logging/logger.js';
 import { AliyunProvider } from './aliyun/aliyun.js';
 import { SimulatorProvider } from './simulator/simulator.js';
@@ -25,44 +26,43 @@ export interface ProviderContext {
   dispatching: boolean;
 }
 
-export const availableProviders = ['simulator', 'twilio', 'aliyun', 'tencent', 'smpp'] as const;
+export const availableProviders = PROVIDER_KINDS;
 
 /** The providers named in SMS_PROVIDERS, in routing order. Unknown names stop the start. */
 export function createProviders(context: ProviderContext): SmsProvider[] {
+  return environmentSpecs(context.config).map((spec) => createProvider(spec, context));
+}
+
+/** The adapter a provider definition (from the environment or made at run time) describes. */
+export function createProvider(spec: ProviderSpec, context: ProviderContext): SmsProvider {
   const { config } = context;
   const timeoutMs = config.providerTimeoutMs;
-  // loadConfig refuses to start without a named provider's variables; makeConfig (tests) may not.
-  const section = <T>(name: string, value: T | undefined): T => {
-    if (!value) throw new Error(`SMS_PROVIDERS names ${name} but its settings are missing (see docs/providers.md)`);
-    return value;
-  };
-  return config.providers.map((name): SmsProvider => {
-    switch (name) {
-      case 'simulator':
-        return new SimulatorProvider({
-          secret: context.simulatorSecret,
-          publicUrl: context.publicUrl,
-          reportDelayMs: config.simulatorDelayMs,
-          reportBatchMs: config.simulatorReportBatchMs,
-          store: context.simulatorStore,
-          onCallbackFailure: (failure) => context.logger.warn({ failure }, 'simulator could not deliver a report'),
-        });
-      case 'twilio':
-        return new TwilioProvider({ ...section(name, config.twilio), publicUrl: context.publicUrl, timeoutMs });
-      case 'aliyun':
-        return new AliyunProvider({ ...section(name, config.aliyun), timeoutMs });
-      case 'tencent':
-        return new TencentProvider({ ...section(name, config.tencent), timeoutMs });
-      case 'smpp':
-        return new SmppProvider({
-          ...section(name, config.smpp),
-          timeoutMs,
-          events: context.events,
-          logger: context.logger.child({ provider: 'smpp' }),
-          connect: context.dispatching ? 'eager' : 'lazy',
-        });
-      default:
-        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${availableProviders.join(', ')})`);
-    }
-  });
+  const name = spec.name;
+  switch (spec.kind) {
+    case 'simulator':
+      return new SimulatorProvider({
+        name,
+        secret: context.simulatorSecret,
+        publicUrl: context.publicUrl,
+        reportDelayMs: spec.options.reportDelayMs ?? config.simulatorDelayMs,
+        reportBatchMs: spec.options.reportBatchMs ?? config.simulatorReportBatchMs,
+        store: context.simulatorStore,
+        onCallbackFailure: (failure) => context.logger.warn({ failure, provider: name }, 'simulator could not deliver a report'),
+      });
+    case 'twilio':
+      return new TwilioProvider({ ...spec.options, name, publicUrl: context.publicUrl, timeoutMs });
+    case 'aliyun':
+      return new AliyunProvider({ ...spec.options, name, timeoutMs });
+    case 'tencent':
+      return new TencentProvider({ ...spec.options, name, timeoutMs });
+    case 'smpp':
+      return new SmppProvider({
+        ...spec.options,
+        name,
+        timeoutMs,
+        events: context.events,
+        logger: context.logger.child({ provider: name }),
+        connect: context.dispatching ? 'eager' : 'lazy',
+      });
+  }
 }

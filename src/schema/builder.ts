@@ -27,6 +27,15 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import type { Context } from './context.js';
 
 /** What a non-ADMIN key is told when it calls an ADMIN-only field (the same for queries and mutations). */
+/** The names of the providers defined now (SMS_PROVIDERS and run-time ones, disabled included). */
+export const definedProviders = (ctx: Context): string[] => ctx.providers.map((p) => p.name);
+
+export const operatorOnlyMessage = (fieldName: string, account: string) =>
+  `only an ADMIN key of the operator account ("${account}", OPERATOR_ACCOUNT) can use ${fieldName}: it changes the whole deployment`;
+
+/** The calling key, as the change log records who made a change (store/configuration.ts). */
+export const keyOf = (ctx: Context) => ({ accountId: ctx.auth.accountId, keyId: ctx.auth.keyId });
+
 export const adminOnlyMessage = (fieldName: string) => `only an ADMIN key can use ${fieldName}`;
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -34,7 +43,7 @@ const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { admin: boolean };
+  AuthScopes: { admin: boolean; operator: boolean };
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
@@ -44,8 +53,14 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
-    authScopes: (ctx) => ({ admin: ctx.auth.role === 'ADMIN' }),
-    unauthorizedError: (_parent, _ctx, info) => new ForbiddenError(adminOnlyMessage(info.fieldName)),
+    authScopes: (ctx) => ({
+      admin: ctx.auth.role === 'ADMIN',
+      // Deployment-wide settings (providers, routing) are the operator's: an ADMIN key of the
+      // account named by OPERATOR_ACCOUNT, never another tenant's.
+      operator: async () => ctx.auth.role === 'ADMIN' && (await ctx.isOperatorAccount(ctx.auth.accountId)),
+    }),
+    unauthorizedError: (_parent, ctx, info, result) =>
+      new ForbiddenError(JSON.stringify(result.failure).includes('"operator"') ? operatorOnlyMessage(info.fieldName, ctx.config.operatorAccount) : adminOnlyMessage(info.fieldName)),
   },
   errors: {
     // docs/api.md names: sendMessage → SendMessageResult = SendMessageSuccess { data } | errors.

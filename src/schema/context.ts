@@ -9,6 +9,8 @@ import type { HeraldPubSub, StatusChange } from '../pubsub/pubsub.js';
 import type { Compliance } from '../services/compliance.js';
 import type { Store } from '../store/store.js';
 import type { RouteFacts } from '../services/route-facts.js';
+import type { ConfigurationDeps } from '../services/configuration.js';
+import type { LiveConfiguration } from '../services/live-configuration.js';
 
 export type { Auth };
 
@@ -34,6 +36,12 @@ export interface Context {
    * as the dispatching process sees them (app/runtime.ts).
    */
   providerHealth: () => Promise<ProviderHealth[]>;
+  /** Providers and routing in force, reloaded on every change (services/live-configuration.ts). */
+  configuration: LiveConfiguration;
+  /** What the configuration mutations need (services/configuration.ts). */
+  configurationDeps: ConfigurationDeps;
+  /** Whether the account is the operator's (OPERATOR_ACCOUNT): its ADMIN keys change providers and routing. */
+  isOperatorAccount: (accountId: string) => Promise<boolean>;
   /** The HTTP request's id (x-request-id), or the graphql-ws socket's. */
   requestId: string;
   /** The logger bound to this request: its lines carry `requestId` (and `operationId` on a socket). */

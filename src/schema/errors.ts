@@ -11,6 +11,8 @@ import {
   InvalidPhoneNumberError,
   NotCancelableError,
   NotFoundError,
+  ProviderInUseError,
+  UnknownProviderError,
   RateLimitedError,
   ValidationError,
   VerificationBlockedError,
@@ -139,4 +141,18 @@ builder.objectType(VerificationBlockedError, {
       resolve: (e) => e.details.blockedForSeconds ?? null,
     }),
   }),
+});
+
+builder.objectType(UnknownProviderError, {
+  name: 'UnknownProviderError',
+  description: 'A routing names providers that are not defined (in SMS_PROVIDERS or by addProvider).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ providers: t.exposeStringList('providers', { description: 'The names that are not defined.' }) }),
+});
+
+builder.objectType(ProviderInUseError, {
+  name: 'ProviderInUseError',
+  description: 'The routing in force names this provider; change the routing first or disable the provider.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ provider: t.exposeString('provider') }),
 });

@@ -5,7 +5,7 @@ import { formatMicros } from '../domain/money.js';
 import { selectInEffect } from '../domain/prices.js';
 import { exportPrices, importPrices, removePrice, setPrice, type PriceImportCounts } from '../services/prices.js';
 import { accountNode } from './account-node.js';
-import { builder } from './builder.js';
+import { builder, definedProviders, keyOf } from './builder.js';
 import { decodeId } from './global-id.js';
 import { unwrap } from './unwrap.js';
 
@@ -90,7 +90,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, ForbiddenError] },
     args: { input: t.arg({ type: SetPriceInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const { id } = unwrap(await setPrice(ctx.prisma, ctx.auth.accountId, { ...input, price: input.pricePerSegment }, { providers: ctx.config.providers }));
+      const { id } = unwrap(await setPrice(ctx.prisma, ctx.auth.accountId, { ...input, price: input.pricePerSegment }, { providers: definedProviders(ctx), author: keyOf(ctx) }));
       // No `...query`: a selection of only __typename would make it an empty (invalid) select.
       return ctx.prisma.price.findUniqueOrThrow({ where: { id } });
     },
@@ -103,7 +103,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Price'));
-      unwrap(await removePrice(ctx.prisma, ctx.auth.accountId, id));
+      unwrap(await removePrice(ctx.prisma, ctx.auth.accountId, id, keyOf(ctx)));
       return String(args.id);
     },
   }),
@@ -117,6 +117,6 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, ForbiddenError] },
     args: { csv: t.arg.string({ required: true }), replace: t.arg.boolean({ required: false, defaultValue: false }) },
     resolve: async (_root, args, ctx) =>
-      unwrap(await importPrices(ctx.prisma, ctx.auth.accountId, args.csv, { providers: ctx.config.providers, replace: args.replace })),
+      unwrap(await importPrices(ctx.prisma, ctx.auth.accountId, args.csv, { providers: definedProviders(ctx), replace: args.replace, author: keyOf(ctx) })),
   }),
 }));

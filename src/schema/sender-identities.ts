@@ -3,7 +3,7 @@
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { addSenderIdentity, removeSenderIdentity } from '../services/sender-identities.js';
 import { accountNode } from './account-node.js';
-import { builder } from './builder.js';
+import { builder, definedProviders } from './builder.js';
 import { decodeId } from './global-id.js';
 import { unwrap } from './unwrap.js';
 
@@ -48,7 +48,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const { id } = unwrap(
-        await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, { defaultCountry: ctx.config.defaultCountry, providers: ctx.config.providers }),
+        await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, { defaultCountry: ctx.config.defaultCountry, providers: definedProviders(ctx) }),
       );
       // No `...query`: a selection of only __typename would make it an empty (invalid) select.
       return ctx.prisma.senderIdentity.findUniqueOrThrow({ where: { id } });

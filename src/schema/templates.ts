@@ -8,7 +8,7 @@ import {
 import { readMappings, setTemplateProviderMapping } from '../services/template-mappings.js';
 import { createTemplate, deleteTemplate, reviewTemplate, submitTemplate, updateTemplate } from '../services/templates.js';
 import { accountNode } from './account-node.js';
-import { builder } from './builder.js';
+import { builder, definedProviders } from './builder.js';
 import { unwrap } from './unwrap.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
@@ -89,7 +89,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const input = { provider: args.provider, code: args.code ?? null, params: args.params };
-      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.store, ctx.auth.accountId, id, input, { providers: ctx.config.providers })).id);
+      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.store, ctx.auth.accountId, id, input, { providers: definedProviders(ctx) })).id);
     },
   }),
 }));

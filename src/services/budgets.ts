@@ -51,11 +51,18 @@ export interface BudgetGuard {
   refused(accountId: string, error: BudgetExceededError): Promise<void>;
 }
 
-export function createBudgetGuard(deps: EstimateDeps & { budgets: BudgetStore; prisma: { $transaction: <T>(work: (tx: Tx) => Promise<T>) => Promise<T> } }, now: () => Date = () => new Date()): BudgetGuard {
+export interface BudgetGuardDeps extends Omit<EstimateDeps, 'routing'> {
+  /** The routing in force now (it changes at run time). */
+  routing: () => EstimateDeps['routing'];
+  budgets: BudgetStore;
+  prisma: { $transaction: <T>(work: (tx: Tx) => Promise<T>) => Promise<T> };
+}
+
+export function createBudgetGuard(deps: BudgetGuardDeps, now: () => Date = () => new Date()): BudgetGuard {
   return {
     async costsFor(accountId, messages) {
       if ((await deps.budgets.cached(accountId)).length === 0) return undefined;
-      return { costs: await estimateEach(deps, accountId, await messages()) };
+      return { costs: await estimateEach({ ...deps, routing: deps.routing() }, accountId, await messages()) };
     },
 
     async charge(tx, accountId, { costs }) {

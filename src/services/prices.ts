@@ -6,12 +6,16 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parsePriceInput, priceIssuesAt, priceKey, type PriceInput } from '../domain/prices.js';
 import type { Price } from '../generated/prisma/client.js';
 import { announceChange } from '../store/invalidation.js';
+import { recordChange, type Author } from '../store/configuration.js';
+import { formatMicros } from '../domain/money.js';
 import { deletePrices, insertPrices } from '../store/prices.js';
 import { formatPriceCsv, parsePriceCsv } from './price-csv.js';
 
 export interface PriceOptions {
-  /** Configured provider names (SMS_PROVIDERS): a price names one of them. */
+  /** Defined provider names (SMS_PROVIDERS and run-time ones): a price names one of them. */
   providers: readonly string[];
+  /** Who makes the change, for the change log (store/configuration.ts). */
+  author: Author;
   /** The default effectiveFrom; injected for tests. */
   now?: Date;
 }
@@ -41,10 +45,12 @@ export async function setPrice(prisma: PrismaClient, accountId: string, input: P
   if (Array.isArray(parsed)) return new ValidationError(priceIssuesAt(parsed, ['input'], INPUT_PATHS));
   const { provider, country, prefix, effectiveFrom, currency, pricePerSegmentMicros } = parsed;
   const upsert = () =>
-    prisma.price.upsert({
-      where: { accountId_provider_country_prefix_effectiveFrom: { accountId, provider, country, prefix, effectiveFrom } },
-      create: { accountId, ...parsed },
-      update: { currency, pricePerSegmentMicros },
+    prisma.$transaction(async (tx) => {
+      const where = { accountId_provider_country_prefix_effectiveFrom: { accountId, provider, country, prefix, effectiveFrom } };
+      const before = await tx.price.findUnique({ where });
+      const price = await tx.price.upsert({ where, create: { accountId, ...parsed }, update: { currency, pricePerSegmentMicros } });
+      await recordChange(tx, options.author, { subject: `price:${price.id}`, action: 'SET', before: before && shownPrice(before), after: shownPrice(price) });
+      return price;
     });
   let price: Price;
   try {
@@ -58,9 +64,15 @@ export async function setPrice(prisma: PrismaClient, accountId: string, input: P
   return price;
 }
 
-export async function removePrice(prisma: PrismaClient, accountId: string, id: string): Promise<{ id: string } | NotFoundError> {
-  const removed = await prisma.price.deleteMany({ where: { id, accountId } });
-  if (!removed.count) return new NotFoundError('price');
+export async function removePrice(prisma: PrismaClient, accountId: string, id: string, author: Author): Promise<{ id: string } | NotFoundError> {
+  const removed = await prisma.$transaction(async (tx) => {
+    const before = await tx.price.findFirst({ where: { id, accountId } });
+    if (!before) return false;
+    await tx.price.delete({ where: { id } });
+    await recordChange(tx, author, { subject: `price:${id}`, action: 'REMOVE', before: shownPrice(before) });
+    return true;
+  });
+  if (!removed) return new NotFoundError('price');
   await announceChange(prisma, 'prices', accountId);
   return { id };
 }
@@ -89,7 +101,9 @@ export async function importPrices(
         else await deletePrices(tx, accountId, replacedIds);
         await insertPrices(tx, accountId, rows);
         const replaced = replacedIds.length;
-        return { created: rows.length - replaced, replaced, removed: options.replace ? existing.length - replaced : 0 };
+        const counts = { created: rows.length - replaced, replaced, removed: options.replace ? existing.length - replaced : 0 };
+        await recordChange(tx, options.author, { subject: 'price:', action: 'IMPORT', after: { ...counts, replace: Boolean(options.replace) } });
+        return counts;
       },
       { timeout: IMPORT_TIMEOUT_MS },
     );
@@ -111,6 +125,11 @@ export async function exportPrices(prisma: PrismaClient, accountId: string): Pro
     orderBy: [{ provider: 'asc' }, { country: 'asc' }, { prefix: 'asc' }, { effectiveFrom: 'asc' }],
   });
   return formatPriceCsv(rows);
+}
+
+/** What the change log keeps of a price. */
+function shownPrice(p: Pick<Price, 'provider' | 'country' | 'prefix' | 'currency' | 'pricePerSegmentMicros' | 'effectiveFrom'>): Record<string, unknown> {
+  return { provider: p.provider, country: p.country, prefix: p.prefix, currency: p.currency, pricePerSegment: formatMicros(p.pricePerSegmentMicros), effectiveFrom: p.effectiveFrom.toISOString() };
 }
 
 /** A unique index refused a row: P2002 from Prisma's own queries, P2010 around 23505 from raw SQL. */

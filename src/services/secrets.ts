@@ -22,3 +22,10 @@ export async function getMessageSealKey(secrets: SecretStore): Promise<Buffer> {
 export async function getVerificationKey(secrets: SecretStore): Promise<Buffer> {
   return Buffer.from(await secrets.getOrCreate(VERIFICATION_KEY_SETTING), 'hex');
 }
+
+export const CONFIG_SEAL_KEY = 'config.sealKey';
+
+/** The per-install AES-256 key sealing providers' credentials set at run time (32 bytes). */
+export async function getConfigSealKey(secrets: SecretStore): Promise<Buffer> {
+  return Buffer.from(await secrets.getOrCreate(CONFIG_SEAL_KEY), 'hex');
+}

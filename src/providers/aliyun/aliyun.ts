@@ -30,6 +30,8 @@ import type {
 } from '../types.js';
 
 export type AliyunOptions = AliyunConfig & {
+  /** The provider's name in Herald (routes, callbacks at /webhooks/NAME/…); default aliyun. */
+  name?: string;
   timeoutMs: number;
   /** Clock for request timestamps and "today" in lookups (tests). */
   now?: () => Date;
@@ -49,12 +51,14 @@ const MAX_PAGES = 20;
 const REMEMBERED_IDS = 10_000;
 
 export class AliyunProvider implements SmsProvider {
-  readonly name = 'aliyun';
+  readonly name: string;
   readonly templateOnly = true;
   /** reference → BizId for submissions this process saw accepted (bounded, oldest out first). */
   private readonly bizIds = new Map<string, string>();
 
-  constructor(readonly options: AliyunOptions) {}
+  constructor(readonly options: AliyunOptions) {
+    this.name = options.name ?? 'aliyun';
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
     const template = message.template?.providerTemplate;

@@ -46,6 +46,8 @@ export interface SimulatorTimers {
 }
 
 export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
+  /** The provider's name in Herald (routes, reports to /webhooks/NAME/status); default simulator. */
+  name?: string;
   /** Per-install HMAC secret shared with the webhook route. */
   secret: string;
   /**
@@ -108,7 +110,7 @@ const defaultTimers: SimulatorTimers = {
 };
 
 export class SimulatorProvider implements SmsProvider {
-  readonly name = 'simulator';
+  readonly name: string;
 
   private behaviour: SimulatorBehaviour;
   private readonly fetch: typeof fetch;
@@ -125,6 +127,7 @@ export class SimulatorProvider implements SmsProvider {
   private flushScheduled = false;
 
   constructor(private readonly options: SimulatorOptions) {
+    this.name = options.name ?? 'simulator';
     if (!options.secret) throw new Error('simulator: a non-empty secret is required');
     if (typeof options.publicUrl === 'string') this.webhookUrl('status'); // fail fast on a bad URL
     this.fetch = options.fetch ?? globalThis.fetch;
@@ -373,7 +376,7 @@ export class SimulatorProvider implements SmsProvider {
   private webhookUrl(kind: 'status' | 'inbound'): string {
     const { publicUrl } = this.options;
     const base = new URL(typeof publicUrl === 'string' ? publicUrl : publicUrl()).href.replace(/\/+$/, '');
-    return `${base}/webhooks/simulator/${kind}`;
+    return `${base}/webhooks/${this.name}/${kind}`;
   }
 
   private track(task: Promise<void>): void {

@@ -45,7 +45,8 @@ export interface SmppTuning {
   moReassemblyMs: number;
 }
 
-export type SmppOptions = SmppConfig & { timeoutMs: number; events: ProviderEvents; logger: Logger } & Partial<SmppTuning>;
+/** `name`: the provider's name in Herald (routes, logs); default smpp. */
+export type SmppOptions = SmppConfig & { name?: string; timeoutMs: number; events: ProviderEvents; logger: Logger } & Partial<SmppTuning>;
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 const TON_INTERNATIONAL = 1;
@@ -61,7 +62,7 @@ const ESME_ROK = 0x00;
 const ESME_RX_T_APPN = 0x64;
 
 export class SmppProvider implements SmsProvider {
-  readonly name = 'smpp';
+  readonly name: string;
   private readonly connection: SmppConnection;
   private readonly memory: SmppMemory;
   private readonly assembler: MoAssembler;
@@ -69,6 +70,7 @@ export class SmppProvider implements SmsProvider {
   private closed = false;
 
   constructor(readonly options: SmppOptions) {
+    this.name = options.name ?? 'smpp';
     this.logger = options.logger;
     this.memory = new SmppMemory(options.maxRemembered);
     this.assembler = new MoAssembler(options.moReassemblyMs ?? 300_000, (report, missing) => {

@@ -23,6 +23,8 @@ import { classifyTencentCode } from './tencent-status.js';
 import type { InboundReport, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookAck, WebhookRequest } from '../types.js';
 
 export type TencentOptions = TencentConfig & {
+  /** The provider's name in Herald (routes, callbacks at /webhooks/NAME/…); default tencent. */
+  name?: string;
   timeoutMs: number;
   /** For tests: the HTTP client (default: global fetch). */
   fetch?: typeof fetch;
@@ -43,12 +45,13 @@ type ApiAnswer = { ok: true; json: unknown } | { ok: false; failure: Retryable }
 
 
 export class TencentProvider implements SmsProvider {
-  readonly name = 'tencent';
+  readonly name: string;
   readonly templateOnly = true;
   private readonly fetch: typeof fetch;
   private readonly now: () => Date;
 
   constructor(readonly options: TencentOptions) {
+    this.name = options.name ?? 'tencent';
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? (() => new Date());
   }

@@ -35,6 +35,8 @@ import type {
 } from '../types.js';
 
 export type TwilioOptions = TwilioConfig & {
+  /** The provider's name in Herald (routes, callbacks at /webhooks/NAME/status); default twilio. */
+  name?: string;
   publicUrl: () => string;
   timeoutMs: number;
   /** For tests; the global fetch by default. */
@@ -48,10 +50,11 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 const LOOKUP_PAGE_SIZE = 50;
 
 export class TwilioProvider implements SmsProvider {
-  readonly name = 'twilio';
+  readonly name: string;
   private readonly api: TwilioApiOptions;
 
   constructor(private readonly options: TwilioOptions) {
+    this.name = options.name ?? 'twilio';
     if (!options.accountSid || !options.authToken) throw new Error('twilio: accountSid and authToken are required');
     if (!options.from && !options.messagingServiceSid) throw new Error('twilio: a From number or a Messaging Service SID is required');
     this.api = { ...options, apiBaseUrl: options.apiBaseUrl.replace(/\/+$/, '') };
@@ -60,7 +63,7 @@ export class TwilioProvider implements SmsProvider {
   async send(message: OutboundMessage): Promise<SendResult> {
     let statusCallback: string;
     try {
-      statusCallback = `${this.options.publicUrl().replace(/\/+$/, '')}/webhooks/twilio/status?ref=${encodeURIComponent(message.id)}`;
+      statusCallback = `${this.options.publicUrl().replace(/\/+$/, '')}/webhooks/${this.name}/status?ref=${encodeURIComponent(message.id)}`;
     } catch (cause) {
       return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: `twilio: Herald's public URL is not known yet (${String(cause)})` };
     }
