@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeraldApiError, SMSClient } from '../../src/client/index.js';
 import { startDeliveryHerald, waitFor } from '../support/delivery.js';
 import { expectNoErrors, type GraphQLCaller, type SeededAccount, type TestHerald } from '../support/herald.js';
-import { mutate } from '../support/templates.js';
+import { mutate, setSettings } from '../support/templates.js';
+import { addIdentity, numberPool, postInbound } from './inbound-support.js';
 
 let t: TestHerald;
 let receiver: Server;
@@ -52,6 +53,9 @@ const START_VERIFICATION = `mutation($input: StartVerificationInput!) { startVer
 const CREATE_ENDPOINT = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { __typename ${ERRORS} } }`;
 
 const US = '+14155550123';
+// Blocks of numbers no other test file uses (sender identities are unique across accounts).
+const ourNumber = numberPool(7);
+const handset = numberPool(8);
 const GB = '+447911123456';
 
 /** An account whose simulator price to the US is `price` USD per segment (GB has no price). */
@@ -226,6 +230,26 @@ describe('sends over budget', () => {
     expect(await mutate(sender, START_VERIFICATION, { input: { to: US } })).toMatchObject({ __typename: 'BudgetExceededError', code: 'BUDGET_EXCEEDED' });
     expect(await t.database.prisma.verification.count({ where: { accountId } })).toBe(0);
     expect(await messageCount(accountId)).toBe(0);
+  });
+
+  it('does not send a keyword reply over budget, while the keyword itself still applies', async () => {
+    const { admin, sender, accountId } = await pricedAccount('0.01');
+    const number = ourNumber();
+    const phone = handset();
+    await addIdentity(admin, number);
+    await setSettings(admin, { helpText: 'Acme alerts. Reply STOP to opt out.' });
+    await setBudget(admin, { period: 'DAILY', limit: '0.01', currency: 'USD' });
+    const inbound = async (body: string) => {
+      const response = await postInbound(t, { from: phone, to: number, body, receivedAt: new Date().toISOString() });
+      expect(response.json, JSON.stringify(response)).toMatchObject({ stored: 1 });
+    };
+    await inbound('HELP');
+    expect(await messageCount(accountId)).toBe(1); // the first reply fits
+    await inbound('HELP');
+    expect(await messageCount(accountId)).toBe(1); // the second would pass the limit: logged, not sent
+    expect(await t.database.prisma.inboundMessage.count({ where: { accountId } })).toBe(2);
+    expect((await budgets(admin))[0].spent.amount).toBe('0.01');
+    expect((await sendTo(sender)).__typename).toBe('BudgetExceededError');
   });
 
   it('lets racing sends spend up to the limit and never past it', async () => {
