@@ -19,6 +19,7 @@ import { createProvider } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
+import { createBudgetGuard } from '../services/budgets.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
@@ -149,6 +150,15 @@ export async function createRuntime(options: {
   };
   const inForce = configuration.current();
   const routeFacts = createRouteFacts(store);
+  // Set here, once the routing in force is known; `compliance` is the object every send path
+  // holds (the inbound keyword replies' since above), so they all see it.
+  compliance.budgets = createBudgetGuard({
+    routing: () => configuration.current().routing.config,
+    routeFacts,
+    prices: store.prices,
+    budgets: store.budgets,
+    prisma: store.prisma,
+  });
   const pool = new ProviderPool(inForce.adapters, {
     routing: inForce.routing.config,
     redis,

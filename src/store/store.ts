@@ -7,6 +7,7 @@ import type { Database, PrismaClient } from '../db/database.js';
 import { createAccountSettingsReads, type AccountSettingsReads } from './account-settings.js';
 import { createApiKeyReads, type ApiKeyReads } from './api-keys.js';
 import { createBatches, type Batches } from './batches.js';
+import { createBudgetStore, type BudgetStore } from './budgets.js';
 import { createIdempotencyRecords, type IdempotencyRecords } from './idempotency-records.js';
 import { createInboundMessages, type InboundMessages } from './inbound-messages.js';
 import { createMessageStatsReads, type MessageStatsReads } from './message-stats.js';
@@ -46,6 +47,8 @@ export interface Store {
   readonly senderIdentities: SenderIdentityReads;
   /** An account's price list, for cost estimates. */
   readonly prices: PriceReads;
+  /** An account's budgets (cached) and the spend rows sends lock and update. */
+  readonly budgets: BudgetStore;
   /** Who opted out of an account's messages. */
   readonly optOuts: OptOutStore;
   /** Messages as single sends create them: grouped per turn, or sealed (batches' are `batches`'). */
@@ -130,6 +133,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     apiKeys: createApiKeyReads(prisma),
     senderIdentities: createSenderIdentityReads(prisma),
     prices: createPriceReads(prisma),
+    budgets: createBudgetStore(prisma),
     optOuts,
     newMessages,
     idempotency: createIdempotencyRecords(prisma),
