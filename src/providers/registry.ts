@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { AliyunProvider } from './aliyun/aliyun.js';
 import { SimulatorProvider } from './simulator/simulator.js';
 import type { SimulatorStore } from './simulator/simulator-memory-store.js';
+import type { SimulatorBehaviourSettings } from './simulator/behaviour.js';
 import { SmppProvider } from './smpp/smpp.js';
 import { TencentProvider } from './tencent/tencent.js';
 import { TwilioProvider } from './twilio/twilio.js';
@@ -14,8 +15,8 @@ export interface ProviderContext {
   /** Herald's public base URL (known only after listening when PORT=0). */
   publicUrl: () => string;
   simulatorSecret: string;
-  /** Durable memory for the simulator (survives crashes, shared by instances). */
-  simulatorStore?: SimulatorStore;
+  /** Durable memory for each simulator by name (survives crashes, shared by instances). */
+  simulatorStore?: (simulator: string) => SimulatorStore;
   /** Where connection-based providers (SMPP) hand delivery receipts and replies. */
   events: ProviderEvents;
   /**
@@ -36,17 +37,21 @@ export function createProviders(context: ProviderContext): SmsProvider[] {
     if (!value) throw new Error(`SMS_PROVIDERS names ${name} but its settings are missing (see docs/providers.md)`);
     return value;
   };
+  const simulator = (name: string, behaviour?: SimulatorBehaviourSettings) =>
+    new SimulatorProvider({
+      name,
+      behaviour,
+      secret: context.simulatorSecret,
+      publicUrl: context.publicUrl,
+      reportDelayMs: config.simulatorDelayMs,
+      reportBatchMs: config.simulatorReportBatchMs,
+      store: context.simulatorStore?.(name),
+      onCallbackFailure: (failure) => context.logger.warn({ failure, simulator: name }, 'simulator could not deliver a report'),
+    });
   return config.providers.map((name): SmsProvider => {
     switch (name) {
       case 'simulator':
-        return new SimulatorProvider({
-          secret: context.simulatorSecret,
-          publicUrl: context.publicUrl,
-          reportDelayMs: config.simulatorDelayMs,
-          reportBatchMs: config.simulatorReportBatchMs,
-          store: context.simulatorStore,
-          onCallbackFailure: (failure) => context.logger.warn({ failure }, 'simulator could not deliver a report'),
-        });
+        return simulator(name);
       case 'twilio':
         return new TwilioProvider({ ...section(name, config.twilio), publicUrl: context.publicUrl, timeoutMs });
       case 'aliyun':
@@ -61,8 +66,13 @@ export function createProviders(context: ProviderContext): SmsProvider[] {
           logger: context.logger.child({ provider: 'smpp' }),
           connect: context.dispatching ? 'eager' : 'lazy',
         });
-      default:
-        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${availableProviders.join(', ')})`);
+      default: {
+        // A simulator of SIMULATORS, under its own name.
+        const behaviour = config.simulators[name];
+        if (behaviour) return simulator(name, behaviour);
+        const extra = Object.keys(config.simulators);
+        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${[...availableProviders, ...extra].join(', ')}; SIMULATORS defines more)`);
+      }
     }
   });
 }
