@@ -23,7 +23,7 @@ export async function estimateTotal(
   const costs: Money[] = [];
   for (const message of messages) {
     const route = routeOf(deps.routing, message);
-    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers);
+    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers, route.settings.minSamples);
     const decision = decideRoute({ ...route.settings, exploration: 0 }, facts, () => 0);
     const cost = facts.find((f) => f.provider === decision.order[0])?.cost;
     if (cost) costs.push(cost);

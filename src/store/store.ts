@@ -96,6 +96,8 @@ export interface Store {
 export interface StoreOptions {
   /** How long a read of providers' measured quality is reused (default 2000 ms). */
   qualityReadCacheMs?: number;
+  /** One provider-quality bucket (QUALITY_BUCKET_MS); default a minute. */
+  qualityBucketMs?: number;
 }
 
 /**
@@ -114,7 +116,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
-  const quality = new QualityAggregator();
+  const quality = new QualityAggregator(Date.now, options.qualityBucketMs);
   const onRequests = { messageStatus: createMessageStatusStore(prisma, quality), reports: createReportStore(prisma, quality) };
   const onBackground =
     background === prisma
@@ -148,6 +150,6 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     outbox: createOutboxStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
     simulatorSubmissions: createSimulatorSubmissionStores(background),
-    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs }),
+    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs, bucketMs: options.qualityBucketMs }),
   };
 }
