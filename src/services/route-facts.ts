@@ -4,7 +4,7 @@
 // change is announced (store/prices.ts), the quality figures for two seconds (store/
 // provider-quality.ts), so routing costs no query per message. Quality is judged over the
 // shortest window holding the route's minSamples outcomes (domain/provider-quality.ts judgedWindow).
-import { costOf, findApplicablePrice } from '../domain/prices.js';
+import { costOf, destinationOf, findApplicablePrice } from '../domain/prices.js';
 import { DEFAULT_MIN_SAMPLES } from '../config/routes.js';
 import { judgedWindow, outcomesOf, type ProviderCountryQuality } from '../domain/provider-quality.js';
 import type { ProviderFacts } from '../domain/routing-strategy.js';
@@ -32,8 +32,10 @@ export function createRouteFacts(store: Pick<Store, 'prices' | 'providerQuality'
     const [prices, quality] = await Promise.all([store.prices.listForAccount(message.accountId), qualityIndex()]);
     const country = store.providerQuality.aggregator.countryOf(message.to);
     const at = now();
+    // Parsed once for every provider (libphonenumber's parse is most of a decision's cost).
+    const destination = destinationOf(message.to);
     return providers.map((provider) => {
-      const price = findApplicablePrice(prices, provider, message.to, at);
+      const price = destination ? findApplicablePrice(prices, provider, destination, at) : null;
       const figures = judgedWindow(quality.get(`${provider} ${country}`), minSamples);
       return {
         provider,
