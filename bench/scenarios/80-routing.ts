@@ -17,7 +17,10 @@
 // to B, by send time), share routed to B during the drop, time for A to win back (first slot
 // after the recovery with ≥ 50 % to A).
 // Micro-benchmark: one routing decision (ProviderPool.choose with route facts from memory, as
-// the dispatcher makes it) paced at 10 000 decisions a second, µs each.
+// the dispatcher makes it, a different recipient each time) paced at 10 000 decisions a second
+// (batches of 100 every 10 ms), µs each: the median (what a decision costs), the mean (× 10 000
+// = the share of a core that rate takes) and p99 (preemption on a shared machine shows there).
+import os from 'node:os';
 import { makeConfig, type Config } from '../../src/config/config.js';
 import { parseRoutingConfig } from '../../src/config/routes.js';
 import { startHerald, type RunningHerald } from '../../src/app/server.js';
@@ -91,12 +94,12 @@ export const scenario: Scenario = {
       { scenario: NAME, metric: 'time for A to win back, s', herald: lc.winBackS, baseline: null, target: `≤ ${WIN_BACK_TARGET_S} s`, met: lc.winBackS === null ? false : lc.winBackS <= WIN_BACK_TARGET_S, note: compressed },
       {
         scenario: NAME,
-        metric: `routing decision µs at ${DECISIONS_PER_SECOND.toLocaleString('en-US')}/s`,
-        herald: decision.meanUs,
+        metric: `routing decision µs (median) at ${DECISIONS_PER_SECOND.toLocaleString('en-US')}/s`,
+        herald: decision.medianUs,
         baseline: null,
         target: '≤ 100 µs',
-        met: decision.meanUs <= 100,
-        note: `p99 ${decision.p99Us.toFixed(1)} µs; ${decision.decisions} decisions at ${Math.round(decision.achievedPerSecond)}/s; ${(decision.coreShare * 100).toFixed(1)} % of a core`,
+        met: decision.medianUs <= 100,
+        note: `mean ${decision.meanUs.toFixed(1)} µs (${(decision.coreShare * 100).toFixed(0)} % of a core at that rate), p99 ${decision.p99Us.toFixed(0)} µs; ${decision.decisions} decisions at ${Math.round(decision.achievedPerSecond)}/s; load ${os.loadavg()[0]!.toFixed(1)}`,
       },
     ];
   },
@@ -139,7 +142,8 @@ async function runPolicy(policy: Policy, phases: Phases): Promise<PolicyResult> 
         // The schedule, not the clock, says which recipients a tick sends: the same in every run.
         const due = start + tick * TICK_MS;
         await sleep(due - Date.now());
-        const recipients = Array.from({ length: PER_TICK }, (_, i) => ({ to: `+4474${String(10_000_000 + tick * PER_TICK + i)}` }));
+        // From …0100 up: never the simulator's magic endings (…0000, …0001, …0002).
+        const recipients = Array.from({ length: PER_TICK }, (_, i) => ({ to: `+4474${String(10_000_100 + tick * PER_TICK + i)}` }));
         const answer = await graphql(url, db.key, `mutation($input: SendMessagesInput!) { sendMessages(input: $input) { ... on SendMessagesSuccess { accepted { id } } } }`, {
           input: { body: 'routing bench', recipients },
         });
@@ -236,7 +240,7 @@ async function measureDecisions(count: number) {
   }
   const elapsedS = (performance.now() - started) / 1000;
   const meanUs = times.reduce((s, x) => s + x, 0) / times.length;
-  return { decisions: times.length, meanUs, p99Us: percentile(times, 0.99)!, achievedPerSecond: times.length / elapsedS, coreShare: (meanUs * DECISIONS_PER_SECOND) / 1e6 };
+  return { decisions: times.length, meanUs, medianUs: percentile(times, 0.5)!, p99Us: percentile(times, 0.99)!, achievedPerSecond: times.length / elapsedS, coreShare: (meanUs * DECISIONS_PER_SECOND) / 1e6 };
 }
 
 async function graphql(url: string, key: string, query: string, variables: Record<string, unknown>): Promise<any> {
