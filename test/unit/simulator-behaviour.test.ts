@@ -162,6 +162,13 @@ describe('SIMULATORS', () => {
     return Promise.all(providers.map((p) => p.close?.()));
   });
 
+  it('QUALITY_BUCKET_MS is a minute unless set, and refuses lengths outside 100 ms – 1 min', () => {
+    expect(loadConfig({}).qualityBucketMs).toBe(60_000);
+    expect(loadConfig({ QUALITY_BUCKET_MS: '1000' }).qualityBucketMs).toBe(1_000);
+    expect(() => loadConfig({ QUALITY_BUCKET_MS: '50' })).toThrow(/QUALITY_BUCKET_MS/);
+    expect(() => loadConfig({ QUALITY_BUCKET_MS: '120000' })).toThrow(/QUALITY_BUCKET_MS/);
+  });
+
   it('refuses a provider name that neither Herald nor SIMULATORS has', () => {
     const config = loadConfig({ SMS_PROVIDERS: 'simulator,nosuch' });
     expect(() =>
