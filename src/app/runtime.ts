@@ -86,7 +86,7 @@ export async function createRuntime(options: {
   const { config, logger, database } = options;
   // A read of providers' quality is reused for up to 2 s, never longer than the counts take to
   // reach the table (tests flush every few ms).
-  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000) });
+  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000), qualityBucketMs: config.qualityBucketMs });
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.role && 'worker' });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;

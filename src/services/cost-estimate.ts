@@ -35,7 +35,7 @@ export async function estimateEach(deps: EstimateDeps, accountId: string, messag
   const costs: (Money | null)[] = [];
   for (const message of messages) {
     const route = routeOf(deps.routing, message);
-    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers);
+    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers, route.settings.minSamples);
     const decision = decideRoute({ ...route.settings, exploration: 0 }, facts, () => 0);
     costs.push(facts.find((f) => f.provider === decision.order[0])?.cost ?? null);
   }

@@ -25,7 +25,7 @@ import { createMessageStatusStore, type MessageStatusStore } from './message-sta
 import { createOutboxStore, type OutboxStore } from './outbox.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
 import { createReportStore, type ReportStore } from './reports.js';
-import { createSimulatorSubmissionStore } from './simulator-submissions.js';
+import { createSimulatorSubmissionStores } from './simulator-submissions.js';
 import type { SimulatorStore } from '../providers/simulator/simulator-memory-store.js';
 import { createWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js';
 import { QualityAggregator } from '../domain/provider-quality.js';
@@ -86,7 +86,8 @@ export interface Store {
   /** The outgoing webhook worker's deliveries and endpoint health, on `background`. */
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** The simulator's submissions (what a remote provider would remember), on `background`. */
-  readonly simulatorSubmissions: SimulatorStore;
+  /** Each simulator's submissions, by its name. */
+  readonly simulatorSubmissions: (simulator: string) => SimulatorStore;
   /**
    * Providers' measured quality per destination country: this process's counts (status changes,
    * reports and expiries above record into its aggregator; so does the provider pool), their
@@ -98,6 +99,8 @@ export interface Store {
 export interface StoreOptions {
   /** How long a read of providers' measured quality is reused (default 2000 ms). */
   qualityReadCacheMs?: number;
+  /** One provider-quality bucket (QUALITY_BUCKET_MS); default a minute. */
+  qualityBucketMs?: number;
 }
 
 /**
@@ -116,7 +119,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
-  const quality = new QualityAggregator();
+  const quality = new QualityAggregator(Date.now, options.qualityBucketMs);
   const onRequests = { messageStatus: createMessageStatusStore(prisma, quality), reports: createReportStore(prisma, quality) };
   const onBackground =
     background === prisma
@@ -150,7 +153,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality) },
     outbox: createOutboxStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
-    simulatorSubmissions: createSimulatorSubmissionStore(background),
-    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs }),
+    simulatorSubmissions: createSimulatorSubmissionStores(background),
+    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs, bucketMs: options.qualityBucketMs }),
   };
 }
