@@ -15,7 +15,7 @@ import { createOutbox } from '../outgoing-webhooks/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
 import { ProviderPool, type ProviderHealth } from '../providers/provider-pool.js';
 import { answer, askPrimary } from '../concurrency/cluster-requests.js';
-import { createProvider } from '../providers/registry.js';
+import { createProvider, updateInPlace } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
@@ -138,6 +138,7 @@ export async function createRuntime(options: {
   const configuration = await createLiveConfiguration({
     ...configurationDeps,
     build: (spec) => createProvider(spec, providerContext),
+    updateInPlace,
     logger,
     pollMs: CONFIGURATION_POLL_MS,
     // A replaced adapter's calls in flight end within the provider timeout.

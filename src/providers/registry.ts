@@ -67,3 +67,17 @@ export function createProvider(spec: ProviderSpec, context: ProviderContext): Sm
       });
   }
 }
+
+/**
+ * Applies a changed definition to the adapter in place when only what it can change while
+ * running changed (a simulator's behaviour), keeping its circuit, submissions in flight and
+ * pending reports; false: the adapter must be rebuilt.
+ */
+export function updateInPlace(adapter: SmsProvider, from: ProviderSpec, to: ProviderSpec): boolean {
+  if (from.kind !== 'simulator' || to.kind !== 'simulator' || from.name !== to.name || !(adapter instanceof SimulatorProvider)) return false;
+  const { behaviour: _before, ...restFrom } = from.options;
+  const { behaviour, ...restTo } = to.options;
+  if (JSON.stringify(Object.entries(restFrom).sort()) !== JSON.stringify(Object.entries(restTo).sort())) return false;
+  adapter.setBehaviour(behaviour ?? {});
+  return true;
+}

@@ -1,7 +1,7 @@
 // The demonstration of quality-aware routing: two simulators for one country (GB), `sim-a` cheap
 // and `sim-b` twice the price, behind a LEAST_COST route with the floor deliveryRate ≥ 0.95. A
-// steady stream of messages goes mostly to A; A's delivery rate drops to 60 % (setBehaviour on the
-// running provider) and most new traffic moves to B within a bounded time; A recovers and wins
+// steady stream of messages goes mostly to A; A's delivery rate drops to 60 % (as an operator changes
+// it: updateProvider through GraphQL, taken by the running adapter) and most new traffic moves to B within a bounded time; A recovers and wins
 // its traffic back. Shares are read from what each message recorded (GraphQL Message.provider and
 // routing), never from logs.
 //
@@ -27,6 +27,7 @@ const PER_TICK = 5;
 
 let t: TestHerald;
 let account: SeededAccount;
+let operator: SeededAccount;
 
 beforeAll(async () => {
   t = await startDeliveryHerald({
@@ -40,6 +41,7 @@ beforeAll(async () => {
     simulatorReportBatchMs: 10,
   });
   account = await t.seedAccount();
+  operator = await t.seedAccount('default');
   for (const [provider, pricePerSegment] of [['sim-a', '0.02'], ['sim-b', '0.04']]) {
     const set = await mutate(account.admin, `mutation($input: SetPriceInput!) { setPrice(input: $input) { __typename } }`, {
       input: { provider, country: 'GB', currency: 'GBP', pricePerSegment, effectiveFrom: '2026-01-01T00:00:00Z' },
@@ -52,6 +54,16 @@ afterAll(async () => {
 });
 
 const simulator = (name: string) => t.herald.providers.find((p) => p.name === name) as SimulatorProvider;
+
+/** What an operator does: reads the simulator's settings, changes its behaviour, writes them back. */
+async function setBehaviour(name: string, behaviour: Record<string, unknown>): Promise<void> {
+  const { configuration } = expectNoErrors(await operator.admin(`{ configuration { providers { name settings } } }`));
+  const settings = configuration.providers.find((p: { name: string }) => p.name === name).settings;
+  const updated = await mutate(operator.admin, `mutation($input: UpdateProviderInput!) { updateProvider(name: "${name}", input: $input) { __typename ... on Error { message } } }`, {
+    input: { settings: { ...settings, behaviour } },
+  });
+  expect(updated.__typename).toBe('UpdateProviderSuccess');
+}
 
 interface Sent {
   id: string;
@@ -105,10 +117,13 @@ describe('quality-aware routing, shown working', () => {
     const start = Date.now();
     await stream(PHASE_MS.steady, sent);
     const dropAt = Date.now();
-    a.setBehaviour({ countries: { GB: { deliveryRate: 0.6 } } });
+    await setBehaviour('sim-a', { countries: { GB: { deliveryRate: 0.6 } } });
+    // Taken by the running adapter (its circuit and pending reports kept), not a new one.
+    expect(simulator('sim-a')).toBe(a);
+    expect(a.currentBehaviour).toEqual({ countries: { GB: { deliveryRate: 0.6 } } });
     await stream(PHASE_MS.drop, sent);
     const recoverAt = Date.now();
-    a.setBehaviour({});
+    await setBehaviour('sim-a', {});
     await stream(PHASE_MS.recovered, sent);
 
     const routed = await routedMessages(sent.length);
