@@ -8,6 +8,7 @@
 // with a few calls in flight at most, off the send path entirely.
 import { createBackgroundLoop } from '../concurrency/background-loop.js';
 import type { Money } from '../domain/money.js';
+import { forEachBounded } from '../limits/for-each-bounded.js';
 import type { Logger } from '../logging/logger.js';
 import type { SmsProvider } from '../providers/types.js';
 import type { ActualCostStore } from '../store/actual-cost.js';
@@ -77,26 +78,23 @@ export function createActualCostFetcher(deps: {
     });
     const costs: { id: string; cost: Money }[] = [];
     const never: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++];
-        const provider = reporting.get(row.provider);
-        if (!provider?.fetchCost) continue;
-        round.asked++;
-        try {
-          const cost = await provider.fetchCost({ id: row.id, to: row.to, providerMessageId: row.providerMessageId, sentAt: row.sentAt });
-          if (cost === undefined) round.pending++;
-          else if (cost === null) never.push(row.id);
-          else costs.push({ id: row.id, cost });
-        } catch (error) {
-          round.failed++;
-          const last = row.checks >= options.maxAttempts;
-          logger.warn({ err: error, messageId: row.id, provider: row.provider, attempt: row.checks }, last ? 'actual cost query failed; giving up' : 'actual cost query failed; asking again later');
-        }
+    // Each ask settles on its own (a failure is counted and logged), so none stops the others.
+    await forEachBounded(rows.length, concurrency, async (index) => {
+      const row = rows[index];
+      const provider = reporting.get(row.provider);
+      if (!provider?.fetchCost) return;
+      round.asked++;
+      try {
+        const cost = await provider.fetchCost({ id: row.id, to: row.to, providerMessageId: row.providerMessageId, sentAt: row.sentAt });
+        if (cost === undefined) round.pending++;
+        else if (cost === null) never.push(row.id);
+        else costs.push({ id: row.id, cost });
+      } catch (error) {
+        round.failed++;
+        const last = row.checks >= options.maxAttempts;
+        logger.warn({ err: error, messageId: row.id, provider: row.provider, attempt: row.checks }, last ? 'actual cost query failed; giving up' : 'actual cost query failed; asking again later');
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    });
     round.recorded = await store.actualCost.record(now(), costs);
     round.none = never.length;
     await store.actualCost.giveUp(never, options.maxAttempts);
