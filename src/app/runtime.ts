@@ -20,6 +20,7 @@ import { createProvider } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
+import { createBudgetGuard } from '../services/budgets.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
@@ -88,7 +89,7 @@ export async function createRuntime(options: {
   const { config, logger, database } = options;
   // A read of providers' quality is reused for up to 2 s, never longer than the counts take to
   // reach the table (tests flush every few ms).
-  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000) });
+  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000), qualityBucketMs: config.qualityBucketMs });
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.role && 'worker' });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
@@ -152,6 +153,15 @@ export async function createRuntime(options: {
   };
   const inForce = configuration.current();
   const routeFacts = createRouteFacts(store);
+  // Set here, once the routing in force is known; `compliance` is the object every send path
+  // holds (the inbound keyword replies' since above), so they all see it.
+  compliance.budgets = createBudgetGuard({
+    routing: () => configuration.current().routing.config,
+    routeFacts,
+    prices: store.prices,
+    budgets: store.budgets,
+    prisma: store.prisma,
+  });
   const pool = new ProviderPool(inForce.adapters, {
     routing: inForce.routing.config,
     redis,

@@ -1,8 +1,9 @@
 // Provider price lists: what one price row says, how an input becomes one, and which row prices
 // a message. Pure: the rows come from the caller (services/prices.ts, store/prices.ts), so the
 // dispatcher can ask the same question of an account's rows held in memory.
-import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js/max';
 import type { ValidationIssue } from './errors.js';
+import { countryOfNumber } from './phone.js';
 import { CURRENCY_CODE, formatMicros, parseMicros, type Money } from './money.js';
 
 /** What the lookup reads of a price row (a Prisma `Price` has these and more). */
@@ -108,7 +109,7 @@ export interface Destination {
 
 /** The destination of an E.164 number, or undefined when no country can be told from it. */
 export function destinationOf(e164: string): Destination | undefined {
-  const country = parsePhoneNumberFromString(e164)?.country;
+  const country = countryOfNumber(e164);
   return country ? { country, digits: e164.replace(/^\+/, '') } : undefined;
 }
 

@@ -11,6 +11,7 @@ import './preview.js';
 import './api-keys.js';
 import './sender-identities.js';
 import './prices.js';
+import './budgets.js';
 import './configuration.js';
 import './inbound.js';
 import './inbound-conversation.js';
