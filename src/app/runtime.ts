@@ -7,6 +7,7 @@ import type { RoutingConfig } from '../config/routes.js';
 import { environmentSpecs } from '../domain/provider-definitions.js';
 import type { Database } from '../db/database.js';
 import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
+import { createActualCostFetcher, type ActualCostFetcher } from '../dispatch/actual-cost.js';
 import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
 import { applyStatusReports } from '../dispatch/reports.js';
 import { createWakeSignal, type WakeSignal } from '../dispatch/wake.js';
@@ -60,6 +61,8 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   dispatcher: Dispatcher | undefined;
   /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
   reconciler: Reconciler | undefined;
+  /** Asks providers what finished messages cost (ACTUAL_COST_*); with the dispatcher. */
+  actualCost: ActualCostFetcher | undefined;
   /** Sends outgoing webhooks; with the dispatcher. */
   webhookWorker: DeliveryWorker | undefined;
   startDispatcher(): void;
@@ -208,6 +211,7 @@ export async function createRuntime(options: {
     inbound,
     dispatcher: delivery?.dispatcher,
     reconciler: delivery?.reconciler,
+    actualCost: delivery?.actualCost,
     webhookWorker: delivery?.webhookWorker,
     startDispatcher: () => delivery?.start(),
     async stop() {
@@ -236,7 +240,7 @@ export async function createRuntime(options: {
 
 /**
  * What a process that dispatches runs in the background: the dispatcher, the reconciler, the
- * outgoing-webhook worker and providers' own work (the simulator, playing a remote provider,
+ * actual-cost fetcher, the outgoing-webhook worker and providers' own work (the simulator, playing a remote provider,
  * sends the reports accepted by a process that died).
  */
 async function createDelivery(deps: {
@@ -252,6 +256,7 @@ async function createDelivery(deps: {
   const { config, logger, store, pool } = deps;
   const publish = deps.publishing.publishChanges;
   const reconciler = createReconciler({ store: store.delivery, pool, publish, logger, options: config.reconcile });
+  const actualCost = createActualCostFetcher({ store: store.delivery, providers: () => pool.providers, logger, options: config.actualCost });
   const dispatcher = createDispatcher({
     store: store.delivery,
     pool,
@@ -289,10 +294,12 @@ async function createDelivery(deps: {
   return {
     dispatcher,
     reconciler,
+    actualCost,
     webhookWorker,
     start() {
       dispatcher.start();
       reconciler.start();
+      actualCost.start();
       webhookWorker.start();
       // Started here, not at creation: the simulator's reports go to Herald's own URL, known
       // once the server listens.
@@ -304,9 +311,10 @@ async function createDelivery(deps: {
       stopFollowing();
       await Promise.all([...providerLoops.values()].map((loop) => loop.stop()));
     },
-    /** Stops the reconciler, the dispatcher and the webhook worker, in that order. */
+    /** Stops the reconciler, the actual-cost fetcher, the dispatcher and the webhook worker, in that order. */
     async stopLoops(): Promise<void> {
       await reconciler.stop();
+      await actualCost.stop();
       await dispatcher.stop();
       await webhookWorker.stop();
     },

@@ -65,6 +65,14 @@ const envSchema = z.object({
   DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
   /** How often the reconciler looks for overdue messages. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the dispatching processes ask providers what finished messages cost (0: never). */
+  ACTUAL_COST_POLL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Messages sent longer ago than this are no longer asked about. */
+  ACTUAL_COST_WINDOW_MS: z.coerce.number().int().min(1_000).default(24 * 3600_000),
+  /** The wait before asking again about a message not rated yet; each later wait is 3 times longer. */
+  ACTUAL_COST_RETRY_MS: z.coerce.number().int().min(1).default(5 * 60_000),
+  /** Asks per message at most. */
+  ACTUAL_COST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** How often messageStats' rollup loop looks for days to roll up (0: this process never does). */
   STATS_ROLLUP_POLL_MS: z.coerce.number().int().min(0).default(60_000),
   /** How often each process adds its provider-quality counts into the database (0: only at stop, for tests). */
@@ -205,6 +213,8 @@ export type Config = Readonly<{
   /** SIMULATORS: extra simulator providers by name, with their behaviour (validated at start). */
   simulators: Readonly<Record<string, SimulatorBehaviourSettings>>;
   reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
+  /** The actual-cost fetcher (ACTUAL_COST_*; dispatch/actual-cost.ts). */
+  actualCost: { pollMs: number; windowMs: number; retryMs: number; maxAttempts: number };
   /** messageStats' rollup loop's poll interval; 0 turns the loop off in this process (STATS_ROLLUP_POLL_MS). */
   statsRollupPollMs: number;
   /**
@@ -339,6 +349,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     routes: e.SMS_ROUTES,
     simulators: parseSimulators(e.SIMULATORS),
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
+    actualCost: Object.freeze({ pollMs: e.ACTUAL_COST_POLL_MS, windowMs: e.ACTUAL_COST_WINDOW_MS, retryMs: e.ACTUAL_COST_RETRY_MS, maxAttempts: e.ACTUAL_COST_MAX_ATTEMPTS }),
     statsRollupPollMs: e.STATS_ROLLUP_POLL_MS,
     qualityFlushMs: e.QUALITY_FLUSH_MS,
     qualityBucketMs: e.QUALITY_BUCKET_MS,

@@ -4,7 +4,7 @@
 import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js/max';
 import type { ValidationIssue } from './errors.js';
 import { countryOfNumber } from './phone.js';
-import { formatMicros, parseMicros, type Money } from './money.js';
+import { CURRENCY_CODE, formatMicros, parseMicros, type Money } from './money.js';
 
 /** What the lookup reads of a price row (a Prisma `Price` has these and more). */
 export interface PriceRow {
@@ -40,7 +40,6 @@ export interface PriceFieldIssue {
 // E.164 allows 15 digits; a prefix is at most a whole number.
 const PREFIX = /^\d{1,15}$/;
 const COUNTRY = /^[A-Z]{2}$/;
-const CURRENCY = /^[A-Z]{3}$/;
 // ISO 8601 with a time zone (Z or ±hh:mm), or a date alone (midnight UTC): a time without a zone
 // would be read in the server's zone, which a price list must not depend on.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
@@ -71,7 +70,7 @@ export function parsePriceInput(input: PriceInput, options: { providers: readonl
   }
 
   const currency = input.currency.trim();
-  if (!CURRENCY.test(currency)) issue('currency', `must be an ISO 4217 currency code: three upper-case letters, such as USD; found ${JSON.stringify(input.currency)}`);
+  if (!CURRENCY_CODE.test(currency)) issue('currency', `must be an ISO 4217 currency code: three upper-case letters, such as USD; found ${JSON.stringify(input.currency)}`);
 
   const price = parseMicros(input.price);
   if (!price.ok) issue('price', price.message);

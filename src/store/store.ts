@@ -24,6 +24,7 @@ import { createDispatchQueueStore, type DispatchQueueStore } from './dispatch-qu
 import { createMessageStatusStore, type MessageStatusStore } from './message-status.js';
 import { createOutboxStore, type OutboxStore } from './outbox.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
+import { createActualCostStore, type ActualCostStore } from './actual-cost.js';
 import { createReportStore, type ReportStore } from './reports.js';
 import { createSimulatorSubmissionStores } from './simulator-submissions.js';
 import type { SimulatorStore } from '../providers/simulator/simulator-memory-store.js';
@@ -113,6 +114,8 @@ export interface DeliveryStore {
   readonly messageStatus: MessageStatusStore;
   readonly reports: ReportStore;
   readonly reconciliation: ReconciliationStore;
+  /** What providers charged, asked after the final status (dispatch/actual-cost.ts). */
+  readonly actualCost: ActualCostStore;
 }
 
 export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>, options: StoreOptions = {}): Store {
@@ -150,7 +153,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     statsRollup: createMessageStatsRollup({ prisma, background }),
     subscriptionReads: createSubscriptionReads(prisma),
     ...onRequests,
-    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality) },
+    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality), actualCost: createActualCostStore(background) },
     outbox: createOutboxStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
     simulatorSubmissions: createSimulatorSubmissionStores(background),
