@@ -5,7 +5,7 @@
 //   always A:   route [sim-a] (PRIORITY);
 //   always B:   route [sim-b] (PRIORITY).
 // The stream: PER_TICK messages every TICK_MS; after the steady phase A's delivery rate in GB
-// drops to 0.6 (setBehaviour on the running provider), after the drop phase A recovers.
+// drops to 0.6 (updateProvider through GraphQL, as an operator would; the running adapter takes it), after the drop phase A recovers.
 // Time is compressed: QUALITY_BUCKET_MS = 1 000, so the judging windows are 5 s, 60 s and 24 min
 // for 5 min, 1 h and 24 h; times below are in compressed seconds (×60 for real minutes when
 // traffic per bucket is the same, see docs/providers.md "How fast routing reacts").
@@ -105,9 +105,21 @@ export const scenario: Scenario = {
   },
 };
 
+/** As an operator changes a simulator: read its settings, change the behaviour, write them back (updateProvider). */
+async function setBehaviour(url: string, admin: string, name: string, behaviour: Record<string, unknown>): Promise<void> {
+  const { configuration } = await graphql(url, admin, `{ configuration { providers { name settings } } }`, {});
+  const settings = (configuration.providers as { name: string; settings: Record<string, unknown> }[]).find((p) => p.name === name)!.settings;
+  const answer = await graphql(url, admin, `mutation($name: String!, $input: UpdateProviderInput!) { updateProvider(name: $name, input: $input) { __typename ... on Error { message } } }`, {
+    name,
+    input: { settings: { ...settings, behaviour } },
+  });
+  if (answer.updateProvider.__typename !== 'UpdateProviderSuccess') throw new Error(`updateProvider: ${JSON.stringify(answer.updateProvider)}`);
+}
+
 /** One run of the stream under one policy, on a fresh Herald and database. */
 async function runPolicy(policy: Policy, phases: Phases): Promise<PolicyResult> {
-  const db = await prepareDatabase('pglite', '');
+  // The operator's account (OPERATOR_ACCOUNT's default): its ADMIN key changes A's behaviour through GraphQL.
+  const db = await prepareDatabase('pglite', '', 'default');
   const config: Config = makeConfig({
     port: 0,
     production: true,
@@ -152,10 +164,11 @@ async function runPolicy(policy: Policy, phases: Phases): Promise<PolicyResult> 
     };
     await streamTicks(ticks(phases.steadyMs));
     const dropMs = tick * TICK_MS;
-    a.setBehaviour({ countries: { GB: { deliveryRate: 0.6 } } });
+    await setBehaviour(url, admin, 'sim-a', { countries: { GB: { deliveryRate: 0.6 } } });
+    if (herald.providers.find((p) => p.name === 'sim-a') !== a) throw new Error('the behaviour change rebuilt sim-a instead of updating it');
     await streamTicks(ticks(phases.dropMs));
     const recoverMs = tick * TICK_MS;
-    a.setBehaviour({});
+    await setBehaviour(url, admin, 'sim-a', {});
     await streamTicks(ticks(phases.recoveredMs));
 
     const rows = await waitForFinal(db.database.prisma, sent.length);
