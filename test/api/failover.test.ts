@@ -16,7 +16,10 @@ async function startPair(fakeOptions: Parameters<typeof startTwilioFake>[0] = {}
   t = await startDeliveryHerald({
     providers: ['twilio', 'simulator'],
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, from: '+15005550006', messagingServiceSid: undefined, apiBaseUrl: twilio.url },
-    providerTimeoutMs: 400,
+    // Long enough that a loaded machine (the whole suite runs in parallel on 2 cores) does not
+    // turn the fake's answers into timeouts: a timeout pins a message to Twilio (it may have
+    // taken it), and in the 503 case that message would then wait for the outage to end.
+    providerTimeoutMs: 1_500,
     routes: JSON.stringify({ circuit: { failureThreshold: 3, openMs: OPEN_MS } }),
     // Generous attempts: pinned messages wait out the primary's outage one retry at a time.
     dispatcher: { batchSize: 50, maxAttempts: 40, retryBaseMs: 50, retryMaxMs: 300, leaseMs: 10_000, pollMs: 50 },
