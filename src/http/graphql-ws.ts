@@ -9,6 +9,7 @@ import type { Context as WsServerContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate } from './auth.js';
+import { allowsUpgrade, type CorsPolicy } from '../security/cors.js';
 import type { Logger } from '../logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withLogContext, type LogContext } from '../logging/log-context.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
@@ -41,10 +42,17 @@ export interface GraphqlWs {
   close(): void;
 }
 
-export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store: Store; pubsub: HeraldPubSub; logger: Logger; maxPayloadBytes: number }): GraphqlWs {
+export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store: Store; pubsub: HeraldPubSub; logger: Logger; maxPayloadBytes: number; cors: CorsPolicy }): GraphqlWs {
   const { yoga, logger } = deps;
-  // A message over the limit closes the socket (MessageTooBig) before it is parsed.
-  const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: deps.server,
+    path: '/graphql',
+    // A message over the limit closes the socket (MessageTooBig) before it is parsed.
+    maxPayload: deps.maxPayloadBytes,
+    // A page of an origin CORS_ORIGINS does not grant gets no socket (HTTP 403 to the upgrade).
+    verifyClient: ({ req }, accept) =>
+      allowsUpgrade(deps.cors, req.headers.origin, req.headers.host) ? accept(true) : accept(false, 403, 'origin not allowed (CORS_ORIGINS)'),
+  });
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
   const socketsByKey = new Map<string, Set<WebSocket>>();
   const stopRevocations = deps.pubsub.onKeyRevoked(({ keyId }) => {

@@ -40,6 +40,9 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Yoga's default CORS reflects any Origin with credentials; the router grants CORS_ORIGINS
+    // only, on every /graphql answer (security/cors.ts).
+    cors: false,
     plugins: [
       // Oversized documents are refused at parse/validate, on HTTP and graphql-ws alike.
       ...queryLimitPlugins(config.graphqlLimits),
