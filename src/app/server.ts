@@ -19,6 +19,7 @@ import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from '../services/api-keys.js';
 import { createCorsPolicy } from '../security/cors.js';
+import { accessTokenAudience } from '../domain/access-token.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -89,7 +90,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     }),
   );
   const openSockets = trackSockets(server);
-  graphqlWs = attachGraphqlWs({ server, yoga, store: runtime.store, pubsub: runtime.pubsub, logger, maxPayloadBytes: config.maxRequestBytes, cors });
+  graphqlWs = attachGraphqlWs({ server, yoga, auth: { store: runtime.store, tokenAudience: accessTokenAudience(config.publicUrl) }, pubsub: runtime.pubsub, logger, maxPayloadBytes: config.maxRequestBytes, cors });
 
   const url = await listen(server, config.host, config.port);
   publicUrl ||= url;

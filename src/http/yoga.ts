@@ -7,7 +7,8 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import { authenticate, rateLimited } from './auth.js';
+import { authenticate, rateLimited, type AuthDeps } from './auth.js';
+import { accessTokenAudience } from '../domain/access-token.js';
 import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logging/logger.js';
@@ -36,6 +37,7 @@ export interface ContextInput {
 export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime: ContextSources; metricsRegistry: Registry }): HeraldYoga {
   const { config, logger, runtime } = deps;
   const { prisma } = runtime.store;
+  const authDeps: AuthDeps = { store: runtime.store, tokenAudience: accessTokenAudience(config.publicUrl) };
   return createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -115,7 +117,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       providerHealth: runtime.providerHealth,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
-      auth: await limitRequests(runtime, auth ?? (await authenticate(runtime.store, connectionParams?.authorization ?? request.headers.get('authorization')))),
+      auth: await limitRequests(runtime, auth ?? (await authenticate(authDeps, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
   });
 }
