@@ -16,6 +16,7 @@ import { currentLogContext, requestIdFrom, type LogContext } from '../logging/lo
 import type { Context } from '../schema/context.js';
 import { exposeExpectedError } from '../schema/expected-errors.js';
 import { buildSchema } from '../schema/index.js';
+import { useTokenScope } from '../schema/token-scope.js';
 import { CSRF_HEADERS } from '../security/csrf.js';
 import { queryLimitPlugins } from '../security/query-limits.js';
 
@@ -51,6 +52,8 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       // A browser can send a cross-site GET or a form/text POST without a preflight; such a
       // request must carry a header a page cannot set cross-site (any real client sends one).
       useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] }),
+      // An access token may run only what its scope grants (deny by default; schema/token-scope.ts).
+      useTokenScope(),
       // Operation counts, phase timings and errors, served by our GET /metrics.
       usePrometheus({
         registry: deps.metricsRegistry,
