@@ -11,6 +11,7 @@
 // sendMessage's union; its rate) is checked by the resolver with `checkTokenSend` below.
 import type { Plugin } from '@envelop/core';
 import {
+  BREAK,
   getArgumentValues,
   getOperationAST,
   GraphQLError,
@@ -132,7 +133,7 @@ function closedSelection(schema: GraphQLSchema, document: DocumentNode): GraphQL
         const open = (OPEN_TYPES.has(parent.name) || isErrorType(parent)) && !CLOSED_FIELDS.has(coordinate);
         if (open) return;
         refusal = forbidden(`an access token cannot select ${coordinate}`);
-        return false;
+        return BREAK;
       },
     }),
   );
