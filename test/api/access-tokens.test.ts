@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { signingKeySetting, signingKid } from '../../src/domain/access-token.js';
 import { expectNoErrors, graphqlCaller, startTestHerald, type SeededAccount, type TestHerald } from '../support/herald.js';
 import { approvedTemplate, createDraft, send } from '../support/templates.js';
+import { SMSClient } from '../../src/client/index.js';
 
 let t: TestHerald;
 beforeAll(async () => {
@@ -404,5 +405,28 @@ describe('revoking the parent key', () => {
       text += Buffer.from(value).toString('utf8');
     }
     expect(text).toContain('event: complete');
+  });
+});
+
+describe('the SDK with tokens', () => {
+  it('mints a token with a key, and works with the token within its scope only', async () => {
+    const account = await t.seedAccount();
+    const [a, b] = [await sendBody(account), await sendBody(account)];
+    const server = new SMSClient({ url: t.url, apiKey: account.senderKey });
+    const minted = await server.createAccessToken({ messages: [a], ttlSeconds: 60 });
+    expect(minted.scope.messages).toEqual([a]);
+    expect(new Date(minted.expiresAt).getTime()).toBeGreaterThan(Date.now());
+
+    const page = new SMSClient({ url: t.url, token: minted.token });
+    expect((await page.getMessage(a))?.id).toBe(a);
+    await expect(page.getMessage(b)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(page.sendSMS({ to: '+14155550123', message: 'hi' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(page.createAccessToken({ inbound: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(server.createAccessToken({ messages: [a], ttlSeconds: 7200 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('takes a key or a token, not both or neither', () => {
+    expect(() => new SMSClient({ url: t.url })).toThrow(/apiKey or token/);
+    expect(() => new SMSClient({ url: t.url, apiKey: 'k', token: 't' })).toThrow(/apiKey or token/);
   });
 });
