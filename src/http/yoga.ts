@@ -130,9 +130,12 @@ function requestLogging(logger: Logger, fields: LogContext): Pick<Context, 'requ
   return { requestId, log: logger.child({ requestId, ...(fields.operationId && { operationId: fields.operationId }) }) };
 }
 
-/** Per-key request rate (every HTTP request and WebSocket operation counts). */
+/**
+ * Per-key request rate (every HTTP request and WebSocket operation counts). An access token has
+ * a budget of its own, the same size: the pages of one backend must not use up its key's.
+ */
 async function limitRequests(runtime: ContextSources, auth: Context['auth']): Promise<Context['auth']> {
-  const refused = await runtime.compliance.limiter.consumeRequest(auth.keyId, auth.accountId);
+  const refused = await runtime.compliance.limiter.consumeRequest(auth.token ? `token:${auth.token.tokenId}` : auth.keyId, auth.accountId);
   if (refused) throw rateLimited(refused);
   return auth;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { signingKeySetting, signingKid } from '../../src/domain/access-token.js';
 import { expectNoErrors, graphqlCaller, startTestHerald, type SeededAccount, type TestHerald } from '../support/herald.js';
-import { approvedTemplate, createDraft, send } from '../support/templates.js';
+import { approvedTemplate, createDraft, send, setSettings } from '../support/templates.js';
 import { SMSClient } from '../../src/client/index.js';
 
 let t: TestHerald;
@@ -316,6 +316,24 @@ describe('sending with a token', () => {
     expect(third.retryAfterSeconds).toBeLessThanOrEqual(60);
     // Two messages sent in all: refusals sent nothing.
     expect(await t.database.prisma.message.count({ where: { accountId: account.accountId } })).toBe(2);
+  });
+});
+
+describe("a token's request rate", () => {
+  it("is the key's policy but a budget of its own: a page cannot use up its backend's key", async () => {
+    const account = await t.seedAccount();
+    const message = await sendBody(account);
+    const token = await mint(account, { messages: [message] });
+    const updated = await setSettings(account.admin, { limits: { requests: { max: 3, perSeconds: 60 } } });
+    expect(updated.data.effectiveLimits.requests).toMatchObject({ max: 3, perSeconds: 60 });
+    const page = graphqlCaller(t.url, token);
+    const read = () => page(`query($id: ID!) { message(id: $id) { id } }`, { id: message });
+    for (let i = 0; i < 3; i++) expect((await read()).status).toBe(200);
+    const refused = await read();
+    expect(refused.status).toBe(429);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // The key that minted it still has its own three.
+    expect((await account.sender(`{ viewer { apiKey { id } } }`)).status).toBe(200);
   });
 });
 
