@@ -74,7 +74,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     quality: runtime.store.providerQuality,
   });
   const yoga = createHeraldYoga({ config, logger, runtime, metricsRegistry });
-  const cors = createCorsPolicy(config.cors);
+  const cors = createCorsPolicy(config.cors, config.publicUrl);
   if (config.cors.anyOrigin) logger.warn('CORS_ORIGINS=* (CORS_ALLOW_ANY_ORIGIN=true): every web page may call this Herald with a token or key it holds; for development only');
   const clusterMetrics = options.role === 'http' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;
   const server: Server = createServer(

@@ -19,11 +19,14 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 export interface CorsPolicy {
   /** Whether a page of `origin` may call Herald across origins. */
   allows(origin: string): boolean;
+  /** Whether `origin` is Herald's own public one (PUBLIC_URL), as a proxy in front of it serves it. */
+  isOwn(origin: string): boolean;
 }
 
-export function createCorsPolicy(config: CorsConfig): CorsPolicy {
+export function createCorsPolicy(config: CorsConfig, publicUrl?: string): CorsPolicy {
   const origins = new Set(config.origins);
-  return { allows: (origin) => config.anyOrigin || origins.has(origin) };
+  const own = publicUrl ? new URL(publicUrl).origin : undefined;
+  return { allows: (origin) => config.anyOrigin || origins.has(origin), isOwn: (origin) => origin === own };
 }
 
 /**
@@ -45,13 +48,14 @@ export function corsHeaders(policy: CorsPolicy, origin: string | null | undefine
 }
 
 /**
- * Whether a WebSocket upgrade may go ahead: no Origin (a program, not a browser page), the
- * page's own origin (Origin's host is the Host it connected to), or a granted origin. Browsers
- * do not apply CORS to WebSockets, so this check is the only one.
+ * Whether a WebSocket upgrade may go ahead: no Origin (a program, not a browser page), Herald's
+ * own origin (Origin's host is the Host it connected to, or PUBLIC_URL's origin behind a proxy
+ * that rewrites Host), or a granted origin. Browsers do not apply CORS to WebSockets, so this
+ * check is the only one.
  */
 export function allowsUpgrade(policy: CorsPolicy, origin: string | undefined, host: string | undefined): boolean {
   if (!origin) return true;
-  if (policy.allows(origin)) return true;
+  if (policy.allows(origin) || policy.isOwn(origin)) return true;
   try {
     return host !== undefined && new URL(origin).host === host.toLowerCase();
   } catch {

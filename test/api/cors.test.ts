@@ -12,7 +12,11 @@ const EVIL = 'https://evil.example.net';
 let t: TestHerald;
 let plain: TestHerald;
 beforeAll(async () => {
-  [t, plain] = await Promise.all([startTestHerald({ cors: { origins: [APP], anyOrigin: false } }), startTestHerald()]);
+  [t, plain] = await Promise.all([
+    startTestHerald({ cors: { origins: [APP], anyOrigin: false } }),
+    // Behind a proxy: the public origin is not the Host the socket connects to.
+    startTestHerald({ publicUrl: 'https://herald.example.org' }),
+  ]);
 });
 afterAll(async () => {
   await t?.stop();
@@ -95,6 +99,7 @@ describe('CORS by default', () => {
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
     expect(await upgrade(plain.url, APP)).toBe(403);
     expect(await upgrade(plain.url, new URL(plain.url).origin)).toBe('open');
+    expect(await upgrade(plain.url, 'https://herald.example.org')).toBe('open');
   });
 });
 
