@@ -381,6 +381,28 @@ describe('tokens that are refused', () => {
   });
 });
 
+describe('a token that expires while in use', () => {
+  it('has its socket closed with 4401 and its SSE stream ended', async () => {
+    const account = await t.seedAccount();
+    const message = await sendBody(account);
+    // Two seconds: iat and exp are whole seconds, so it lives between one and two.
+    const token = await mint(account, { messages: [message], ttlSeconds: 2 });
+    const ws = connect(`Bearer ${token}`);
+    await ws.opened;
+    await ws.next((m) => m.type === 'connection_ack');
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `subscription { messageStatusChanged(id: "${message}") { id status } }` }),
+    });
+    const closed = await ws.closed;
+    expect(closed).toEqual({ code: 4401, reason: 'the access token has expired: get a new one' });
+    expect(await response.text()).toContain('event: complete');
+    // And it is refused from then on.
+    expect((await graphqlCaller(t.url, token)(`query($id: ID!) { message(id: $id) { id } }`, { id: message })).status).toBe(401);
+  });
+});
+
 describe('revoking the parent key', () => {
   it("closes the token's open socket with 4403 and refuses its next HTTP request", async () => {
     const account = await t.seedAccount();
