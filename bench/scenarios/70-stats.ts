@@ -8,13 +8,15 @@
 // reference. Baseline, same run, same database: the plainest aggregate of that range with `pg`
 // (count(*) GROUP BY status), what a bare "counts by status" query costs.
 // Full: median of 3 runs per groupBy after one warm-up; quick: 100 000 messages, 1 run.
-// Every row checks that the totals Herald returns are the seeded count (a wrong answer is not met).
+// Every row checks that the totals Herald returns are the seeded count and the seeded cost per
+// currency (a wrong answer is not met); every group carries its cost totals.
 import pg from 'pg';
 import type { BenchOptions, BenchRow, Scenario } from '../harness.js';
 import { ratioOf } from '../harness.js';
 import { prepareDatabase, type PreparedDatabase } from '../lib/accounts.js';
 import { startHeraldProcess, type ServerProcess } from '../lib/processes.js';
 import { GRACE_MS, MARGIN_MS } from '../../src/store/message-stats-rollup.js';
+import { formatMicros } from '../../src/domain/money.js';
 
 const NAME = 'stats';
 const GROUP_BYS = ['DAY', 'PROVIDER', 'STATUS', 'COUNTRY', 'TEMPLATE'] as const;
@@ -54,6 +56,11 @@ export const scenario: Scenario = {
       await seed(client, db.accountId, count, from, templateIds);
       await seed(client, other, others, from, []);
       await client.query('ANALYZE "Message"');
+      const { rows: costRows } = await client.query<{ currency: string; micros: string }>(
+        'SELECT "costCurrency" AS currency, sum("estimatedCostMicros")::text AS micros FROM "Message" WHERE "accountId" = $1 AND "costCurrency" IS NOT NULL GROUP BY 1 ORDER BY 1',
+        [db.accountId],
+      );
+      const expectedCost = costRows.map((r) => `${formatMicros(BigInt(r.micros))} ${r.currency}`).join(', ');
       options.log(`seeded ${count} + ${others} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
       herald = await startHeraldProcess({ DATABASE_URL: db.databaseUrl!, DISPATCH: 'off' });
@@ -86,14 +93,14 @@ export const scenario: Scenario = {
       ];
       for (const [groupBy, exact] of [...GROUP_BYS.map((g) => [g, false] as const), ['STATUS', true] as const]) {
         const times: number[] = [];
-        let answer: { total: number; groups: number } | undefined;
+        let answer: { total: number; groups: number; cost: string } | undefined;
         for (let run = 0; run <= runs; run++) {
           t0 = performance.now();
           answer = await query(url, db.key, { ...range, groupBy }, exact);
           if (run > 0) times.push(performance.now() - t0);
         }
         const ms = median(times);
-        const right = answer!.total === count;
+        const right = answer!.total === count && answer!.cost === expectedCost;
         options.log(`${groupBy}${exact ? ' exact' : ''}: ${times.map((x) => x.toFixed(0)).join(', ')} ms; ${answer!.groups} groups, total ${answer!.total}`);
         rows.push({
           scenario: NAME,
@@ -106,7 +113,8 @@ export const scenario: Scenario = {
           met: exact ? null : right ? ms <= TARGET_MS : false,
           note:
             `${runs === 1 ? '1 run' : `median of ${runs} runs`} after a warm-up, over ${DAYS} days, HTTP to a Herald process on PostgreSQL; ` +
-            `${exact ? 'exact medians, every message read; ' : ''}${answer!.groups} groups; totals.total ${answer!.total}${right ? '' : ` ≠ ${count} seeded: not met`}`,
+            `${exact ? 'exact medians, every message read; ' : ''}${answer!.groups} groups; totals.total ${answer!.total}, cost ${answer!.cost}` +
+            `${right ? '' : ` ≠ ${count} seeded, ${expectedCost}: not met`}`,
         });
       }
       return rows;
@@ -121,11 +129,13 @@ export const scenario: Scenario = {
 /**
  * `n` messages spread evenly over the range: 8 countries (valid numbers, so the country names
  * resolve), 3 providers, statuses mostly DELIVERED with every other outcome present, delivered
- * 1–60 s after creation, half of them from one of the templates.
+ * 1–60 s after creation, half of them from one of the templates; a cost recorded on nine in ten of
+ * those a provider took (segments × a price per provider; the +86 numbers in CNY, the rest USD).
  */
 async function seed(client: pg.Client, accountId: string, n: number, from: Date, templateIds: string[]): Promise<void> {
   await client.query(
-    `INSERT INTO "Message" ("id", "accountId", "to", "body", "encoding", "segments", "status", "provider", "templateId", "createdAt", "updatedAt", "deliveredAt")
+    `INSERT INTO "Message" ("id", "accountId", "to", "body", "encoding", "segments", "status", "provider", "templateId", "createdAt", "updatedAt", "deliveredAt",
+                            "estimatedCostMicros", "costCurrency")
      SELECT gen_random_uuid(), $1::uuid,
        (ARRAY['+1415555', '+1613555', '+49151', '+86138', '+336', '+447400', '+7916', '+9198'])[1 + i % 8]
          || lpad((i % (ARRAY[10000, 10000, 100000000, 100000000, 100000000, 1000000, 10000000, 100000000])[1 + i % 8])::text,
@@ -134,7 +144,9 @@ async function seed(client: pg.Client, accountId: string, n: number, from: Date,
        CASE WHEN s.status IN ('CANCELED', 'QUEUED') THEN NULL ELSE (ARRAY['twilio', 'aliyun', 'smpp'])[1 + i % 3] END,
        CASE WHEN cardinality($4::uuid[]) > 0 AND i % 10 < 5 THEN ($4::uuid[])[1 + i % cardinality($4::uuid[])] END,
        c.created, c.created,
-       CASE WHEN s.status = 'DELIVERED' THEN c.created + make_interval(secs => 1 + (i * 7) % 60) END
+       CASE WHEN s.status = 'DELIVERED' THEN c.created + make_interval(secs => 1 + (i * 7) % 60) END,
+       CASE WHEN s.status NOT IN ('CANCELED', 'QUEUED') AND i % 10 <> 9 THEN (1 + i % 3) * (ARRAY[7900, 5000, 9100])[1 + i % 3] END,
+       CASE WHEN s.status NOT IN ('CANCELED', 'QUEUED') AND i % 10 <> 9 THEN CASE WHEN i % 8 = 3 THEN 'CNY' ELSE 'USD' END END
      FROM generate_series(0, $2::int - 1) AS i,
        LATERAL (SELECT $3::timestamptz + (i::float8 / $2::int) * interval '${DAYS} days' AS created) c,
        LATERAL (SELECT CASE
@@ -168,18 +180,19 @@ async function waitForRollup(client: pg.Client, accountIds: string[], to: Date):
   }
 }
 
-async function query(url: string, key: string, variables: Record<string, string>, exact: boolean): Promise<{ total: number; groups: number }> {
+async function query(url: string, key: string, variables: Record<string, string>, exact: boolean): Promise<{ total: number; groups: number; cost: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({
       query: `query($from: DateTime!, $to: DateTime!, $groupBy: StatsGroupBy!, $exact: Boolean) { messageStats(from: $from, to: $to, groupBy: $groupBy, exact: $exact) {
-        groups { key total deliveryRate medianSecondsToDelivery } totals { total } } }`,
+        groups { key total deliveryRate medianSecondsToDelivery cost { amount currency } } totals { total cost { amount currency } } } }`,
       variables: { ...variables, exact },
     }),
   });
   const text = await response.text();
-  const result = (JSON.parse(text) as { data?: { messageStats?: { groups: unknown[]; totals: { total: number } } } }).data?.messageStats;
+  type Money = { amount: string; currency: string };
+  const result = (JSON.parse(text) as { data?: { messageStats?: { groups: unknown[]; totals: { total: number; cost: Money[] } } } }).data?.messageStats;
   if (!response.ok || !result) throw new Error(`messageStats failed (HTTP ${response.status}): ${text.slice(0, 300)}`);
-  return { total: result.totals.total, groups: result.groups.length };
+  return { total: result.totals.total, groups: result.groups.length, cost: result.totals.cost.map((m) => `${m.amount} ${m.currency}`).join(', ') };
 }

@@ -7,6 +7,7 @@ import type { RoutingConfig } from '../config/routes.js';
 import { environmentSpecs } from '../domain/provider-definitions.js';
 import type { Database } from '../db/database.js';
 import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
+import { createActualCostFetcher, type ActualCostFetcher } from '../dispatch/actual-cost.js';
 import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
 import { applyStatusReports } from '../dispatch/reports.js';
 import { createWakeSignal, type WakeSignal } from '../dispatch/wake.js';
@@ -15,10 +16,11 @@ import { createOutbox } from '../outgoing-webhooks/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
 import { ProviderPool, type ProviderHealth } from '../providers/provider-pool.js';
 import { answer, askPrimary } from '../concurrency/cluster-requests.js';
-import { createProvider } from '../providers/registry.js';
+import { createProvider, updateInPlace } from '../providers/registry.js';
 import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
+import { createBudgetGuard } from '../services/budgets.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
@@ -59,6 +61,8 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
   dispatcher: Dispatcher | undefined;
   /** Polls overdue SENT messages and expires them at the deadline; with the dispatcher. */
   reconciler: Reconciler | undefined;
+  /** Asks providers what finished messages cost (ACTUAL_COST_*); with the dispatcher. */
+  actualCost: ActualCostFetcher | undefined;
   /** Sends outgoing webhooks; with the dispatcher. */
   webhookWorker: DeliveryWorker | undefined;
   startDispatcher(): void;
@@ -85,7 +89,7 @@ export async function createRuntime(options: {
   const { config, logger, database } = options;
   // A read of providers' quality is reused for up to 2 s, never longer than the counts take to
   // reach the table (tests flush every few ms).
-  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000) });
+  const store = createStore(database, { qualityReadCacheMs: Math.min(2_000, config.qualityFlushMs || 2_000), qualityBucketMs: config.qualityBucketMs });
   const pubsub = createHeraldPubSub({ redisUrl: config.redisUrl, logger, processes: options.role && 'worker' });
   // Limits share one Redis connection (pub/sub needs its own two).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
@@ -137,6 +141,7 @@ export async function createRuntime(options: {
   const configuration = await createLiveConfiguration({
     ...configurationDeps,
     build: (spec) => createProvider(spec, providerContext),
+    updateInPlace,
     logger,
     pollMs: CONFIGURATION_POLL_MS,
     // A replaced adapter's calls in flight end within the provider timeout.
@@ -149,6 +154,15 @@ export async function createRuntime(options: {
   };
   const inForce = configuration.current();
   const routeFacts = createRouteFacts(store);
+  // Set here, once the routing in force is known; `compliance` is the object every send path
+  // holds (the inbound keyword replies' since above), so they all see it.
+  compliance.budgets = createBudgetGuard({
+    routing: () => configuration.current().routing.config,
+    routeFacts,
+    prices: store.prices,
+    budgets: store.budgets,
+    prisma: store.prisma,
+  });
   const pool = new ProviderPool(inForce.adapters, {
     routing: inForce.routing.config,
     redis,
@@ -197,6 +211,7 @@ export async function createRuntime(options: {
     inbound,
     dispatcher: delivery?.dispatcher,
     reconciler: delivery?.reconciler,
+    actualCost: delivery?.actualCost,
     webhookWorker: delivery?.webhookWorker,
     startDispatcher: () => delivery?.start(),
     async stop() {
@@ -225,7 +240,7 @@ export async function createRuntime(options: {
 
 /**
  * What a process that dispatches runs in the background: the dispatcher, the reconciler, the
- * outgoing-webhook worker and providers' own work (the simulator, playing a remote provider,
+ * actual-cost fetcher, the outgoing-webhook worker and providers' own work (the simulator, playing a remote provider,
  * sends the reports accepted by a process that died).
  */
 async function createDelivery(deps: {
@@ -241,6 +256,7 @@ async function createDelivery(deps: {
   const { config, logger, store, pool } = deps;
   const publish = deps.publishing.publishChanges;
   const reconciler = createReconciler({ store: store.delivery, pool, publish, logger, options: config.reconcile });
+  const actualCost = createActualCostFetcher({ store: store.delivery, providers: () => pool.providers, logger, options: config.actualCost });
   const dispatcher = createDispatcher({
     store: store.delivery,
     pool,
@@ -278,10 +294,12 @@ async function createDelivery(deps: {
   return {
     dispatcher,
     reconciler,
+    actualCost,
     webhookWorker,
     start() {
       dispatcher.start();
       reconciler.start();
+      actualCost.start();
       webhookWorker.start();
       // Started here, not at creation: the simulator's reports go to Herald's own URL, known
       // once the server listens.
@@ -293,9 +311,10 @@ async function createDelivery(deps: {
       stopFollowing();
       await Promise.all([...providerLoops.values()].map((loop) => loop.stop()));
     },
-    /** Stops the reconciler, the dispatcher and the webhook worker, in that order. */
+    /** Stops the reconciler, the actual-cost fetcher, the dispatcher and the webhook worker, in that order. */
     async stopLoops(): Promise<void> {
       await reconciler.stop();
+      await actualCost.stop();
       await dispatcher.stop();
       await webhookWorker.stop();
     },

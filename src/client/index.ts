@@ -49,6 +49,12 @@ import {
   CreateAccessTokenDocument,
   type CreateAccessTokenInput,
   type CreateAccessTokenMutation,
+  ListBudgetsDocument,
+  RemoveBudgetDocument,
+  SetBudgetDocument,
+  type BudgetFieldsFragment,
+  type BudgetPeriod,
+  type SetBudgetInput,
   type PriceFieldsFragment,
   type SetPriceInput,
   type CreateWebhookEndpointInput,
@@ -71,6 +77,8 @@ export type WebhookDeliveryPage = WebhookDeliveriesQuery['webhookDeliveries'];
 export type { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveryStatus, WebhookEventType };
 export type Price = PriceFieldsFragment;
 export type { SetPriceInput };
+export type Budget = BudgetFieldsFragment;
+export type { BudgetPeriod, SetBudgetInput };
 export type Configuration = ConfigurationFieldsFragment;
 export type ConfigChange = ConfigChangesQuery['configChanges'][number];
 export type { AddProviderInput, UpdateProviderInput };
@@ -387,6 +395,25 @@ export class SMSClient {
   async resetRouting(): Promise<Configuration> {
     const { resetRouting: result } = await this.request(ResetRoutingDocument, {});
     if (result.__typename === 'ResetRoutingSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. The account's daily and monthly budgets with their current periods' spend. */
+  async budgets(): Promise<Budget[]> {
+    return (await this.request(ListBudgetsDocument, {})).budgets;
+  }
+
+  /** ADMIN key. Sets the budget of a period ({period: 'DAILY', limit: '250', currency: 'USD'}). */
+  async setBudget(input: SetBudgetInput): Promise<Budget> {
+    const { setBudget: result } = await this.request(SetBudgetDocument, { input });
+    if (result.__typename === 'SetBudgetSuccess') return result.data;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. Removes the budget of a period. */
+  async removeBudget(period: BudgetPeriod): Promise<void> {
+    const { removeBudget: result } = await this.request(RemoveBudgetDocument, { period });
+    if (result.__typename === 'RemoveBudgetSuccess') return;
     throw apiError(result);
   }
 

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseRoutingConfig, RoutingConfigError } from './routes.js';
+import { parseSimulators, SimulatorsConfigError, type SimulatorBehaviourSettings } from './simulators.js';
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule.js';
 
 const boolean = z
@@ -64,10 +65,25 @@ const envSchema = z.object({
   DELIVERY_REPORT_DEADLINE_MS: z.coerce.number().int().min(1_000).default(72 * 3600_000),
   /** How often the reconciler looks for overdue messages. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the dispatching processes ask providers what finished messages cost (0: never). */
+  ACTUAL_COST_POLL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Messages sent longer ago than this are no longer asked about. */
+  ACTUAL_COST_WINDOW_MS: z.coerce.number().int().min(1_000).default(24 * 3600_000),
+  /** The wait before asking again about a message not rated yet; each later wait is 3 times longer. */
+  ACTUAL_COST_RETRY_MS: z.coerce.number().int().min(1).default(5 * 60_000),
+  /** Asks per message at most. */
+  ACTUAL_COST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** How often messageStats' rollup loop looks for days to roll up (0: this process never does). */
   STATS_ROLLUP_POLL_MS: z.coerce.number().int().min(0).default(60_000),
   /** How often each process adds its provider-quality counts into the database (0: only at stop, for tests). */
   QUALITY_FLUSH_MS: z.coerce.number().int().min(0).default(2_000),
+  /**
+   * Length of one provider-quality bucket (a "minute"); the windows are 5, 60 and 1 440 buckets.
+   * Only tests and benchmarks shorten it, to compress time (docs/providers.md, "Measured quality").
+   */
+  QUALITY_BUCKET_MS: z.coerce.number().int().min(100).max(60_000).default(60_000),
+  /** Extra simulator providers and their behaviour (JSON; see src/config/simulators.ts). */
+  SIMULATORS: z.string().optional(),
   /** Outgoing webhooks: delays before each retry (e.g. 5s,5m,2h; see src/outgoing-webhooks/schedule.ts). */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -215,7 +231,11 @@ export type Config = Readonly<{
   providerTimeoutMs: number;
   /** SMS_ROUTES as given (parsed and validated by providers/routing.ts at start). */
   routes: string | undefined;
+  /** SIMULATORS: extra simulator providers by name, with their behaviour (validated at start). */
+  simulators: Readonly<Record<string, SimulatorBehaviourSettings>>;
   reconcile: { afterMs: number; deadlineMs: number; intervalMs: number };
+  /** The actual-cost fetcher (ACTUAL_COST_*; dispatch/actual-cost.ts). */
+  actualCost: { pollMs: number; windowMs: number; retryMs: number; maxAttempts: number };
   /** messageStats' rollup loop's poll interval; 0 turns the loop off in this process (STATS_ROLLUP_POLL_MS). */
   statsRollupPollMs: number;
   /**
@@ -223,6 +243,8 @@ export type Config = Readonly<{
    * the shared tables (QUALITY_FLUSH_MS); 0 only at stop (tests, which count statements).
    */
   qualityFlushMs: number;
+  /** One quality bucket, ms (QUALITY_BUCKET_MS; 60 000 unless time is compressed for a test). */
+  qualityBucketMs: number;
   /** Outgoing webhooks' delivery worker (WEBHOOK_*). */
   outgoingWebhooks: OutgoingWebhookOptions;
   /** A section is present when its required variables are set. */
@@ -322,6 +344,12 @@ function crossChecks(e: Env, present: Record<string, string | undefined>): strin
       missing.push(...error.message.split('\n').filter((line) => line.startsWith('  ')), ...(error.message.includes('\n') ? [] : [`  ${error.message}`]));
     }
   }
+  try {
+    parseSimulators(e.SIMULATORS);
+  } catch (error) {
+    if (!(error instanceof SimulatorsConfigError)) throw error;
+    missing.push(...error.message.split('\n'));
+  }
   return missing;
 }
 
@@ -355,9 +383,12 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     simulatorReportBatchMs: e.SIMULATOR_REPORT_BATCH_MS,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     routes: e.SMS_ROUTES,
+    simulators: parseSimulators(e.SIMULATORS),
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
+    actualCost: Object.freeze({ pollMs: e.ACTUAL_COST_POLL_MS, windowMs: e.ACTUAL_COST_WINDOW_MS, retryMs: e.ACTUAL_COST_RETRY_MS, maxAttempts: e.ACTUAL_COST_MAX_ATTEMPTS }),
     statsRollupPollMs: e.STATS_ROLLUP_POLL_MS,
     qualityFlushMs: e.QUALITY_FLUSH_MS,
+    qualityBucketMs: e.QUALITY_BUCKET_MS,
     outgoingWebhooks: Object.freeze({
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       pollMs: e.WEBHOOK_POLL_MS,

@@ -128,7 +128,7 @@ export function strategyOf(route: Route): StrategySettings {
   };
 }
 const DEFAULT_EXPLORATION = 0.05;
-const DEFAULT_MIN_SAMPLES = 20;
+export const DEFAULT_MIN_SAMPLES = 20;
 export type ProviderLimits = z.infer<typeof limitsSchema>;
 export type CircuitSettings = z.infer<typeof circuitSchema>;
 export interface RoutingConfig {

@@ -41,7 +41,7 @@ export interface DispatchContext {
    * strategy and the cost it records (app/runtime.ts reads them from memory: no query per message).
    * Absent: no prices, no measurements.
    */
-  routeFacts?: (message: ClaimedMessage, providers: readonly string[]) => Promise<ProviderFacts[]>;
+  routeFacts?: (message: ClaimedMessage, providers: readonly string[], minSamples?: number) => Promise<ProviderFacts[]>;
 }
 
 export interface ClaimedMessage extends ClaimedRow {

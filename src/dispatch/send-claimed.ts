@@ -19,7 +19,7 @@ export async function sendClaimed(ctx: DispatchContext, message: ClaimedMessage,
     // whatever the routing rules say.
     const bound = identityProvider ? ctx.pool.get(identityProvider) : undefined;
     let route = [bound].filter((p): p is SmsProvider => p !== undefined && canCarry(p));
-    const facts = (names: readonly string[]) => (ctx.routeFacts ? ctx.routeFacts(message, names) : Promise.resolve(unknownFacts(names)));
+    const facts = (names: readonly string[], minSamples?: number) => (ctx.routeFacts ? ctx.routeFacts(message, names, minSamples) : Promise.resolve(unknownFacts(names)));
     if (!bound) {
       const chosen = await ctx.pool.choose({ to: message.to, templateName: template?.name, category: message.category }, canCarry, facts);
       route = chosen.providers;

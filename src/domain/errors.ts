@@ -18,6 +18,7 @@ export const errorCodes = [
   'VERIFICATION_BLOCKED',
   'UNKNOWN_PROVIDER',
   'PROVIDER_IN_USE',
+  'BUDGET_EXCEEDED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

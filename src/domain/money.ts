@@ -14,6 +14,9 @@ export const MAX_DECIMALS = 6;
  */
 export const MAX_UNITS = 1_000_000_000n;
 
+/** An ISO 4217 currency code's shape: three upper-case letters. */
+export const CURRENCY_CODE = /^[A-Z]{3}$/;
+
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /** A decimal text as micro-units, or what is wrong with it (for a ValidationIssue). */
@@ -27,6 +30,23 @@ export function parseMicros(text: string): { ok: true; micros: bigint } | { ok: 
   const micros = BigInt(whole) * MICROS_PER_UNIT + BigInt(fraction.padEnd(MAX_DECIMALS, '0'));
   if (micros >= MAX_UNITS * MICROS_PER_UNIT) return { ok: false, message: `must be less than ${MAX_UNITS}` };
   return { ok: true, micros };
+}
+
+const SIGNED_DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * An amount a provider reported for a message, as micro-units of its magnitude: providers write
+ * a charge with either sign (Twilio's `price` is negative, "-0.00750"), and what Herald records
+ * is what the message cost. Zeros past the sixth decimal are dropped ("0.0075000" is exact); a
+ * digit there is refused rather than rounded, as is anything but a plain decimal.
+ */
+export function parseReportedAmount(text: string): { ok: true; micros: bigint } | { ok: false; message: string } {
+  const match = SIGNED_DECIMAL.exec(text.trim());
+  if (!match) return { ok: false, message: `is not a decimal amount: ${JSON.stringify(text)}` };
+  const [, , whole, fraction = ''] = match;
+  const kept = fraction.replace(/0+$/, '');
+  if (kept.length > MAX_DECIMALS) return { ok: false, message: `has ${kept.length} decimal places; at most ${MAX_DECIMALS} are kept exactly` };
+  return parseMicros(kept ? `${whole}.${kept}` : whole);
 }
 
 /** Micro-units as the shortest exact decimal: 7900n → "0.0079", 12_500_000n → "12.5", 0n → "0". */

@@ -15,3 +15,21 @@ export function normalizePhoneNumber(input: string, defaultCountry?: CountryCode
   if (!parsed || !parsed.isValid()) return { ok: false, error: new InvalidPhoneNumberError(input) };
   return { ok: true, e164: parsed.number, country: parsed.country };
 }
+
+/** Numbers whose country is remembered (a few routing decisions' worth; then it starts over). */
+const MAX_REMEMBERED_COUNTRIES = 1_000;
+const countries = new Map<string, string | undefined>();
+
+/**
+ * The ISO country of an E.164 number as libphonenumber places it, undefined when it places it
+ * nowhere. Remembered for the last numbers asked: one routing decision asks for the same number
+ * twice (the route's `countries` match, then the price lookup), and the parse is most of the
+ * decision's cost. Pure input → output, so sharing the memory across Heralds changes nothing.
+ */
+export function countryOfNumber(e164: string): string | undefined {
+  if (countries.has(e164)) return countries.get(e164);
+  if (countries.size >= MAX_REMEMBERED_COUNTRIES) countries.clear();
+  const country = parsePhoneNumberFromString(e164)?.country;
+  countries.set(e164, country);
+  return country;
+}

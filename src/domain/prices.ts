@@ -1,9 +1,10 @@
 // Provider price lists: what one price row says, how an input becomes one, and which row prices
 // a message. Pure: the rows come from the caller (services/prices.ts, store/prices.ts), so the
 // dispatcher can ask the same question of an account's rows held in memory.
-import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js/max';
 import type { ValidationIssue } from './errors.js';
-import { formatMicros, parseMicros, type Money } from './money.js';
+import { countryOfNumber } from './phone.js';
+import { CURRENCY_CODE, formatMicros, parseMicros, type Money } from './money.js';
 
 /** What the lookup reads of a price row (a Prisma `Price` has these and more). */
 export interface PriceRow {
@@ -39,7 +40,6 @@ export interface PriceFieldIssue {
 // E.164 allows 15 digits; a prefix is at most a whole number.
 const PREFIX = /^\d{1,15}$/;
 const COUNTRY = /^[A-Z]{2}$/;
-const CURRENCY = /^[A-Z]{3}$/;
 // ISO 8601 with a time zone (Z or ±hh:mm), or a date alone (midnight UTC): a time without a zone
 // would be read in the server's zone, which a price list must not depend on.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
@@ -70,7 +70,7 @@ export function parsePriceInput(input: PriceInput, options: { providers: readonl
   }
 
   const currency = input.currency.trim();
-  if (!CURRENCY.test(currency)) issue('currency', `must be an ISO 4217 currency code: three upper-case letters, such as USD; found ${JSON.stringify(input.currency)}`);
+  if (!CURRENCY_CODE.test(currency)) issue('currency', `must be an ISO 4217 currency code: three upper-case letters, such as USD; found ${JSON.stringify(input.currency)}`);
 
   const price = parseMicros(input.price);
   if (!price.ok) issue('price', price.message);
@@ -109,7 +109,7 @@ export interface Destination {
 
 /** The destination of an E.164 number, or undefined when no country can be told from it. */
 export function destinationOf(e164: string): Destination | undefined {
-  const country = parsePhoneNumberFromString(e164)?.country;
+  const country = countryOfNumber(e164);
   return country ? { country, digits: e164.replace(/^\+/, '') } : undefined;
 }
 

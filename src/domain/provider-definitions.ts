@@ -6,15 +6,17 @@
 // the two. Pure: validation and merging, tested without a database.
 import { z } from 'zod';
 import type { AliyunConfig, Config, SmppConfig, TencentConfig, TwilioConfig } from '../config/config.js';
+import { simulatorBehaviourSchema, type SimulatorBehaviourSettings } from '../config/simulators.js';
 import type { ValidationIssue } from './errors.js';
 
 export const PROVIDER_KINDS = ['simulator', 'twilio', 'aliyun', 'tencent', 'smpp'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
-/** The simulator's own settings (reports' delay and batching). */
+/** The simulator's own settings: reports' delay and batching, and how good it is (SIMULATORS' behaviour). */
 export interface SimulatorSettings {
   reportDelayMs?: number;
   reportBatchMs?: number;
+  behaviour?: SimulatorBehaviourSettings;
 }
 
 /** What the registry (providers/registry.ts) builds an adapter from. */
@@ -48,7 +50,11 @@ const nonEmpty = z.string().min(1);
 const kinds = {
   simulator: {
     settings: z
-      .object({ reportDelayMs: z.number().int().min(0).max(3_600_000).optional(), reportBatchMs: z.number().int().min(0).max(1000).optional() })
+      .object({
+        reportDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+        reportBatchMs: z.number().int().min(0).max(1000).optional(),
+        behaviour: simulatorBehaviourSchema.optional(),
+      })
       .strict(),
     credentials: z.object({}).strict(),
   },
@@ -140,8 +146,13 @@ export function environmentSpecs(config: Config): ProviderSpec[] {
         return { name, kind: 'tencent', options: section(name, config.tencent) };
       case 'smpp':
         return { name, kind: 'smpp', options: section(name, config.smpp) };
-      default:
-        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${PROVIDER_KINDS.join(', ')})`);
+      default: {
+        // A simulator of SIMULATORS, under its own name.
+        const behaviour = config.simulators[name];
+        if (behaviour) return { name, kind: 'simulator', options: { reportDelayMs: config.simulatorDelayMs, reportBatchMs: config.simulatorReportBatchMs, behaviour } };
+        const extra = Object.keys(config.simulators);
+        throw new Error(`SMS_PROVIDERS names "${name}", which this version of Herald does not have (available: ${[...PROVIDER_KINDS, ...extra].join(', ')}; SIMULATORS defines more)`);
+      }
     }
   });
 }

@@ -11,6 +11,10 @@ import { ValidationError } from './errors.js';
 import { bucketOf, histogramQuantile, type Histogram } from './stats-histogram.js';
 import { countryOfPrefix, countryPrefix } from './stats.js';
 
+/**
+ * One bucket: a minute. QUALITY_BUCKET_MS may shorten it to compress time in tests and benchmarks;
+ * the windows are then 5, 60 and 1 440 buckets, and their `windowSeconds` say how long that is.
+ */
 export const MINUTE_MS = 60_000;
 
 /** The windows, shortest first: their GraphQL field names and their /metrics label values. */
@@ -23,12 +27,13 @@ export const qualityWindows = [
 export type QualityWindow = (typeof qualityWindows)[number];
 export type QualityWindowName = QualityWindow['name'];
 
-/** Buckets older than this are deleted: the longest window plus an hour of slack. */
-export const QUALITY_RETENTION_MS = 25 * 3_600_000;
+/** Buckets older than this many are deleted: the longest window plus an hour of slack. */
+export const QUALITY_RETENTION_BUCKETS = 25 * 60;
+export const QUALITY_RETENTION_MS = QUALITY_RETENTION_BUCKETS * MINUTE_MS;
 
-/** The start of the UTC minute `ms` falls in. */
-export function minuteOf(ms: number): number {
-  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+/** The start of the UTC minute (or bucket of `bucketMs`) `ms` falls in. */
+export function minuteOf(ms: number, bucketMs = MINUTE_MS): number {
+  return Math.floor(ms / bucketMs) * bucketMs;
 }
 
 /**
@@ -37,8 +42,8 @@ export function minuteOf(ms: number): number {
  * before it: the window covers between `minutes` and `minutes + 1` minutes. (Buckets are whole
  * minutes; the alternative, dropping that first partial bucket, would miss outcomes instead.)
  */
-export function windowStart(nowMs: number, minutes: number): number {
-  return minuteOf(nowMs - minutes * MINUTE_MS);
+export function windowStart(nowMs: number, minutes: number, bucketMs = MINUTE_MS): number {
+  return minuteOf(nowMs - minutes * bucketMs, bucketMs);
 }
 
 export interface QualityCounts {
@@ -90,7 +95,10 @@ export class QualityAggregator implements QualityRecorder {
   // instead of one per outcome.
   private readonly countries = new Map<string, string>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly bucketMs = MINUTE_MS,
+  ) {}
 
   /** The ISO country of an E.164 number ("ZZ" when libphonenumber places it nowhere). */
   countryOf(to: string): string {
@@ -162,7 +170,7 @@ export class QualityAggregator implements QualityRecorder {
   }
 
   private bucketFor(provider: string, to: string): QualityBucket {
-    return this.bucketAt(provider, this.countryOf(to), minuteOf(this.now()));
+    return this.bucketAt(provider, this.countryOf(to), minuteOf(this.now(), this.bucketMs));
   }
 
   private bucketAt(provider: string, country: string, minute: number): QualityBucket {
@@ -198,13 +206,13 @@ export interface QualityFigures extends QualityCounts {
 export type ProviderCountryQuality = { provider: string; country: string } & Record<QualityWindowName, QualityFigures>;
 
 /** Figures from a window's summed counts and latency histogram. */
-export function qualityFigures(window: Pick<QualityWindow, 'minutes'>, counts: QualityCounts, latency: Histogram): QualityFigures {
+export function qualityFigures(window: Pick<QualityWindow, 'minutes'>, counts: QualityCounts, latency: Histogram, bucketMs = MINUTE_MS): QualityFigures {
   const submissions = counts.submitted + counts.submitErrors;
   const outcomes = counts.delivered + counts.failed + counts.reportsMissing;
   const p50 = histogramQuantile(latency, 0.5);
   const p95 = histogramQuantile(latency, 0.95);
   return {
-    windowSeconds: window.minutes * 60,
+    windowSeconds: (window.minutes * bucketMs) / 1000,
     ...counts,
     submitErrorRate: submissions === 0 ? null : counts.submitErrors / submissions,
     deliveryRate: outcomes === 0 ? null : counts.delivered / outcomes,
@@ -232,7 +240,7 @@ export interface WindowLatencyRow {
  * Every (provider, country) pair that has counts in some window, with the figures of each window
  * (zeros and nulls where a window has none), ordered by provider then country.
  */
-export function assembleQuality(counts: readonly WindowCountsRow[], latency: readonly WindowLatencyRow[]): ProviderCountryQuality[] {
+export function assembleQuality(counts: readonly WindowCountsRow[], latency: readonly WindowLatencyRow[], bucketMs = MINUTE_MS): ProviderCountryQuality[] {
   const pairs = new Map<string, { provider: string; country: string; counts: Map<string, QualityCounts>; latency: Map<string, Histogram> }>();
   const pairOf = (row: { provider: string; country: string }) => {
     const key = `${row.provider}\u0000${row.country}`;
@@ -255,18 +263,18 @@ export function assembleQuality(counts: readonly WindowCountsRow[], latency: rea
   }
   return [...pairs.values()]
     .sort((a, b) => compare(a.provider, b.provider) || compare(a.country, b.country))
-    .map((pair) => ({ provider: pair.provider, country: pair.country, ...figuresByWindow(pair.counts, pair.latency) }));
+    .map((pair) => ({ provider: pair.provider, country: pair.country, ...figuresByWindow(pair.counts, pair.latency, bucketMs) }));
 }
 
 /**
  * What the reader's SQL computes (src/store/provider-quality.ts), in TypeScript: minute buckets
  * summed per window as of `nowMs`. For tests, which hold the two to the same answers.
  */
-export function sumWindows(buckets: readonly QualityBucket[], nowMs: number): ProviderCountryQuality[] {
+export function sumWindows(buckets: readonly QualityBucket[], nowMs: number, bucketMs = MINUTE_MS): ProviderCountryQuality[] {
   const counts = new Map<string, WindowCountsRow>();
   const latency = new Map<string, WindowLatencyRow>();
   for (const w of qualityWindows) {
-    const since = windowStart(nowMs, w.minutes);
+    const since = windowStart(nowMs, w.minutes, bucketMs);
     for (const b of buckets) {
       if (b.minute < since) continue;
       const key = `${w.name}\u0000${b.provider}\u0000${b.country}`;
@@ -285,7 +293,7 @@ export function sumWindows(buckets: readonly QualityBucket[], nowMs: number): Pr
       }
     }
   }
-  return assembleQuality([...counts.values()], [...latency.values()]);
+  return assembleQuality([...counts.values()], [...latency.values()], bucketMs);
 }
 
 /** The figures of a pair with no data at all (asked for by country). */
@@ -293,9 +301,9 @@ export function emptyQuality(provider: string, country: string): ProviderCountry
   return { provider, country, ...figuresByWindow(new Map(), new Map()) };
 }
 
-function figuresByWindow(counts: ReadonlyMap<string, QualityCounts>, latency: ReadonlyMap<string, Histogram>): Record<QualityWindowName, QualityFigures> {
+function figuresByWindow(counts: ReadonlyMap<string, QualityCounts>, latency: ReadonlyMap<string, Histogram>, bucketMs = MINUTE_MS): Record<QualityWindowName, QualityFigures> {
   return Object.fromEntries(
-    qualityWindows.map((w) => [w.name, qualityFigures(w, counts.get(w.name) ?? ZERO_COUNTS, latency.get(w.name) ?? new Map())]),
+    qualityWindows.map((w) => [w.name, qualityFigures(w, counts.get(w.name) ?? ZERO_COUNTS, latency.get(w.name) ?? new Map(), bucketMs)]),
   ) as Record<QualityWindowName, QualityFigures>;
 }
 
@@ -309,4 +317,22 @@ export function selectQuality(all: readonly ProviderCountryQuality[], provider: 
   const code = country.trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(code)) return new ValidationError([{ path: ['country'], message: 'must be an ISO 3166 alpha-2 country code like US or DE' }]);
   return [all.find((q) => q.provider === provider && q.country === code) ?? emptyQuality(provider, code)];
+}
+
+/** Outcomes a window's figures rest on: reports that came, and reports that never did. */
+export function outcomesOf(figures: QualityCounts): number {
+  return figures.delivered + figures.failed + figures.reportsMissing;
+}
+
+/**
+ * The window routing judges a provider by: the shortest with at least `minSamples` outcomes
+ * (5 minutes, then the hour, then 24 hours), else the 24 hours (which then cannot judge:
+ * too few samples). The shortest window forgets fastest: a drop shows within minutes, and a
+ * recovered provider is judged again by recent outcomes once the bad ones leave the 5 minutes,
+ * as long as exploration gives it `minSamples` outcomes there (docs/providers.md, "How fast
+ * routing reacts", states the bounds).
+ */
+export function judgedWindow(quality: ProviderCountryQuality | undefined, minSamples: number): QualityFigures | undefined {
+  if (!quality) return undefined;
+  return qualityWindows.map((w) => quality[w.name]).find((figures) => outcomesOf(figures) >= minSamples) ?? quality.last24Hours;
 }

@@ -2,6 +2,8 @@
 // Standard Webhooks shape {type, timestamp, data}; ids are the API's global ids, so a receiver
 // can ask `node(id:)` for more.
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { BudgetPeriod, BudgetThreshold } from '../domain/budgets.js';
+import { formatMicros, type Money } from '../domain/money.js';
 import type { MessageStatus } from '../domain/status-machine.js';
 import type { InboundSnapshot, MessageSnapshot } from '../store/outbox.js';
 
@@ -12,6 +14,7 @@ export const WEBHOOK_EVENT_TYPES = {
   'message.delivered': 'MESSAGE_DELIVERED',
   'message.failed': 'MESSAGE_FAILED',
   'inbound.received': 'INBOUND_RECEIVED',
+  'budget.threshold': 'BUDGET_THRESHOLD',
 } as const;
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
@@ -71,5 +74,23 @@ export function inboundPayload(inbound: InboundSnapshot, at: Date): string {
       receivedAt: inbound.receivedAt.toISOString(),
       inReplyTo: inbound.inReplyToId ? encodeGlobalID('Message', inbound.inReplyToId) : null,
     },
+  });
+}
+
+/** A budget's spend reached `threshold` % of its limit (once per period and threshold). */
+export interface BudgetThresholdEvent {
+  period: BudgetPeriod;
+  threshold: BudgetThreshold;
+  spent: Money;
+  limit: Money;
+  resetsAt: Date;
+}
+
+export function budgetThresholdPayload(event: BudgetThresholdEvent, at: Date): string {
+  const money = (m: Money) => ({ amount: formatMicros(m.micros), currency: m.currency });
+  return JSON.stringify({
+    type: 'budget.threshold',
+    timestamp: at.toISOString(),
+    data: { period: event.period, threshold: event.threshold, spent: money(event.spent), limit: money(event.limit), resetsAt: event.resetsAt.toISOString() },
   });
 }

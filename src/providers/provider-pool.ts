@@ -118,19 +118,19 @@ export class ProviderPool {
    * The providers of the message's route that can carry it (`canCarry` drops a template-only
    * provider without a mapping for the message's template), ordered by the route's strategy
    * from `facts` (each provider's price and measured quality for this destination, gathered by
-   * the caller), with the decision to record. Without a route: SMS_PROVIDERS in order.
+   * the caller; `minSamples` is the route's), with the decision to record. Without a route: SMS_PROVIDERS in order.
    */
   async choose(
     message: RoutableMessage,
     canCarry: (provider: SmsProvider) => boolean,
-    facts: (providers: readonly string[]) => Promise<ProviderFacts[]>,
+    facts: (providers: readonly string[], minSamples: number) => Promise<ProviderFacts[]>,
   ): Promise<{ providers: SmsProvider[]; decision: RoutingDecision & { route: string | null } }> {
     const route = routeOf(this.routing, message);
     const able = route.providers.filter((name) => {
       const provider = this.entries.get(name)?.provider;
       return provider !== undefined && this.enabled.has(name) && canCarry(provider);
     });
-    const decision = decideRoute(route.settings, await facts(able), this.options.random);
+    const decision = decideRoute(route.settings, await facts(able, route.settings.minSamples), this.options.random);
     return { providers: decision.order.map((name) => this.entries.get(name)!.provider), decision: { route: route.name, ...decision } };
   }
 

@@ -15,8 +15,8 @@ export interface ProviderContext {
   /** Herald's public base URL (known only after listening when PORT=0). */
   publicUrl: () => string;
   simulatorSecret: string;
-  /** Durable memory for the simulator (survives crashes, shared by instances). */
-  simulatorStore?: SimulatorStore;
+  /** Durable memory for each simulator by name (survives crashes, shared by instances). */
+  simulatorStore?: (simulator: string) => SimulatorStore;
   /** Where connection-based providers (SMPP) hand delivery receipts and replies. */
   events: ProviderEvents;
   /**
@@ -46,7 +46,8 @@ export function createProvider(spec: ProviderSpec, context: ProviderContext): Sm
         publicUrl: context.publicUrl,
         reportDelayMs: spec.options.reportDelayMs ?? config.simulatorDelayMs,
         reportBatchMs: spec.options.reportBatchMs ?? config.simulatorReportBatchMs,
-        store: context.simulatorStore,
+        behaviour: spec.options.behaviour,
+        store: context.simulatorStore?.(name),
         onCallbackFailure: (failure) => context.logger.warn({ failure, provider: name }, 'simulator could not deliver a report'),
       });
     case 'twilio':
@@ -65,4 +66,18 @@ export function createProvider(spec: ProviderSpec, context: ProviderContext): Sm
         connect: context.dispatching ? 'eager' : 'lazy',
       });
   }
+}
+
+/**
+ * Applies a changed definition to the adapter in place when only what it can change while
+ * running changed (a simulator's behaviour), keeping its circuit, submissions in flight and
+ * pending reports; false: the adapter must be rebuilt.
+ */
+export function updateInPlace(adapter: SmsProvider, from: ProviderSpec, to: ProviderSpec): boolean {
+  if (from.kind !== 'simulator' || to.kind !== 'simulator' || from.name !== to.name || !(adapter instanceof SimulatorProvider)) return false;
+  const { behaviour: _before, ...restFrom } = from.options;
+  const { behaviour, ...restTo } = to.options;
+  if (JSON.stringify(Object.entries(restFrom).sort()) !== JSON.stringify(Object.entries(restTo).sort())) return false;
+  adapter.setBehaviour(behaviour ?? {});
+  return true;
 }

@@ -5,8 +5,8 @@
 //
 // The routes come from SMS_ROUTES (config/routes.ts): the first route whose `match` fits wins;
 // without one, the order is SMS_PROVIDERS.
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { strategyOf, type Route, type RoutingConfig, type StrategySettings } from '../config/routes.js';
+import { countryOfNumber } from '../domain/phone.js';
 import { orderByWeight } from '../domain/routing-strategy.js';
 
 export { orderByWeight };
@@ -28,7 +28,7 @@ export function matchRoute(config: RoutingConfig, message: RoutableMessage): Rou
     if (match.templates && !(message.templateName && match.templates.includes(message.templateName))) return false;
     if (match.categories && !(message.category && (match.categories as string[]).includes(message.category))) return false;
     if (match.countries) {
-      if (country === null) country = parsePhoneNumberFromString(message.to)?.country;
+      if (country === null) country = countryOfNumber(message.to);
       if (!country || !match.countries.includes(country)) return false;
     }
     return true;

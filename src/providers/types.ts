@@ -2,6 +2,7 @@
 // SMPP). The dispatcher and the webhook routes only ever see this; vendor names, vendor status
 // words and vendor error codes stay inside the adapter.
 
+import type { Money } from '../domain/money.js';
 import type { Encoding } from '../domain/segments.js';
 import type { MessageStatus } from '../domain/status-machine.js';
 
@@ -244,6 +245,16 @@ export interface SmsProvider {
    * PullSmsSendStatusByPhoneNumber). Undefined when the provider has nothing final to say yet.
    */
   queryStatus?(message: SentMessageRef): Promise<StatusReport | undefined>;
+
+  /**
+   * What the provider charged for a message it took, as it reports it (Twilio's `price` on the
+   * Message resource), asked after the message's final status by dispatch/actual-cost.ts.
+   * Resolves `undefined` while the provider has not rated it yet (asked again later), `null`
+   * when it never will report one for this message (never asked again). Throws when the
+   * provider cannot be asked right now or answers something unreadable (asked again later).
+   * Absent for providers whose APIs report no money amount (Aliyun, Tencent, SMPP).
+   */
+  fetchCost?(message: SentMessageRef): Promise<Money | null | undefined>;
 
   /** The body a vendor expects back from a processed webhook (default: Herald's JSON summary). */
   webhookAck?(kind: 'status' | 'inbound'): WebhookAck;

@@ -1,4 +1,5 @@
 import { ForbiddenError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
+import { BudgetExceededError } from '../domain/budgets.js';
 import { formatMicros, type Money } from '../domain/money.js';
 import { sendMessages, type RecipientRejection as Rejection } from '../services/bulk.js';
 import { estimateTotal } from '../services/cost-estimate.js';
@@ -107,7 +108,7 @@ builder.mutationField('sendMessages', (t) =>
   t.field({
     type: SendMessagesSuccess,
     description: 'Sends one body or template to up to 10 000 recipients. Each recipient is checked on its own.',
-    errors: { types: [ValidationError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ForbiddenError], directResult: true },
+    errors: { types: [ValidationError, IdempotencyConflictError, NotFoundError, TemplateNotApprovedError, ForbiddenError, BudgetExceededError], directResult: true },
     args: { input: t.arg({ type: SendMessagesInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
@@ -117,7 +118,7 @@ builder.mutationField('sendMessages', (t) =>
         now: new Date(),
       }));
       ctx.publishAndWake(result.changes);
-      const estimatedCost = await estimateTotal({ routing: ctx.routing, routeFacts: ctx.routeFacts, prices: ctx.store.prices }, ctx.auth.accountId, result.accepted);
+      const estimatedCost = result.estimatedCost ?? await estimateTotal({ routing: ctx.routing, routeFacts: ctx.routeFacts, prices: ctx.store.prices }, ctx.auth.accountId, result.accepted);
       return { batchId: result.batchId, rejected: result.rejected, estimatedCost };
     },
   }),

@@ -12,6 +12,7 @@ import './api-keys.js';
 import './access-tokens.js';
 import './sender-identities.js';
 import './prices.js';
+import './budgets.js';
 import './configuration.js';
 import './inbound.js';
 import './inbound-conversation.js';

@@ -1,5 +1,6 @@
 // What a message cost and why it went where it went: Message.estimatedCost and Message.routing,
-// as the dispatcher recorded them when a provider took it (dispatch/record-outcome.ts).
+// as the dispatcher recorded them when a provider took it (dispatch/record-outcome.ts), and
+// Message.actualCost, as the provider reported it afterwards (dispatch/actual-cost.ts).
 import { formatMicros } from '../domain/money.js';
 import type { RoutingRecord } from '../domain/routing-strategy.js';
 import { ROUTING_STRATEGIES } from '../config/routes.js';
@@ -53,6 +54,13 @@ builder.objectFields(Message, (t) => ({
     nullable: true,
     description: "segments × the price of the provider that took it (the account's prices); null before a provider took it or when no price is known.",
     resolve: (m) => (m.estimatedCostMicros !== null && m.costCurrency ? { amount: formatMicros(m.estimatedCostMicros), currency: m.costCurrency } : null),
+  }),
+  actualCost: t.field({
+    type: MoneyRef,
+    nullable: true,
+    description:
+      'What the provider reported charging for it (Twilio: the message\'s price), fetched after the final status; null until the provider has rated it, and always for providers that report no cost (docs/providers.md, "Prices and cost").',
+    resolve: (m) => (m.actualCostMicros !== null && m.actualCostCurrency ? { amount: formatMicros(m.actualCostMicros), currency: m.actualCostCurrency } : null),
   }),
   routing: t.field({
     type: RoutingDecisionRef,

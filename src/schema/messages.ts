@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
+import { BudgetExceededError } from '../domain/budgets.js';
 import { cancelMessage, sendMessage } from '../services/messages.js';
 import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
@@ -160,6 +161,7 @@ export const sendErrors = [
   SensitiveContentError,
   RecipientOptedOutError,
   RateLimitedError,
+  BudgetExceededError,
 ];
 
 builder.mutationFields((t) => ({

@@ -122,10 +122,11 @@ async function costsFor(ctx: Context, message: RoutableMessage, segments: number
     return [];
   }
   // The route's list in its order: weights only pick which provider goes first at random per message.
-  const providers = routeOf(ctx.routing, { ...message, to: phone.e164 }).providers;
+  const route = routeOf(ctx.routing, { ...message, to: phone.e164 });
+  const providers = route.providers;
   const [estimates, facts] = await Promise.all([
     estimateCosts(await ctx.store.prices.listForAccount(ctx.auth.accountId), providers, phone.e164, segments, new Date()),
-    ctx.routeFacts({ accountId: ctx.auth.accountId, to: phone.e164, segments }, providers),
+    ctx.routeFacts({ accountId: ctx.auth.accountId, to: phone.e164, segments }, providers, route.settings.minSamples),
   ]);
   // Beside each price, the provider's measured quality in the destination's country (what LEAST_COST and FASTEST weigh).
   return estimates.map((e, i) => ({ ...e, deliveryRate: facts[i]!.deliveryRate, deliveryP95Ms: facts[i]!.p95Ms, samples: facts[i]!.samples }));

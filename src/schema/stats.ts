@@ -5,6 +5,8 @@ import { NONE_KEY, statsGroupBys } from '../domain/stats.js';
 import { BUCKETS_PER_DOUBLING, MAX_RELATIVE_ERROR, MAX_SECONDS, MIN_SECONDS } from '../domain/stats-histogram.js';
 import { EXACT_BELOW, messageStats, type MessageStats as Stats, type StatsGroup } from '../services/message-stats.js';
 import { builder } from './builder.js';
+import { formatMicros } from '../domain/money.js';
+import { MoneyRef } from './message-routing.js';
 import { unwrap } from './unwrap.js';
 
 const StatsGroupByEnum = builder.enumType('StatsGroupBy', {
@@ -38,6 +40,13 @@ const MessageStatsGroup = builder.objectRef<StatsGroup>('MessageStatsGroup').imp
         `Median of deliveredAt - createdAt over the DELIVERED messages, in seconds. Exact when the range holds at most ${EXACT_BELOW.toLocaleString('en-US')} messages or \`exact\` is true; ` +
         `otherwise from a histogram of log-scale buckets (${BUCKETS_PER_DOUBLING} per doubling), within ±${(MAX_RELATIVE_ERROR * 100).toFixed(1)} % of the exact median ` +
         `when that lies between ${MIN_SECONDS * 1000} ms and ${Math.round(MAX_SECONDS / 86_400)} days. Counts are always exact.`,
+    }),
+    cost: t.field({
+      type: [MoneyRef],
+      description:
+        'What the messages cost, one exact total per currency (by currency code): the sum of the estimated cost each message recorded when a provider took it ' +
+        '(segments × that provider\'s price then). Messages without a known price, and messages no provider has taken yet, add nothing; empty when none has a cost.',
+      resolve: (g) => g.costs.map((m) => ({ amount: formatMicros(m.micros), currency: m.currency })),
     }),
   }),
 });

@@ -12,7 +12,10 @@ import type { BatchRejection } from '../store/batches.js';
 import type { Store } from '../store/store.js';
 import { readsOncePerBatch, screeningOncePerText } from './batch-scope.js';
 import { prepareSends, type ComplianceDeps } from './send-pipeline.js';
-import type { EstimatedMessage } from './cost-estimate.js';
+import { totalOf, type EstimatedMessage } from './cost-estimate.js';
+import type { SendCosts } from './budgets.js';
+import { BudgetExceededError } from '../domain/budgets.js';
+import type { Money } from '../domain/money.js';
 import { findSendableTemplate } from './templates.js';
 
 /** The store's parts a bulk send uses. */
@@ -41,6 +44,8 @@ export interface BatchOutcome {
   changes: StatusChange[];
   /** What routing looks at in each accepted message, for the cost estimate; empty for a replay. */
   accepted: EstimatedMessage[];
+  /** The accepted messages' estimated total, when the budgets needed it (else the caller estimates). */
+  estimatedCost?: Money[];
 }
 
 // docs/api.md: the same key with the same input within 24 h returns the original result.
@@ -118,13 +123,29 @@ export async function sendMessages(
     await writer.abort();
     throw error;
   }
+  // A budget is charged for the whole batch at once, all or nothing (docs/budgets.md): a batch
+  // that would pass a limit is refused as a whole, before any of it is stored.
+  let costs: SendCosts | undefined;
+  try {
+    costs = await compliance.budgets?.costsFor(accountId, () => accepted);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const budgets = compliance.budgets;
   const stored = await writer.commit({
     idempotency: key ? { key, requestHash: requestHash!, windowMs: IDEMPOTENCY_WINDOW_MS } : null,
     total: input.recipients.length,
     rejections: rejected,
+    charge: costs && budgets ? (tx) => budgets.charge(tx, accountId, costs) : undefined,
   });
+  if (stored instanceof BudgetExceededError) {
+    await budgets!.refused(accountId, stored);
+    return stored;
+  }
+  if (stored instanceof HeraldError) return stored;
   if (!stored) return (await findEarlierBatch(store, accountId, key!, requestHash!)) ?? new IdempotencyConflictError(key!);
-  return { batchId, rejected, changes, accepted };
+  return { batchId, rejected, changes, accepted, estimatedCost: costs && totalOf(costs.costs) };
 }
 
 async function findEarlierBatch(store: BulkStore, accountId: string, key: string, requestHash: string): Promise<BatchOutcome | IdempotencyConflictError | undefined> {

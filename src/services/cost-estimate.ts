@@ -9,24 +9,35 @@ import { routeOf, type RoutableMessage } from '../providers/routing.js';
 import type { Store } from '../store/store.js';
 import type { RouteFacts } from './route-facts.js';
 
+export interface EstimateDeps {
+  routing: RoutingConfig;
+  routeFacts: RouteFacts;
+  prices: Store['prices'];
+}
+
 export interface EstimatedMessage extends RoutableMessage {
   segments: number;
 }
 
 /** Per-currency totals (none when the account has no prices, or no message has a known price). */
-export async function estimateTotal(
-  deps: { routing: RoutingConfig; routeFacts: RouteFacts; prices: Store['prices'] },
-  accountId: string,
-  messages: readonly EstimatedMessage[],
-): Promise<Money[]> {
-  if (messages.length === 0 || (await deps.prices.listForAccount(accountId)).length === 0) return [];
-  const costs: Money[] = [];
+export async function estimateTotal(deps: EstimateDeps, accountId: string, messages: readonly EstimatedMessage[]): Promise<Money[]> {
+  return totalOf(await estimateEach(deps, accountId, messages));
+}
+
+/** Per-currency totals of estimates made by estimateEach (unknown prices left out). */
+export function totalOf(costs: readonly (Money | null)[]): Money[] {
+  return [...sumByCurrency(costs.filter((c): c is Money => c !== null))].map(([currency, micros]) => ({ currency, micros }));
+}
+
+/** Each message's estimated cost, in input order; null where no price is known. */
+export async function estimateEach(deps: EstimateDeps, accountId: string, messages: readonly EstimatedMessage[]): Promise<(Money | null)[]> {
+  if (messages.length === 0 || (await deps.prices.listForAccount(accountId)).length === 0) return messages.map(() => null);
+  const costs: (Money | null)[] = [];
   for (const message of messages) {
     const route = routeOf(deps.routing, message);
-    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers);
+    const facts = await deps.routeFacts({ accountId, to: message.to, segments: message.segments }, route.providers, route.settings.minSamples);
     const decision = decideRoute({ ...route.settings, exploration: 0 }, facts, () => 0);
-    const cost = facts.find((f) => f.provider === decision.order[0])?.cost;
-    if (cost) costs.push(cost);
+    costs.push(facts.find((f) => f.provider === decision.order[0])?.cost ?? null);
   }
-  return [...sumByCurrency(costs)].map(([currency, micros]) => ({ currency, micros }));
+  return costs;
 }

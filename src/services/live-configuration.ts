@@ -51,6 +51,8 @@ export interface LiveConfigurationOptions {
   environment: { providers: readonly ProviderSpec[]; routes: unknown };
   sealKey: Buffer;
   build: (spec: ProviderSpec) => SmsProvider;
+  /** Applies a changed definition to a running adapter when it can (providers/registry.ts updateInPlace). */
+  updateInPlace?: (adapter: SmsProvider, from: ProviderSpec, to: ProviderSpec) => boolean;
   logger: Logger;
   /** How often the version is checked when no notification came (ms; 0: never). */
   pollMs?: number;
@@ -60,12 +62,11 @@ export interface LiveConfigurationOptions {
 
 export async function createLiveConfiguration(options: LiveConfigurationOptions): Promise<LiveConfiguration> {
   const { logger } = options;
-  const adapters = new Map<string, SmsProvider>(); // by specKey
+  const adapters = new Map<string, { adapter: SmsProvider; spec: ProviderSpec }>(); // by specKey
   const listeners = new Set<(state: ConfigurationState, retired: readonly SmsProvider[]) => void>();
   const retiring = new Map<NodeJS.Timeout, SmsProvider>();
   let state = apply(await readConfiguration(options.prisma)).state;
   let running: Promise<void> | undefined;
-  let again = false;
   let closed = false;
 
   function apply(snapshot: ConfigurationSnapshot): { state: ConfigurationState; retired: SmsProvider[] } {
@@ -84,12 +85,21 @@ export async function createLiveConfiguration(options: LiveConfigurationOptions)
     const inForce = providers.map((p) => {
       const key = specKey(p.spec);
       keep.add(key);
-      let adapter = adapters.get(key);
-      if (!adapter) adapters.set(key, (adapter = options.build(p.spec)));
+      const same = adapters.get(key);
+      if (same) return same.adapter;
+      // The same provider changed in a way its adapter takes while running: re-filed, not rebuilt.
+      const running = [...adapters.entries()].find(([, a]) => a.spec.name === p.spec.name && !keep.has(specKey(a.spec)));
+      if (running && options.updateInPlace?.(running[1].adapter, running[1].spec, p.spec)) {
+        adapters.delete(running[0]);
+        adapters.set(key, { adapter: running[1].adapter, spec: p.spec });
+        return running[1].adapter;
+      }
+      const adapter = options.build(p.spec);
+      adapters.set(key, { adapter, spec: p.spec });
       return adapter;
     });
     const retired: SmsProvider[] = [];
-    for (const [key, adapter] of adapters) {
+    for (const [key, { adapter }] of adapters) {
       if (keep.has(key)) continue;
       adapters.delete(key);
       retired.push(adapter);
@@ -133,21 +143,18 @@ export async function createLiveConfiguration(options: LiveConfigurationOptions)
     adapter.close?.()?.catch((error: unknown) => logger.warn({ err: error, provider: adapter.name }, 'closing a replaced provider failed'));
   }
 
-  /** One reload at a time; a request during one runs one more after it (coalesced). */
+  /**
+   * One reload at a time. A call during one is answered by a reload that starts after it (one
+   * more, shared by every call that came meanwhile), so what committed before the call is seen.
+   */
+  let next: Promise<void> | undefined;
   function reload(force = false): Promise<void> {
     if (closed) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
+    if (running) return (next ??= running.then(() => ((next = undefined), reload(true))));
     running = reloadOnce(force)
       .catch((error: unknown) => logger.warn({ err: error }, 'could not reload the configuration; the one in force stays'))
       .finally(() => {
         running = undefined;
-        if (again && !closed) {
-          again = false;
-          void reload(true);
-        }
       });
     return running;
   }
@@ -174,7 +181,7 @@ export async function createLiveConfiguration(options: LiveConfigurationOptions)
       if (poll) clearInterval(poll);
       await running;
       for (const timer of retiring.keys()) clearTimeout(timer);
-      const all = [...adapters.values(), ...retiring.values()];
+      const all = [...[...adapters.values()].map((a) => a.adapter), ...retiring.values()];
       retiring.clear();
       await Promise.all(all.map((a) => a.close?.()));
     },

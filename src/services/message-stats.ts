@@ -12,14 +12,15 @@ import type { ValidationError } from '../domain/errors.js';
 import { histogramMedian, mergeParts, totalOf, type StatsPart } from '../domain/stats-histogram.js';
 import { NONE_KEY, checkStatsRange, countryLabel, deliveryRate, liveIntervals, wholeDays, type StatsCounts, type StatsGroupBy } from '../domain/stats.js';
 import type { MessageStatsRollup } from '../store/message-stats-rollup.js';
-import type { MessageStatsReads, StatsRange, StatsRow } from '../store/message-stats.js';
+import type { CostRow, MessageStatsReads, StatsRange, StatsRow } from '../store/message-stats.js';
+import { sumByCurrency, type Money } from '../domain/money.js';
 
 /** Up to this many messages in the range, medians are computed exactly (about 0.1 s on PostgreSQL). */
 export const EXACT_BELOW = 50_000;
 
 export interface StatsSources {
   reads: MessageStatsReads;
-  rollup: Pick<MessageStatsRollup, 'currentDays' | 'parts'>;
+  rollup: Pick<MessageStatsRollup, 'currentDays' | 'parts' | 'costParts'>;
 }
 
 export interface StatsGroup extends StatsCounts {
@@ -29,6 +30,8 @@ export interface StatsGroup extends StatsCounts {
   deliveryRate: number | null;
   /** Median of deliveredAt - createdAt over the group's DELIVERED messages, in seconds. */
   medianSecondsToDelivery: number | null;
+  /** Sum of the messages' recorded estimated costs, one per currency (by currency code). */
+  costs: Money[];
 }
 
 export interface MessageStats {
@@ -49,18 +52,21 @@ export async function messageStats(
   if (invalid) return invalid;
   const range = { accountId, from: args.from, to: args.to };
   let rows: StatsRow[] | undefined;
+  let costRows: CostRow[] | undefined;
   if (!args.exact) {
     const fast = await fastRows(sources, range, args.groupBy);
-    if (fast.total > (options.exactBelow ?? EXACT_BELOW)) rows = fast.rows;
+    if (fast.total > (options.exactBelow ?? EXACT_BELOW)) [rows, costRows] = [fast.rows, await fast.costs()];
   }
-  rows ??= await sources.reads.aggregate(range, args.groupBy);
+  if (!rows) [rows, costRows] = await Promise.all([sources.reads.aggregate(range, args.groupBy), sources.reads.costs(range, args.groupBy)]);
+  const costs = costsByKey(costRows!);
 
   const labels = await labelsFor(sources.reads, accountId, args.groupBy, rows);
   const toGroup = (row: StatsRow): StatsGroup => {
     const { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight } = row;
     const counts: StatsCounts = { total, delivered, undelivered, failed, rejected, expired, canceled, inFlight };
     const key = row.key ?? NONE_KEY;
-    return { key, label: labels.get(key) ?? null, ...counts, segments: row.segments, deliveryRate: deliveryRate(counts), medianSecondsToDelivery: row.medianSeconds };
+    const costKey = row.isTotal ? TOTAL_KEY : key;
+    return { key, label: labels.get(key) ?? null, ...counts, segments: row.segments, deliveryRate: deliveryRate(counts), medianSecondsToDelivery: row.medianSeconds, costs: costs.get(costKey) ?? [] };
   };
 
   const totalRow = rows.find((r) => r.isTotal);
@@ -69,18 +75,43 @@ export async function messageStats(
   groups.sort(args.groupBy === 'DAY' ? (a, b) => a.key.localeCompare(b.key) : (a, b) => b.total - a.total || a.key.localeCompare(b.key));
   const totals = totalRow
     ? { ...toGroup(totalRow), key: 'TOTAL', label: null }
-    : { key: 'TOTAL', label: null, total: 0, delivered: 0, undelivered: 0, failed: 0, rejected: 0, expired: 0, canceled: 0, inFlight: 0, segments: 0, deliveryRate: null, medianSecondsToDelivery: null };
+    : { key: 'TOTAL', label: null, total: 0, delivered: 0, undelivered: 0, failed: 0, rejected: 0, expired: 0, canceled: 0, inFlight: 0, segments: 0, deliveryRate: null, medianSecondsToDelivery: null, costs: [] };
   return { from: args.from, to: args.to, groupBy: args.groupBy, groups, totals };
 }
 
-/** The rolled-up days of the range plus the live rest, added up; medians from the histograms. */
-async function fastRows(sources: StatsSources, range: StatsRange, groupBy: StatsGroupBy): Promise<{ rows: StatsRow[]; total: number }> {
+const TOTAL_KEY = '\u0000total';
+
+/** Cost rows as Money lists by group key (NONE_KEY for no key, TOTAL_KEY for the total), currencies in order. */
+function costsByKey(rows: readonly CostRow[]): Map<string, Money[]> {
+  const byKey = new Map<string, Money[]>();
+  for (const row of rows) {
+    const key = row.isTotal ? TOTAL_KEY : (row.key ?? NONE_KEY);
+    byKey.set(key, [...(byKey.get(key) ?? []), { micros: row.micros, currency: row.currency }]);
+  }
+  for (const [key, amounts] of byKey) {
+    byKey.set(key, [...sumByCurrency(amounts)].sort(([a], [b]) => a.localeCompare(b)).map(([currency, micros]) => ({ currency, micros })));
+  }
+  return byKey;
+}
+
+/**
+ * The rolled-up days of the range plus the live rest, added up; medians from the histograms.
+ * `costs()` reads the same days' costs (and adds the total rows), when the caller keeps this way.
+ */
+async function fastRows(sources: StatsSources, range: StatsRange, groupBy: StatsGroupBy): Promise<{ rows: StatsRow[]; total: number; costs: () => Promise<CostRow[]> }> {
   const whole = wholeDays(range.from, range.to);
   const rolled = whole ? await sources.rollup.currentDays(range.accountId, whole.firstDay, whole.endDay) : [];
+  const intervals = liveIntervals(range.from, range.to, rolled);
   const [fromRollup, live] = await Promise.all([
     sources.rollup.parts(range.accountId, rolled, groupBy),
-    sources.reads.liveParts({ accountId: range.accountId, intervals: liveIntervals(range.from, range.to, rolled) }, groupBy),
+    sources.reads.liveParts({ accountId: range.accountId, intervals }, groupBy),
   ]);
+  const costs = async () => {
+    const parts = (
+      await Promise.all([sources.rollup.costParts(range.accountId, rolled, groupBy), sources.reads.liveCosts({ accountId: range.accountId, intervals }, groupBy)])
+    ).flat();
+    return [...parts, ...parts.map((p) => ({ ...p, key: null, isTotal: true }))];
+  };
   const groups = mergeParts([...fromRollup, ...live]);
   const total = totalOf(groups);
   const toRow = (part: StatsPart, isTotal: boolean): StatsRow => ({
@@ -93,7 +124,7 @@ async function fastRows(sources: StatsSources, range: StatsRange, groupBy: Stats
   // No total row without messages, as the exact statement has none.
   const rows = groups.map((g) => toRow(g, false));
   if (total.counts.total > 0) rows.push(toRow(total, true));
-  return { rows, total: total.counts.total };
+  return { rows, total: total.counts.total, costs };
 }
 
 async function labelsFor(stats: MessageStatsReads, accountId: string, groupBy: StatsGroupBy, rows: StatsRow[]): Promise<Map<string, string>> {

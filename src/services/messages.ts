@@ -2,6 +2,7 @@
 // through the send pipeline, then the store writes the message (grouped with the other sends
 // of the turn, or in a transaction with its idempotency key).
 import type { Message } from '../generated/prisma/client.js';
+import type { BudgetExceededError } from '../domain/budgets.js';
 import { HeraldError, IdempotencyConflictError, NotCancelableError, NotFoundError } from '../domain/errors.js';
 import { isCancelable, type MessageStatus } from '../domain/status-machine.js';
 import type { StatusChange } from '../pubsub/pubsub.js';
@@ -51,20 +52,58 @@ export async function sendMessage(
   }
   const [draft] = await prepareSends(store, compliance, accountId, [input], options);
   if (draft instanceof HeraldError) return draft;
-  if (!key && !options.secret) {
+  const costs = await budgetCosts(store, compliance, accountId, draft);
+  if (!key && !options.secret && !costs) {
     const row = await store.newMessages.insert(accountId, draft);
     return { id: row.id, status: draft.status, created: true, row };
   }
-  if (!key) return insertMessage(store, store.prisma, accountId, draft, options.secret);
+  if (!key && !costs) return insertMessage(store, store.prisma, accountId, draft, options.secret);
 
-  return store.prisma.$transaction(async (tx) => {
-    if (await store.idempotency.claim(tx, accountId, key, requestHash, IDEMPOTENCY_WINDOW_HOURS)) {
+  // One transaction for the idempotency key, the message and the budget's charge: a refused
+  // charge rolls back the other two, so nothing of a send over budget is kept.
+  try {
+    return await store.prisma.$transaction(async (tx) => {
+      if (key && !(await store.idempotency.claim(tx, accountId, key, requestHash, IDEMPOTENCY_WINDOW_HOURS))) {
+        return (await findIdempotentResult(store, accountId, key, requestHash, tx)) ?? new IdempotencyConflictError(key);
+      }
       const message = await insertMessage(store, tx, accountId, draft, options.secret);
-      await store.idempotency.link(tx, accountId, key, message.id);
+      if (key) await store.idempotency.link(tx, accountId, key, message.id);
+      const refused = costs && (await compliance.budgets!.charge(tx, accountId, costs));
+      if (refused) throw new RolledBack(refused);
       return message;
-    }
-    return (await findIdempotentResult(store, accountId, key, requestHash, tx)) ?? new IdempotencyConflictError(key);
-  });
+    }, BUDGET_TRANSACTION);
+  } catch (error) {
+    if (!(error instanceof RolledBack)) throw error;
+    await compliance.budgets!.refused(accountId, error.refusal);
+    return error.refusal;
+  }
+}
+
+/**
+ * Sends of one account with a budget wait for each other on its spend row: under a burst they
+ * queue for it (and for a pooled connection) longer than Prisma's defaults (2 s, 5 s) allow.
+ */
+const BUDGET_TRANSACTION = { maxWait: 30_000, timeout: 30_000 };
+
+/** Thrown out of a transaction to roll it back, carrying the refusal to answer. */
+class RolledBack extends Error {
+  constructor(readonly refusal: BudgetExceededError) {
+    super(refusal.message);
+  }
+}
+
+/** What the draft costs the account's budgets; undefined (no query) when it has none. */
+async function budgetCosts(store: SendStore, compliance: ComplianceDeps, accountId: string, draft: MessageDraft) {
+  if (!compliance.budgets) return undefined;
+  return compliance.budgets.costsFor(accountId, async () => [
+    {
+      to: draft.to,
+      segments: draft.segments,
+      category: draft.category,
+      // Routes may match by template name: the estimate must pick the route dispatch will.
+      templateName: draft.templateId ? ((await store.templates.findLive(accountId, draft.templateId))?.name ?? null) : null,
+    },
+  ]);
 }
 
 /** What makes two requests "the same input": the number compared after normalisation. */

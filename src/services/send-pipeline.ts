@@ -6,6 +6,7 @@ import { parseSenderIdentity } from '../domain/sender-identity.js';
 import { draftMessage, type DraftOptions, type DraftTemplate, type MessageDraft, type SendMessageInput } from '../domain/message-draft.js';
 import type { TemplateCategory } from '../domain/templates.js';
 import type { Store } from '../store/store.js';
+import type { BudgetGuard } from './budgets.js';
 import { findSendableTemplate } from './templates.js';
 
 /** The store's parts a send reads. */
@@ -18,6 +19,11 @@ export interface ComplianceDeps {
   checkSendLimits(accountId: string, items: { recipient: string; category: TemplateCategory | null }[]): Promise<(RateLimitedError | undefined)[]>;
   /** Whether OTP messages may reach opted-out numbers for this account. */
   otpBypassesOptOut(accountId: string): Promise<boolean>;
+  /**
+   * The account's spending limits (services/budgets.ts). Absent in callers that set no
+   * budgets (unit tests); present in every running Herald, on every send path.
+   */
+  budgets?: BudgetGuard;
 }
 
 export type PreparedSend = MessageDraft | HeraldError;

@@ -15,6 +15,7 @@
 // of the insert's time.
 import { z } from 'zod';
 import type { PrismaClient } from '../db/database.js';
+import type { HeraldError } from '../domain/errors.js';
 import type { MessageDraft } from '../domain/message-draft.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db, Tx } from './db-client.js';
@@ -37,6 +38,12 @@ export interface BatchRow {
   idempotency: { key: string; requestHash: string; windowMs: number } | null;
   total: number;
   rejections: BatchRejection[];
+  /**
+   * Runs in the batch's transaction once its rows are written (services/budgets.ts charges the
+   * account's budgets there). An error returned refuses the batch: everything rolls back and
+   * commit() resolves to it.
+   */
+  charge?: (tx: Tx) => Promise<HeraldError | undefined>;
 }
 
 export interface BatchWriter {
@@ -47,9 +54,10 @@ export interface BatchWriter {
   add(ids: string[], drafts: MessageDraft[]): Promise<void>;
   /**
    * Writes the batch row and commits everything; resolves once committed. False when a
-   * concurrent duplicate holds the idempotency key: then nothing of this batch is kept.
+   * concurrent duplicate holds the idempotency key, the charge's error when it refused: then
+   * nothing of this batch is kept.
    */
-  commit(row: BatchRow): Promise<boolean>;
+  commit(row: BatchRow): Promise<boolean | HeraldError>;
   /** Drops what was added (the caller failed before commit). */
   abort(): Promise<void>;
 }
@@ -164,21 +172,50 @@ function bufferedWriter(prisma: PrismaClient, batchId: string, accountId: string
     },
     async commit(row) {
       // Outside the statement below: if that fails, the key was free anyway.
-      await freeExpiredKey(prisma, accountId, row);
       const now = new Date();
       // A duplicate key leaves `b` empty, and with it every other insert of the statement.
-      const rows = await prisma.$queryRaw<{ claimed: number }[]>`
-        WITH b AS (${batchRowInsert(batchId, accountId, row, drafts.length, now)} RETURNING id),
-             m AS (${messagesInsert(accountId, Prisma.sql`b.id`, Prisma.sql`b,`, ids, drafts, now)}),
-             e AS (${eventsOf(now)})
-        SELECT count(*)::int AS claimed FROM b`;
-      return rows[0]!.claimed === 1;
+      const write = async (db: Db) => {
+        await freeExpiredKey(db, accountId, row);
+        const rows = await db.$queryRaw<{ claimed: number }[]>`
+          WITH b AS (${batchRowInsert(batchId, accountId, row, drafts.length, now)} RETURNING id),
+               m AS (${messagesInsert(accountId, Prisma.sql`b.id`, Prisma.sql`b,`, ids, drafts, now)}),
+               e AS (${eventsOf(now)})
+          SELECT count(*)::int AS claimed FROM b`;
+        return rows[0]!.claimed === 1;
+      };
+      const charge = row.charge;
+      if (!charge) return write(prisma);
+      // With a charge, statement and charge share a transaction, the charge last (it locks the
+      // account's spend rows: held for the shortest time).
+      return prisma
+        .$transaction(
+          async (tx) => {
+            if (!(await write(tx))) return false;
+            const refused = await charge(tx);
+            if (refused) throw new Refused(refused);
+            return true;
+          },
+          { timeout: 60_000 },
+        )
+        .catch(refusedOrThrow);
     },
     async abort() {},
   };
 }
 
 const DUPLICATE_KEY = Symbol('duplicate idempotency key');
+
+/** Thrown out of a batch's transaction to roll it back when its charge refused. */
+class Refused extends Error {
+  constructor(readonly refusal: HeraldError) {
+    super(refusal.message);
+  }
+}
+
+function refusedOrThrow(error: unknown): HeraldError {
+  if (error instanceof Refused) return error.refusal;
+  throw error;
+}
 const ABORTED = Symbol('aborted by the caller');
 
 /**
@@ -202,13 +239,15 @@ function streamingWriter(prisma: PrismaClient, batchId: string, accountId: strin
         if (row === ABORTED) throw ABORTED;
         await freeExpiredKey(tx, accountId, row);
         if ((await tx.$executeRaw(batchRowInsert(batchId, accountId, row, accepted, now))) === 0) throw DUPLICATE_KEY;
-        return true;
+        const refused = await row.charge?.(tx);
+        if (refused) throw new Refused(refused);
+        return true as boolean | HeraldError;
       },
       { timeout: 60_000 },
     )
     .catch((error: unknown) => {
       if (error === DUPLICATE_KEY || error === ABORTED) return false;
-      throw error;
+      return refusedOrThrow(error);
     })
     .finally(done);
   committed.catch(() => {}); // awaited by commit() or abort()

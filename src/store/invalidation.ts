@@ -8,10 +8,10 @@ import type { PrismaClient } from '../db/database.js';
 export const INVALIDATION_CHANNEL = 'herald_invalidate';
 
 /**
- * What a cache holds: API keys (by prefix), an account's sender identities or its prices; or
- * `config`, the run-time configuration (services/live-configuration.ts), id its version.
+ * What a cache holds: API keys (by prefix), an account's sender identities, its prices or its
+ * budgets; or `config`, the run-time configuration (services/live-configuration.ts), id its version.
  */
-export type CachedKind = 'api-keys' | 'sender-identities' | 'prices' | 'config';
+export type CachedKind = 'api-keys' | 'sender-identities' | 'prices' | 'budgets' | 'config';
 
 /** `id` null: anything of any kind may have changed (notifications may have been missed). */
 type Listener = (kind: CachedKind | null, id: string | null) => void;

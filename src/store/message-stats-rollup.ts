@@ -31,7 +31,7 @@ import type { PrismaClient } from '../db/database.js';
 import type { StatsPart } from '../domain/stats-histogram.js';
 import type { StatsGroupBy } from '../domain/stats.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { SUMMED_COUNTS, toPart, type PartRow } from './message-stats.js';
+import { SUMMED_COUNTS, toPart, type CostRow, type PartRow } from './message-stats.js';
 import { countryKey, deliveryBucketSql, LATE_CHANGE, LATE_CHANGE_MS } from './stats-sql.js';
 
 /** How long after its commit a write's own "updatedAt"/"createdAt" may lie (transaction length, clock skew). */
@@ -63,6 +63,8 @@ export interface MessageStatsRollup {
   currentDays(accountId: string, fromDay: Day, toDay: Day): Promise<Day[]>;
   /** The groups of these rolled-up days by `groupBy` (DAY: one per day). */
   parts(accountId: string, days: readonly Day[], groupBy: StatsGroupBy): Promise<StatsPart[]>;
+  /** The groups' summed costs per currency over these rolled-up days ("MessageStatsCost"). */
+  costParts(accountId: string, days: readonly Day[], groupBy: StatsGroupBy): Promise<CostRow[]>;
 }
 
 const dimensionOf = (groupBy: StatsGroupBy) => (groupBy === 'DAY' ? 'STATUS' : groupBy);
@@ -99,6 +101,7 @@ export function createMessageStatsRollup(
     await tx.$executeRaw`SET LOCAL work_mem = '64MB'`;
     await tx.$executeRaw`SET LOCAL jit = off`;
     await tx.$executeRaw`DELETE FROM "MessageStatsRollup" WHERE "accountId" = ${accountId}::uuid AND day >= ${from}::date AND day < ${to}::date`;
+    await tx.$executeRaw`DELETE FROM "MessageStatsCost" WHERE "accountId" = ${accountId}::uuid AND day >= ${from}::date AND day < ${to}::date`;
     const country = await countryKey(tx, where);
     // Grouped by day, dimension key and bucket in one pass (GROUPING SETS), then per day and key
     // the buckets gathered. Null provider and template become "" (a primary key has no nulls).
@@ -131,6 +134,20 @@ export function createMessageStatsRollup(
         GROUP BY GROUPING SETS ((s.day, s.status, s.bucket), (s.day, s.provider, s.bucket), (s.day, s.country, s.bucket), (s.day, s.template, s.bucket))
       ) g
       GROUP BY g.day, g.dimension, g.key`;
+    // Costs per day, dimension key and currency, exact bigint sums; only messages with a cost.
+    await tx.$executeRaw`
+      INSERT INTO "MessageStatsCost" ("accountId", day, dimension, key, currency, "costMicros", priced)
+      SELECT ${accountId}::uuid, s.day,
+        CASE WHEN GROUPING(s.status) = 0 THEN 'STATUS' WHEN GROUPING(s.provider) = 0 THEN 'PROVIDER'
+             WHEN GROUPING(s.country) = 0 THEN 'COUNTRY' ELSE 'TEMPLATE' END,
+        coalesce(s.status, s.provider, s.country, s.template), s.currency, sum(s.cost)::bigint, count(*)::int
+      FROM (
+        SELECT (m."createdAt" AT TIME ZONE 'UTC')::date AS day, m."status"::text AS status, coalesce(m."provider", '') AS provider,
+          coalesce(m."templateId"::text, '') AS template, ${country.key} AS country, m."costCurrency" AS currency, m."estimatedCostMicros" AS cost
+        FROM "Message" m ${country.join}
+        WHERE ${where} AND m."estimatedCostMicros" IS NOT NULL
+      ) s
+      GROUP BY GROUPING SETS ((s.day, s.currency, s.status), (s.day, s.currency, s.provider), (s.day, s.currency, s.country), (s.day, s.currency, s.template))`;
     // now() is when this transaction began, before its snapshot: conservative for coveredUntil.
     await tx.$executeRaw`
       INSERT INTO "MessageStatsDay" ("accountId", day, "coveredUntil", dirty)
@@ -232,6 +249,16 @@ export function createMessageStatsRollup(
         SELECT c.*, coalesce(hk.buckets, '{}') AS buckets, coalesce(hk.counts, '{}') AS counts
         FROM c LEFT JOIN hk ON hk.key = c.key`;
       return rows.map((row) => toPart({ ...row, key: row.key === '' ? null : row.key }));
+    },
+
+    async costParts(accountId, days, groupBy) {
+      if (days.length === 0) return [];
+      const key = groupBy === 'DAY' ? Prisma.sql`to_char(c.day, 'YYYY-MM-DD')` : Prisma.sql`c.key`;
+      const rows = await prisma.$queryRaw<{ key: string; currency: string; micros: bigint }[]>`
+        SELECT ${key} AS key, c.currency, sum(c."costMicros")::bigint AS micros FROM "MessageStatsCost" c
+        WHERE c."accountId" = ${accountId}::uuid AND c.dimension = ${dimensionOf(groupBy)} AND c.day = ANY(${days}::date[])
+        GROUP BY 1, 2`;
+      return rows.map((r) => ({ key: r.key === '' ? null : r.key, isTotal: false, currency: r.currency, micros: BigInt(r.micros) }));
     },
   };
 }

@@ -37,6 +37,14 @@ type AggregateRow = StatsCounts & { key: string | null; is_total: number; segmen
 /** The live part's row: a group's counts and its delivered messages by histogram bucket. */
 export type PartRow = StatsCounts & { key: string | null; segments: number; buckets: number[]; counts: number[] };
 
+/** A group's cost in one currency: the sum of "estimatedCostMicros" of its messages that have one. */
+export interface CostRow {
+  key: string | null;
+  isTotal: boolean;
+  currency: string;
+  micros: bigint;
+}
+
 /** One row of the /metrics count. */
 interface StatusCountRow {
   status: string;
@@ -49,6 +57,10 @@ export interface MessageStatsReads {
   aggregate(range: StatsRange, groupBy: StatsGroupBy): Promise<StatsRow[]>;
   /** The groups of the intervals by `groupBy`, with histograms instead of medians (no total row). */
   liveParts(where: StatsIntervals, groupBy: StatsGroupBy): Promise<StatsPart[]>;
+  /** Per group and currency, the sum of the messages' recorded estimated costs, and (isTotal) every group's. */
+  costs(range: StatsRange, groupBy: StatsGroupBy): Promise<CostRow[]>;
+  /** The same over time intervals, without the total rows (the live part beside the rollup's). */
+  liveCosts(where: StatsIntervals, groupBy: StatsGroupBy): Promise<CostRow[]>;
   /** Names of these templates of the account (deleted ones too: their messages still count). */
   templateNames(accountId: string, ids: string[]): Promise<Map<string, string>>;
   /** Every message in the database counted by status and provider (null: none chosen yet). */
@@ -92,6 +104,24 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
   }
   const label = (groupBy: StatsGroupBy, key: Prisma.Sql) => (groupBy === 'DAY' ? Prisma.sql`to_char(${key}, 'YYYY-MM-DD')` : key);
 
+  /**
+   * Costs summed exactly in SQL (bigint micros, never a float), per key and currency; a message
+   * without a recorded cost (no price known when a provider took it, or not taken yet) adds nothing.
+   */
+  async function costRows(where: Prisma.Sql, groupBy: StatsGroupBy, withTotal: boolean): Promise<CostRow[]> {
+    const { key, join } = await groupKey(where, groupBy);
+    const rows = await prisma.$queryRaw<{ key: string | null; is_total: number; currency: string; micros: bigint }[]>`
+      SELECT ${label(groupBy, Prisma.sql`s.key`)} AS key, ${withTotal ? Prisma.sql`GROUPING(s.key)` : Prisma.sql`0`}::int AS is_total,
+        s.currency, sum(s.cost)::bigint AS micros
+      FROM (
+        SELECT ${key} AS key, m."costCurrency" AS currency, m."estimatedCostMicros" AS cost
+        FROM "Message" m ${join}
+        WHERE ${where} AND m."estimatedCostMicros" IS NOT NULL
+      ) s
+      GROUP BY ${withTotal ? Prisma.sql`GROUPING SETS ((s.key, s.currency), (s.currency))` : Prisma.sql`s.key, s.currency`}`;
+    return rows.map((r) => ({ key: r.key, isTotal: r.is_total === 1, currency: r.currency, micros: BigInt(r.micros) }));
+  }
+
   return {
     async aggregate(range, groupBy) {
       const where = rangeWhere(range);
@@ -113,11 +143,7 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
 
     async liveParts({ accountId, intervals }, groupBy) {
       if (intervals.length === 0) return [];
-      // Each interval is a range of the ("accountId", "createdAt") index; PostgreSQL ORs them.
-      const where = Prisma.sql`m."accountId" = ${accountId}::uuid AND (${Prisma.join(
-        intervals.map((i) => Prisma.sql`(m."createdAt" >= ${i.from} AND m."createdAt" < ${i.to})`),
-        ' OR ',
-      )})`;
+      const where = intervalsWhere(accountId, intervals);
       const { key, join } = await groupKey(where, groupBy);
       // Grouped by key and bucket first (one hash aggregate), then by key, the buckets gathered.
       // As for the aggregate: JIT off and room to hash (every day of a range can be live, e.g. just
@@ -138,6 +164,9 @@ export function createMessageStatsReads(prisma: PrismaClient): MessageStatsReads
         GROUP BY g.key`], { timeout: 60_000 });
       return rows.map(toPart);
     },
+
+    costs: (range, groupBy) => costRows(rangeWhere(range), groupBy, true),
+    liveCosts: ({ accountId, intervals }, groupBy) => (intervals.length ? costRows(intervalsWhere(accountId, intervals), groupBy, false) : Promise.resolve([])),
 
     async templateNames(accountId, ids) {
       const templates = await prisma.template.findMany({ where: { accountId, id: { in: ids } }, select: { id: true, name: true } });
@@ -161,6 +190,14 @@ export function toPart({ key, segments, buckets, counts, ...rest }: PartRow): St
     segments: Number(segments),
     histogram: new Map(buckets.map((bucket, i) => [bucket, counts[i]!])),
   };
+}
+
+/** Each interval is a range of the ("accountId", "createdAt") index; PostgreSQL ORs them. */
+function intervalsWhere(accountId: string, intervals: StatsIntervals['intervals']): Prisma.Sql {
+  return Prisma.sql`m."accountId" = ${accountId}::uuid AND (${Prisma.join(
+    intervals.map((i) => Prisma.sql`(m."createdAt" >= ${i.from} AND m."createdAt" < ${i.to})`),
+    ' OR ',
+  )})`;
 }
 
 function rangeWhere(r: StatsRange): Prisma.Sql {

@@ -5,7 +5,8 @@
 import type { PrismaClient } from '../db/database.js';
 import {
   assembleQuality,
-  QUALITY_RETENTION_MS,
+  MINUTE_MS,
+  QUALITY_RETENTION_BUCKETS,
   qualityWindows,
   windowStart,
   type ProviderCountryQuality,
@@ -43,6 +44,8 @@ export interface ProviderQualityStoreOptions {
   aggregator: QualityAggregator;
   /** How long one read's answer is reused. Default 2000. */
   cacheMs?: number;
+  /** One bucket (QUALITY_BUCKET_MS): a minute, shorter only to compress time. Default 60 000. */
+  bucketMs?: number;
   now?: () => number;
 }
 
@@ -50,12 +53,13 @@ export function createProviderQualityStore(options: ProviderQualityStoreOptions)
   const { prisma, background, aggregator } = options;
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 2_000;
+  const bucketMs = options.bucketMs ?? MINUTE_MS;
   let cached: { at: number; answer: Promise<ProviderCountryQuality[]> } | undefined;
 
   async function readNow(): Promise<ProviderCountryQuality[]> {
     const at = now();
     // The windows as rows: one grouped scan answers all three.
-    const windows = Prisma.join(qualityWindows.map((w) => Prisma.sql`(${w.name}::text, ${new Date(windowStart(at, w.minutes))}::timestamptz)`));
+    const windows = Prisma.join(qualityWindows.map((w) => Prisma.sql`(${w.name}::text, ${new Date(windowStart(at, w.minutes, bucketMs))}::timestamptz)`));
     const [counts, latency] = await Promise.all([
       prisma.$queryRaw<WindowCountsRow[]>`
         SELECT w.name AS "window", q.provider, q.country,
@@ -70,7 +74,7 @@ export function createProviderQualityStore(options: ProviderQualityStoreOptions)
         JOIN "ProviderQualityLatency" l ON l.minute >= w.since
         GROUP BY w.name, l.provider, l.country, l.bucket`,
     ]);
-    return assembleQuality(counts, latency);
+    return assembleQuality(counts, latency, bucketMs);
   }
 
   return {
@@ -89,7 +93,7 @@ export function createProviderQualityStore(options: ProviderQualityStoreOptions)
     },
 
     async prune(limit = 5_000) {
-      const before = new Date(now() - QUALITY_RETENTION_MS);
+      const before = new Date(now() - QUALITY_RETENTION_BUCKETS * bucketMs);
       // ctid batches: a bounded delete that takes no lock on rows still counted into.
       const counts = await background.$executeRaw`
         DELETE FROM "ProviderQualityMinute" WHERE ctid = ANY(ARRAY(

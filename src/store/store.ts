@@ -7,6 +7,7 @@ import type { Database, PrismaClient } from '../db/database.js';
 import { createAccountSettingsReads, type AccountSettingsReads } from './account-settings.js';
 import { createApiKeyReads, type ApiKeyReads } from './api-keys.js';
 import { createBatches, type Batches } from './batches.js';
+import { createBudgetStore, type BudgetStore } from './budgets.js';
 import { createIdempotencyRecords, type IdempotencyRecords } from './idempotency-records.js';
 import { createInboundMessages, type InboundMessages } from './inbound-messages.js';
 import { createMessageStatsReads, type MessageStatsReads } from './message-stats.js';
@@ -23,8 +24,9 @@ import { createDispatchQueueStore, type DispatchQueueStore } from './dispatch-qu
 import { createMessageStatusStore, type MessageStatusStore } from './message-status.js';
 import { createOutboxStore, type OutboxStore } from './outbox.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
+import { createActualCostStore, type ActualCostStore } from './actual-cost.js';
 import { createReportStore, type ReportStore } from './reports.js';
-import { createSimulatorSubmissionStore } from './simulator-submissions.js';
+import { createSimulatorSubmissionStores } from './simulator-submissions.js';
 import type { SimulatorStore } from '../providers/simulator/simulator-memory-store.js';
 import { createWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js';
 import { QualityAggregator } from '../domain/provider-quality.js';
@@ -46,6 +48,8 @@ export interface Store {
   readonly senderIdentities: SenderIdentityReads;
   /** An account's price list, for cost estimates. */
   readonly prices: PriceReads;
+  /** An account's budgets (cached) and the spend rows sends lock and update. */
+  readonly budgets: BudgetStore;
   /** Who opted out of an account's messages. */
   readonly optOuts: OptOutStore;
   /** Messages as single sends create them: grouped per turn, or sealed (batches' are `batches`'). */
@@ -83,7 +87,8 @@ export interface Store {
   /** The outgoing webhook worker's deliveries and endpoint health, on `background`. */
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** The simulator's submissions (what a remote provider would remember), on `background`. */
-  readonly simulatorSubmissions: SimulatorStore;
+  /** Each simulator's submissions, by its name. */
+  readonly simulatorSubmissions: (simulator: string) => SimulatorStore;
   /**
    * Providers' measured quality per destination country: this process's counts (status changes,
    * reports and expiries above record into its aggregator; so does the provider pool), their
@@ -95,6 +100,8 @@ export interface Store {
 export interface StoreOptions {
   /** How long a read of providers' measured quality is reused (default 2000 ms). */
   qualityReadCacheMs?: number;
+  /** One provider-quality bucket (QUALITY_BUCKET_MS); default a minute. */
+  qualityBucketMs?: number;
 }
 
 /**
@@ -107,13 +114,15 @@ export interface DeliveryStore {
   readonly messageStatus: MessageStatusStore;
   readonly reports: ReportStore;
   readonly reconciliation: ReconciliationStore;
+  /** What providers charged, asked after the final status (dispatch/actual-cost.ts). */
+  readonly actualCost: ActualCostStore;
 }
 
 export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>, options: StoreOptions = {}): Store {
   const { prisma, background } = database;
   const optOuts = createOptOutStore(prisma);
   const newMessages = createNewMessages(prisma);
-  const quality = new QualityAggregator();
+  const quality = new QualityAggregator(Date.now, options.qualityBucketMs);
   const onRequests = { messageStatus: createMessageStatusStore(prisma, quality), reports: createReportStore(prisma, quality) };
   const onBackground =
     background === prisma
@@ -130,6 +139,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     apiKeys: createApiKeyReads(prisma),
     senderIdentities: createSenderIdentityReads(prisma),
     prices: createPriceReads(prisma),
+    budgets: createBudgetStore(prisma),
     optOuts,
     newMessages,
     idempotency: createIdempotencyRecords(prisma),
@@ -143,10 +153,10 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     statsRollup: createMessageStatsRollup({ prisma, background }),
     subscriptionReads: createSubscriptionReads(prisma),
     ...onRequests,
-    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality) },
+    delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality), actualCost: createActualCostStore(background) },
     outbox: createOutboxStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
-    simulatorSubmissions: createSimulatorSubmissionStore(background),
-    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs }),
+    simulatorSubmissions: createSimulatorSubmissionStores(background),
+    providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs, bucketMs: options.qualityBucketMs }),
   };
 }

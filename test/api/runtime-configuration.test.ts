@@ -72,7 +72,9 @@ describe('run-time configuration', () => {
     expect(routed.__typename).toBe('SetRoutingSuccess');
     expect(routed.data.routing).toMatchObject({ source: 'RUNTIME', document: { routes: [{ name: 'all-to-b' }] } });
     const after = await send(tenant.sender, { to: '+14155550101', body: 'after the route' });
-    expect((await waitForStatus(tenant.sender, after.id, 'DELIVERED')).provider).toBe('sim-b');
+    const afterDone = await waitForStatus(tenant.sender, after.id, 'DELIVERED');
+    const why = expectNoErrors(await tenant.sender(`query($id: ID!) { message(id: $id) { routing { summary chosen explored candidates { provider } } events { status source provider errorCode rawStatus } } }`, { id: after.id }));
+    expect(afterDone.provider, JSON.stringify(why)).toBe('sim-b');
 
     // Disabled: routing skips it (failover to the next in the route).
     const disabled = await mutate(operator.admin, 'updateProvider', '(name: "sim-b", input: $input)', { input: { enabled: false } });

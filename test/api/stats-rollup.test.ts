@@ -61,7 +61,7 @@ async function catchUp(on: MessageStatsRollup = rollup): Promise<void> {
  * from half a second to two hours. Written as the send path writes them: "updatedAt" is the last
  * change, long past for old days.
  */
-async function seed(account: SeededAccount, perDay: number): Promise<void> {
+async function seed(account: SeededAccount, perDay: number): Promise<{ estimatedCostMicros: bigint | null; costCurrency: string | null }[]> {
   const templates = await Promise.all(
     ['A', 'B'].map((name) => t.database.prisma.template.create({ data: { accountId: account.accountId, name: `T${name}-${account.accountId}`, category: 'NOTIFICATION' } })),
   );
@@ -74,6 +74,9 @@ async function seed(account: SeededAccount, perDay: number): Promise<void> {
       const status = STATUSES[(n * 37) % STATUSES.length]!;
       const delay = status === 'DELIVERED' ? 0.5 * Math.exp(((n * 13) % 100) / 12) : 0; // 0.5 s … about 2.2 h
       const deliveredAt = status === 'DELIVERED' ? new Date(createdAt.getTime() + delay * 1000) : null;
+      const provider = status === 'CANCELED' || status === 'QUEUED' ? null : (['twilio', 'aliyun', 'smpp'] as const)[n % 3];
+      // A cost where a provider took it, except every fifth (no price known), in two currencies.
+      const priced = provider !== null && n % 5 !== 0;
       rows.push({
         accountId: account.accountId,
         to: NUMBERS[n % NUMBERS.length]!,
@@ -81,7 +84,9 @@ async function seed(account: SeededAccount, perDay: number): Promise<void> {
         encoding: 'GSM7' as const,
         segments: 1 + (n % 3),
         status,
-        provider: status === 'CANCELED' || status === 'QUEUED' ? null : (['twilio', 'aliyun', 'smpp'] as const)[n % 3],
+        provider,
+        estimatedCostMicros: priced ? BigInt((1 + (n % 3)) * 7_900 + (n % 7)) : null,
+        costCurrency: priced ? (n % 2 ? 'USD' : 'EUR') : null,
         templateId: n % 3 === 0 ? null : templates[n % 2]!.id,
         createdAt,
         updatedAt: deliveredAt ?? createdAt,
@@ -91,6 +96,7 @@ async function seed(account: SeededAccount, perDay: number): Promise<void> {
     }
   }
   await t.database.prisma.message.createMany({ data: rows });
+  return rows;
 }
 
 /** Late changes, as a report or the reconciler writes them now: SENT → DELIVERED or EXPIRED, on old days. */
@@ -135,7 +141,7 @@ function expectSameAnswer(fast: MessageStats, exact: MessageStats): void {
 describe('messageStats rollup', () => {
   it('adds rolled-up days to the live rest for exactly the exact counts, before and after late status changes', async () => {
     const account = await t.seedAccount();
-    await seed(account, 150);
+    const seeded = await seed(account, 150);
     // From the middle of the first day (live) through the rolled days and the empty ones to now.
     const from = new Date(dayStart(8).getTime() + 12 * 3_600_000);
     const to = new Date(Date.now() + 60_000);
@@ -147,6 +153,14 @@ describe('messageStats rollup', () => {
     expect(rolled.slice(0, 4)).toEqual([dayKey(8), dayKey(7), dayKey(6), dayKey(5)]);
     expect(rolled.every((day) => day < dayKey(0))).toBe(true);
     for (const groupBy of statsGroupBys) expectSameAnswer(...(await both(account, groupBy, from, to)));
+    // Costs: exact per-currency sums, whole range (the first day from its middle is live).
+    const [fastTotals] = await both(account, 'PROVIDER', dayStart(9), to);
+    const expected = (currency: string) => seeded.filter((r) => r.costCurrency === currency).reduce((sum, r) => sum + r.estimatedCostMicros!, 0n);
+    expect(fastTotals.totals.costs).toEqual([
+      { currency: 'EUR', micros: expected('EUR') },
+      { currency: 'USD', micros: expected('USD') },
+    ]);
+    expect(fastTotals.groups.find((g) => g.key === 'NONE')?.costs).toEqual([]);
 
     // Late reports and expiries on rolled days: those days are counted live until rolled again.
     expect(await changeLate(account, [7, 5])).toBeGreaterThan(10);

@@ -11,6 +11,9 @@
 //   await fake.deliverReport(sid, 'delivered' | 'undelivered' | …, errorCode?)   signed StatusCallback
 //   await fake.sendInbound(url, { From, To, Body })                              signed incoming message
 //   fake.setMessageStatus(sid, status, errorCode?)   change what fetch/list say, without a callback
+//   fake.setPricing({ price, delayMs })   how messages reaching a final status from now on are rated
+//   fake.setPrice(sid, price)             set one message's price (null: not rated)
+//   fake.failFetches(n)                   the next n GETs of one message answer 503 20503
 //   await fake.idle(); await fake.close();
 //
 // What it checks, as Twilio does: HTTP Basic auth AccountSid:AuthToken (and that the path's
@@ -32,6 +35,11 @@
 // Twilio's own signer). Modes: `unavailable` answers 503; `hang` never answers and creates
 // nothing; `accept-and-hang` creates the message (reports follow) but never answers, as a lost
 // answer; `reset` drops the connection after reading the request, creating nothing.
+//
+// Prices, as Twilio rates messages: `price` is null until the message is rated, then a negative
+// decimal string in `price_unit` USD. A message is rated `pricing.delayMs` after it reaches a
+// final status (default 0: at once; null: never), at `pricing.price` (default "-0.00790").
+// Status callbacks carry no price, as Twilio's do not.
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -51,6 +59,15 @@ export interface TwilioFakeOptions {
   statusCallbackUrl?: string;
   /** Adds `Retry-After` (seconds) to 429 answers; Twilio does not promise one. */
   retryAfterSeconds?: number;
+  /** How messages are rated once final (see the header). */
+  pricing?: TwilioFakePricing;
+}
+
+export interface TwilioFakePricing {
+  /** The `price` a message is rated at (any text, for tests of odd answers). Default "-0.00790". */
+  price?: string;
+  /** Delay after the final status before the message has its price; null: never rated. Default 0. */
+  delayMs?: number | null;
 }
 
 export interface TwilioFakeRequest {
@@ -73,6 +90,8 @@ export interface TwilioFakeMessage {
   dateCreated: Date;
   dateSent: Date | null;
   dateUpdated: Date;
+  /** Null until rated. */
+  price: string | null;
 }
 
 export interface TwilioFakeCallback {
@@ -92,6 +111,10 @@ export interface TwilioFake {
   callbacks: TwilioFakeCallback[];
   setMode(mode: TwilioFakeMode): void;
   setMessageStatus(sid: string, status: string, errorCode?: number): void;
+  setPricing(pricing: TwilioFakePricing): void;
+  setPrice(sid: string, price: string | null): void;
+  /** The next `count` GETs of a single message answer 503 (a Twilio outage for reads). */
+  failFetches(count: number): void;
   /** Sets the status and POSTs the signed StatusCallback; resolves with Herald's HTTP status. */
   deliverReport(sid: string, status: string, errorCode?: number): Promise<number>;
   /** POSTs a signed incoming message to `url` (Herald's /webhooks/twilio/inbound). */
@@ -121,6 +144,7 @@ const deliveryOutcomes: Record<string, { status: string; errorCode: number }> = 
 };
 
 const API = '/2010-04-01';
+const FINAL_WORDS = new Set(['delivered', 'undelivered', 'failed', 'read', 'partially_delivered']);
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** Twilio's dates are RFC 2822 with a numeric zone: `Thu, 24 Aug 2023 05:01:45 +0000`. */
 const rfc2822 = (date: Date | null) => (date ? date.toUTCString().replace('GMT', '+0000') : null);
@@ -136,6 +160,8 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
   const waits = new Set<{ timer: ReturnType<typeof setTimeout>; cancel: () => void }>();
   const abort = new AbortController();
   let mode: TwilioFakeMode = 'ok';
+  let pricing: Required<TwilioFakePricing> = { price: '-0.00790', delayMs: 0, ...options.pricing };
+  let fetchFailures = 0;
   let closed = false;
   let baseUrl = '';
 
@@ -160,7 +186,7 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
     messaging_service_sid: m.messagingServiceSid,
     num_media: '0',
     num_segments: '1',
-    price: null,
+    price: m.price,
     price_unit: 'USD',
     sid: m.sid,
     status: m.status,
@@ -174,6 +200,14 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
     m.errorCode = errorCode ?? null;
     m.dateUpdated = new Date();
     if (status === 'sent' && !m.dateSent) m.dateSent = m.dateUpdated;
+    if (FINAL_WORDS.has(status) && m.price === null) rate(m);
+  };
+
+  const rate = (m: TwilioFakeMessage) => {
+    const { price, delayMs } = pricing;
+    if (delayMs === null) return;
+    if (delayMs === 0) m.price = price;
+    else void track(sleep(delayMs).then((open) => void (open && m.price === null && (m.price = price))));
   };
 
   const signAndPost = async (url: string, params: Record<string, string>) => {
@@ -278,6 +312,7 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
       dateCreated: now,
       dateSent: null,
       dateUpdated: now,
+      price: null,
     };
     messages.push(message);
     if (options.autoReports ?? true) void track(progress(message));
@@ -342,6 +377,10 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
     if (req.method === 'POST' && !messageSid) return create(form, res, mode !== 'accept-and-hang');
     if (req.method === 'GET' && !messageSid) return list(query, url.pathname, res);
     if (req.method === 'GET' && messageSid) {
+      if (fetchFailures > 0) {
+        fetchFailures--;
+        return twilioError(res, 503, 20503, 'Service Unavailable');
+      }
       const message = messages.find((m) => m.sid === decodeURIComponent(messageSid));
       return message ? json(res, 200, resource(message)) : twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     }
@@ -373,6 +412,15 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
       mode = next;
     },
     setMessageStatus: (sid, status, errorCode) => setStatus(find(sid), status, errorCode),
+    setPricing: (next) => {
+      pricing = { ...pricing, ...next };
+    },
+    setPrice: (sid, price) => {
+      find(sid).price = price;
+    },
+    failFetches: (count) => {
+      fetchFailures = count;
+    },
     deliverReport: (sid, status, errorCode) => {
       const message = find(sid);
       setStatus(message, status, errorCode);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apiKeyMatches, generateApiKey, parseApiKeyPrefix, readBearerToken } from '../../src/domain/api-key.js';
 import { InvalidPhoneNumberError, NotFoundError, ValidationError } from '../../src/domain/errors.js';
 import { draftMessage } from '../../src/domain/message-draft.js';
-import { normalizePhoneNumber } from '../../src/domain/phone.js';
+import { countryOfNumber, normalizePhoneNumber } from '../../src/domain/phone.js';
 import { hashRequest } from '../../src/domain/request-hash.js';
 import { analyzeBody, describeBodyWarnings } from '../../src/domain/segments.js';
 
@@ -27,6 +27,17 @@ describe('normalizePhoneNumber', () => {
     const result = normalizePhoneNumber(input);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toBeInstanceOf(InvalidPhoneNumberError);
+  });
+});
+
+describe('countryOfNumber', () => {
+  it('answers the country libphonenumber places the number in, asked once or again, and undefined for none', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(countryOfNumber('+447400123456')).toBe('GB');
+      expect(countryOfNumber('+447797123456')).toBe('JE'); // +44 shared: Jersey's mobiles
+      expect(countryOfNumber('+14155550123')).toBe('US');
+      expect(countryOfNumber('+999')).toBeUndefined();
+    }
   });
 });
 

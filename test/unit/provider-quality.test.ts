@@ -2,6 +2,7 @@
 // and sums, rates and percentiles (src/domain/provider-quality.ts).
 import { describe, expect, it } from 'vitest';
 import {
+  judgedWindow,
   MINUTE_MS,
   QualityAggregator,
   qualityFigures,
@@ -105,6 +106,41 @@ describe('windows', () => {
 
   it('leave out a pair whose only data is older than 24 hours', () => {
     expect(sumWindows([bucket({ minute: windowStart(T0, 1440) - MINUTE_MS, submitted: 1 })], T0)).toEqual([]);
+  });
+});
+
+describe('compressed time (QUALITY_BUCKET_MS)', () => {
+  it('counts in buckets of the given length, and the windows are 5, 60 and 1 440 of them', () => {
+    const c = clock();
+    const q = new QualityAggregator(c.fn, 1_000);
+    q.recordDelivery('sim', US, 'delivered');
+    c.now += 1_000;
+    q.recordDelivery('sim', US, 'failed');
+    expect(q.take().map((b) => b.minute)).toEqual([Math.floor(T0 / 1000) * 1000, Math.floor(T0 / 1000) * 1000 + 1000]);
+    expect(windowStart(T0, 5, 1_000)).toBe(Math.floor(T0 / 1000) * 1000 - 5_000);
+    const old = bucket({ minute: windowStart(T0, 5, 1_000) - 1_000, failed: 3 });
+    const recent = bucket({ minute: windowStart(T0, 5, 1_000), delivered: 2 });
+    const [figures] = sumWindows([old, recent], T0, 1_000);
+    expect(figures!.last5Minutes).toMatchObject({ windowSeconds: 5, delivered: 2, failed: 0 });
+    expect(figures!.lastHour).toMatchObject({ windowSeconds: 60, delivered: 2, failed: 3 });
+  });
+});
+
+describe('judgedWindow', () => {
+  const pair = (five: number, hour: number, day: number) => {
+    const at = (minutesAgo: number, delivered: number) => bucket({ minute: T0 - minutesAgo * MINUTE_MS, delivered });
+    return sumWindows([at(0, five), at(30, hour - five), at(600, day - hour)], T0)[0]!;
+  };
+
+  it('is the shortest window with the route\'s minSamples outcomes', () => {
+    expect(judgedWindow(pair(20, 100, 1000), 20)!.windowSeconds).toBe(300);
+    expect(judgedWindow(pair(19, 100, 1000), 20)!.windowSeconds).toBe(3_600);
+    expect(judgedWindow(pair(0, 19, 1000), 20)!.windowSeconds).toBe(86_400);
+  });
+
+  it('falls back to the 24 hours, too few to judge, and is undefined without data', () => {
+    expect(judgedWindow(pair(1, 2, 3), 20)).toMatchObject({ windowSeconds: 86_400, delivered: 3 });
+    expect(judgedWindow(undefined, 20)).toBeUndefined();
   });
 });
 

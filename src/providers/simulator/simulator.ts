@@ -5,7 +5,11 @@
 //   …0001 → `send()` answers `rejected` (REJECTED at submission, errorCode INVALID_NUMBER)
 //   …0002 → `send()` answers `retryable` TIMEOUT after `timeoutMs` (the dispatcher retries, then FAILED)
 //   other → accepted, then a `delivered` report (DELIVERED)
-// It depends on nothing but Node and the domain types: no database, config or server.
+// Past those endings, its behaviour (behaviour.ts: delivery rate, report delay, missing reports,
+// submission errors, outage; per country) decides; the default behaviour delivers everything.
+// Several can run side by side under names of their own (SIMULATORS), each reporting through
+// `/webhooks/<name>/status`.
+// It depends on nothing but Node and the domain types: no database or server.
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -18,6 +22,8 @@ import {
 } from './simulator-payload.js';
 import { createSignatureHeaders, verifySignature } from './simulator-signature.js';
 import { MemorySimulatorStore, type SimulatorStore, type StoredSubmission } from './simulator-memory-store.js';
+import { countryOfPrefix, countryPrefix } from '../../domain/stats.js';
+import { behaviourFor, decideOutcome, hasCountryOverrides, type SimulatorBehaviourSettings } from './behaviour.js';
 import type { BackgroundWork, InboundReport, LookupResult, OutboundMessage, SendResult, SentMessageRef, SmsProvider, StatusReport, WebhookRequest } from '../types.js';
 
 /** Test behaviours; `configure()` changes them at runtime for messages accepted afterwards. */
@@ -46,12 +52,16 @@ export interface SimulatorTimers {
 }
 
 export interface SimulatorOptions extends Partial<SimulatorBehaviour> {
-  /** The provider's name in Herald (routes, reports to /webhooks/NAME/status); default simulator. */
+  /** The provider's name, and the path of its callbacks (`/webhooks/<name>/…`). Default `simulator`. */
   name?: string;
+  /** How good it is, per destination country (default: everything delivered); see setBehaviour(). */
+  behaviour?: SimulatorBehaviourSettings;
+  /** Random source of the behaviour's rates. Default Math.random. */
+  random?: () => number;
   /** Per-install HMAC secret shared with the webhook route. */
   secret: string;
   /**
-   * Herald's public base URL; reports go to `${publicUrl}/webhooks/simulator/status`. A function
+   * Herald's public base URL; reports go to `${publicUrl}/webhooks/<name>/status`. A function
    * is read at each callback, for a server that learns its port only after listening (PORT=0).
    */
   publicUrl: string | (() => string);
@@ -113,6 +123,8 @@ export class SimulatorProvider implements SmsProvider {
   readonly name: string;
 
   private behaviour: SimulatorBehaviour;
+  private quality: SimulatorBehaviourSettings;
+  private readonly random: () => number;
   private readonly fetch: typeof fetch;
   private readonly now: () => Date;
   private readonly timers: SimulatorTimers;
@@ -127,8 +139,10 @@ export class SimulatorProvider implements SmsProvider {
   private flushScheduled = false;
 
   constructor(private readonly options: SimulatorOptions) {
-    this.name = options.name ?? 'simulator';
     if (!options.secret) throw new Error('simulator: a non-empty secret is required');
+    this.name = options.name ?? 'simulator';
+    this.quality = options.behaviour ?? {};
+    this.random = options.random ?? Math.random;
     if (typeof options.publicUrl === 'string') this.webhookUrl('status'); // fail fast on a bad URL
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? (() => new Date());
@@ -147,6 +161,20 @@ export class SimulatorProvider implements SmsProvider {
     this.behaviour = { ...this.behaviour, ...patch };
   }
 
+  /**
+   * Replaces how good the simulator is (delivery rate, report delay, missing reports, submission
+   * errors, outage; per country), for submissions from now on. Reports already due keep theirs.
+   * Validate run-time input with `simulatorBehaviourSchema` (src/config/simulators.ts) first.
+   */
+  setBehaviour(behaviour: SimulatorBehaviourSettings): void {
+    this.quality = behaviour;
+  }
+
+  /** The behaviour in force. */
+  get currentBehaviour(): SimulatorBehaviourSettings {
+    return this.quality;
+  }
+
   async send(message: OutboundMessage): Promise<SendResult> {
     if (this.closed) return { kind: 'retryable', errorCode: 'PROVIDER_ERROR', message: 'simulator is closed' };
     if (!E164.test(message.to)) {
@@ -160,25 +188,35 @@ export class SimulatorProvider implements SmsProvider {
       return { kind: 'retryable', errorCode: 'TIMEOUT', rawCode: 'timeout', message: 'simulated provider timeout' };
     }
 
-    const behaviour = { ...this.behaviour };
+    const country = hasCountryOverrides(this.quality) ? countryOfPrefix(countryPrefix(message.to), message.to) : undefined;
+    const fate = decideOutcome(behaviourFor(this.quality, country, this.behaviour), this.random);
+    if (fate.kind === 'refused') {
+      return fate.reason === 'outage'
+        ? { kind: 'retryable', errorCode: 'PROVIDER_ERROR', rawCode: 'outage', message: 'simulated outage: the provider is down' }
+        : { kind: 'retryable', errorCode: 'PROVIDER_ERROR', rawCode: 'submit_error', message: 'simulated submission error' };
+    }
+    const behaviour = { ...this.behaviour, reportDelayMs: fate.reportDelayMs };
     const acceptedAt = this.now();
     const candidate: StoredSubmission = {
       reference: message.id,
       providerMessageId: `sim_${randomUUID().replaceAll('-', '')}`,
-      outcome: message.to.endsWith('0000') ? 'undelivered' : 'delivered',
+      outcome: message.to.endsWith('0000') ? 'undelivered' : fate.report,
       acceptedAt,
       reportDueAt: new Date(acceptedAt.getTime() + behaviour.reportDelayMs + behaviour.lateByMs),
-      reportedAt: null,
+      // A report that will never be pushed counts as sent, so neither the timer nor the recovery
+      // of orphaned reports sends it; a status query (the reconciler's) still gets the outcome.
+      reportedAt: fate.reportMissing ? acceptedAt : null,
     };
     // Our message id is the client reference: a resubmission (after a timeout or a crash) is
     // the same message, so the store hands back the first acceptance: same id, no second report.
-    // (The checks above cannot refuse a message that was once accepted: they depend on the
-    // number only, and a number they refuse is never stored.)
+    // (The number checks above cannot refuse a message that was once accepted: a number they
+    // refuse is never stored. The behaviour's refusals can, as a provider that went down
+    // refuses a resubmission; Herald asks `lookup` before resubmitting anyway.)
     const submission = await this.store.accept(candidate);
     if (submission.providerMessageId !== candidate.providerMessageId) {
       return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
     }
-    this.track(this.report(submission, behaviour));
+    if (!fate.reportMissing) this.track(this.report(submission, behaviour));
     return { kind: 'accepted', providerMessageId: submission.providerMessageId, rawStatus: 'accepted' };
   }
 
@@ -235,7 +273,7 @@ export class SimulatorProvider implements SmsProvider {
   }
 
   /**
-   * Makes a handset "reply": POSTs a signed inbound message to `/webhooks/simulator/inbound`.
+   * Makes a handset "reply": POSTs a signed inbound message to `/webhooks/<name>/inbound`.
    * Resolves true once Herald answered 2xx. With `providerMessageId`, the caller can find the
    * stored message afterwards (as a real provider's message id would).
    */

@@ -25,6 +25,9 @@ export const twilioMessageSchema = z.object({
   date_sent: z.string().nullish(),
   error_code: z.union([z.number(), z.string()]).nullish(),
   error_message: z.string().nullish(),
+  // Read by twilio-price.ts, which judges their shape (a bad price must not hide the status).
+  price: z.unknown().optional(),
+  price_unit: z.unknown().optional(),
 });
 export type TwilioMessage = z.infer<typeof twilioMessageSchema>;
 

@@ -4,6 +4,7 @@
 // Herald's id rides in the StatusCallback URL (`?ref=<id>`, covered by the signature), and
 // `lookup` can only match by recipient, time and body (see its comment).
 
+import type { Money } from '../../domain/money.js';
 import { isFinal } from '../../domain/status-machine.js';
 import type { TwilioConfig } from '../../config/config.js';
 import {
@@ -19,6 +20,7 @@ import {
   type TwilioMessage,
 } from './twilio-api.js';
 import { parseTwilioInbound, parseTwilioStatusCallback, reportFields } from './twilio-payload.js';
+import { twilioCost } from './twilio-price.js';
 import { parseTwilioForm, TWILIO_SIGNATURE_HEADER, verifyTwilioSignature } from './twilio-signature.js';
 import { classifyTwilioError, isTwilioStatusWord } from './twilio-status.js';
 import type {
@@ -152,10 +154,7 @@ export class TwilioProvider implements SmsProvider {
 
   /** Polls one message; a report only once Twilio's status is final. */
   async queryStatus(message: SentMessageRef): Promise<StatusReport | undefined> {
-    const result = await callTwilio(this.api, 'GET', messagePath(this.options.accountSid, message.providerMessageId));
-    if (result.kind === 'no-answer' || result.status !== 200) throw readFailure(`fetching ${message.providerMessageId}`, result);
-    const fetched = parseJson(twilioMessageSchema, result.body);
-    if (!fetched) throw new Error(`twilio: unreadable message ${message.providerMessageId}`);
+    const fetched = await this.fetchMessage(message.providerMessageId);
     if (!isTwilioStatusWord(fetched.status)) return undefined;
     const fields = reportFields(fetched.status, fetched.error_code);
     if (!isFinal(fields.status)) return undefined;
@@ -166,6 +165,23 @@ export class TwilioProvider implements SmsProvider {
       ...fields,
       ...(updated && !Number.isNaN(updated.getTime()) ? { occurredAt: updated } : {}),
     };
+  }
+
+  /**
+   * What Twilio charged for the message, from the resource's `price` (see twilio-price.ts):
+   * undefined until Twilio has rated it.
+   */
+  async fetchCost(message: SentMessageRef): Promise<Money | undefined> {
+    const fetched = await this.fetchMessage(message.providerMessageId);
+    return twilioCost(fetched.price, fetched.price_unit);
+  }
+
+  private async fetchMessage(sid: string): Promise<TwilioMessage> {
+    const result = await callTwilio(this.api, 'GET', messagePath(this.options.accountSid, sid));
+    if (result.kind === 'no-answer' || result.status !== 200) throw readFailure(`fetching ${sid}`, result);
+    const fetched = parseJson(twilioMessageSchema, result.body);
+    if (!fetched) throw new Error(`twilio: unreadable message ${sid}`);
+    return fetched;
   }
 
   /**
