@@ -12,8 +12,12 @@ import { z } from 'zod';
 /** The longest a token may live (seconds): an hour, as a page is expected to fetch a new one. */
 export const ACCESS_TOKEN_MAX_SECONDS = 3600;
 export const ACCESS_TOKEN_DEFAULT_SECONDS = 600;
-/** Ids one token may name: a page watches a few messages, not a campaign (that is a batch). */
+/**
+ * Ids one token may name: a page watches a few messages, not a campaign (that is a batch). The
+ * token carries them, and must fit an HTTP header (~4 KB at 100 ids).
+ */
 export const ACCESS_TOKEN_MAX_IDS = 100;
+export const ACCESS_TOKEN_MAX_TEMPLATES = 20;
 export const ACCESS_TOKEN_MAX_SENDS_PER_MINUTE = 600;
 /** The `iss` of every token; `aud` is this Herald's PUBLIC_URL (or this same word without one). */
 export const ACCESS_TOKEN_ISSUER = 'herald';
@@ -49,7 +53,7 @@ export const accessTokenInputSchema = z
     messages: ids.nullish(),
     batch: z.string().nullish(),
     inbound: z.boolean().nullish(),
-    sendTemplates: ids.nullish(),
+    sendTemplates: z.array(z.string()).max(ACCESS_TOKEN_MAX_TEMPLATES, `at most ${ACCESS_TOKEN_MAX_TEMPLATES} templates`).nullish(),
     sendPerMinute: z.number().int().min(1).max(ACCESS_TOKEN_MAX_SENDS_PER_MINUTE).nullish(),
     ttlSeconds: z
       .number()

@@ -41,6 +41,7 @@ describe('access token input', () => {
     expect(accessTokenInputSchema.safeParse({ inbound: true, ttlSeconds: 3600 }).success).toBe(true);
     expect(accessTokenInputSchema.safeParse({ inbound: true, ttlSeconds: 3601 }).success).toBe(false);
     expect(accessTokenInputSchema.safeParse({ messages: Array.from({ length: 101 }, (_, i) => String(i)) }).success).toBe(false);
+    expect(accessTokenInputSchema.safeParse({ sendTemplates: Array.from({ length: 21 }, (_, i) => String(i)), sendPerMinute: 1 }).success).toBe(false);
   });
 });
 
