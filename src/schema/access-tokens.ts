@@ -2,7 +2,7 @@
 // browser page, granting only what the page needs (domain/access-token.ts; how each operation
 // is held to it: token-scope.ts).
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { ACCESS_TOKEN_DEFAULT_SECONDS, ACCESS_TOKEN_MAX_SECONDS, accessTokenAudience, accessTokenInputSchema, type AccessScope } from '../domain/access-token.js';
+import { ACCESS_TOKEN_DEFAULT_SECONDS, ACCESS_TOKEN_MAX_IDS, ACCESS_TOKEN_MAX_SECONDS, ACCESS_TOKEN_MAX_TEMPLATES, accessTokenAudience, accessTokenInputSchema, type AccessScope } from '../domain/access-token.js';
 import { ForbiddenError, NotFoundError, TemplateNotApprovedError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
 import { mintAccessToken, type MintedAccessToken } from '../services/access-tokens.js';
@@ -33,10 +33,10 @@ const AccessToken = builder.objectRef<MintedAccessToken>('AccessToken').implemen
 const CreateAccessTokenInput = builder.inputType('CreateAccessTokenInput', {
   description: 'What the token grants; at least one of messages, batch, inbound or sendTemplates.',
   fields: (t) => ({
-    messages: t.idList({ required: false, description: 'Messages the page may read and watch (message, messageStatusChanged).' }),
+    messages: t.idList({ required: false, description: `Messages the page may read and watch (message, messageStatusChanged); at most ${ACCESS_TOKEN_MAX_IDS}.` }),
     batch: t.id({ required: false, description: 'A batch the page may read and watch (batch, messageEvents with filter.batchId, its messages).' }),
     inbound: t.boolean({ required: false, description: "The account's inbound messages (inboundMessages, inboundMessageReceived)." }),
-    sendTemplates: t.idList({ required: false, description: 'APPROVED templates the page may send with (sendMessage with templateId; never a body).' }),
+    sendTemplates: t.idList({ required: false, description: `APPROVED templates the page may send with (sendMessage with templateId; never a body); at most ${ACCESS_TOKEN_MAX_TEMPLATES}.` }),
     sendPerMinute: t.int({ required: false, description: 'Required with sendTemplates: the most messages the token may send per minute.' }),
     ttlSeconds: t.int({ required: false, description: `Lifetime in seconds: default ${ACCESS_TOKEN_DEFAULT_SECONDS}, at most ${ACCESS_TOKEN_MAX_SECONDS}.` }),
   }),
