@@ -100,7 +100,14 @@ export async function checkTokenOperation(
     const rule = ROOT_RULES[`${rootType.name}.${name}`];
     const fieldDef = rootType.getFields()[name];
     if (!rule || !fieldDef) return forbidden(`an access token cannot use ${name}`);
-    const reason = await rule(scope, getArgumentValues(fieldDef, field, variables ?? undefined), ctx);
+    let args: Args;
+    try {
+      args = getArgumentValues(fieldDef, field, variables ?? undefined);
+    } catch {
+      // Variables that do not fit: refused here rather than judged on a guess.
+      return forbidden(`an access token's ${name} needs valid arguments`);
+    }
+    const reason = await rule(scope, args, ctx);
     if (reason) return forbidden(reason);
   }
   return closedSelection(schema, document);
