@@ -57,6 +57,9 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
       // 413 and 503 below (a page can read why it was refused).
       const grant = corsHeaders(deps.cors, req.headers.origin);
       for (const [name, value] of Object.entries(grant ?? {})) res.setHeader(name, value);
+      // Granted or not depends on the Origin: a shared cache must not give one origin's answer
+      // (or an answer to no Origin) to another.
+      res.setHeader('Vary', 'Origin');
       // A preflight: the grant (or, for another origin, none) is the whole answer.
       if (req.method === 'OPTIONS') return void res.writeHead(204, { 'content-length': '0' }).end();
       const body = await checkBodySize(req, config.maxRequestBytes);

@@ -42,8 +42,6 @@ export function corsHeaders(policy: CorsPolicy, origin: string | null | undefine
     'Access-Control-Allow-Headers': ALLOWED_HEADERS.join(', '),
     'Access-Control-Expose-Headers': EXPOSED_HEADERS.join(', '),
     'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_SECONDS),
-    // The grant depends on the Origin: a shared cache must not give one origin's answer to another.
-    Vary: 'Origin',
   };
 }
 

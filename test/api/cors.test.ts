@@ -75,6 +75,7 @@ describe('CORS with CORS_ORIGINS set', () => {
     const answer = await post(t.url, { origin: EVIL, authorization: `Bearer ${account.senderKey}` });
     const preflight = await fetch(t.url, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': 'POST' } });
     for (const response of [answer, preflight]) {
+      expect(response.headers.get('vary')).toContain('Origin');
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('access-control-allow-headers')).toBeNull();
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
