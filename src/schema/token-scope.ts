@@ -47,6 +47,14 @@ const ROOT_RULES: Record<string, RootRule> = {
   },
   'Subscription.inboundMessageReceived': (scope) => (scope.inbound ? undefined : 'this access token does not grant inbound messages'),
   'Mutation.sendMessage': (scope) => (scope.send ? undefined : 'this access token does not grant sending'),
+  // A send form shows segments and encoding before sending: only for a template it may send with.
+  'Query.previewMessage': (scope, args) => {
+    const input = args.input as { body?: unknown; templateId?: unknown };
+    const templateId = input.templateId != null ? decodeId(String(input.templateId), 'Template', null) : null;
+    if (!scope.send) return 'this access token does not grant sending';
+    if (input.body != null || !templateId || !scope.send.templates.includes(templateId)) return 'an access token previews only a template it may send with';
+    return undefined;
+  },
 };
 
 /** Types whose fields a token may select below an allowed root field. */
@@ -65,9 +73,13 @@ const OPEN_TYPES = new Set([
   'Money',
   'SendMessageSuccess',
   'ValidationIssue',
+  'MessagePreview',
 ]);
-/** Fields of open types that lead out of a token's scope. */
-const CLOSED_FIELDS = new Set(['InboundMessage.inReplyTo']);
+/**
+ * Fields of open types that lead out of a token's scope: the message a reply answers; a
+ * preview's cost estimates (each provider with its prices and measured quality).
+ */
+const CLOSED_FIELDS = new Set(['InboundMessage.inReplyTo', 'MessagePreview.costs']);
 
 /** A token may read a message it names, or one of its batch. */
 async function mayReadMessage(scope: AccessScope, rawId: unknown, ctx: Context): Promise<string | undefined> {

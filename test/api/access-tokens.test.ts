@@ -314,6 +314,13 @@ describe('sending with a token', () => {
     expect(third).toMatchObject({ __typename: 'RateLimitedError', code: 'RATE_LIMITED' });
     expect(third.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(third.retryAfterSeconds).toBeLessThanOrEqual(60);
+    // A send form may preview the template it may send with, and nothing else.
+    const preview = (input: Record<string, unknown>) => caller(`query($input: PreviewInput!) { previewMessage(input: $input) { body segments encoding } }`, { input });
+    expect(expectNoErrors(await preview({ templateId: granted, variables: { code: '42' } })).previewMessage).toEqual({ body: 'Your code is 42', segments: 1, encoding: 'GSM7' });
+    for (const input of [{ templateId: other, variables: { code: '1' } }, { body: 'free text' }]) expect((await preview(input)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await caller(`query($id: ID!) { previewMessage(input: { templateId: $id, to: "+14155550123" }) { costs { provider } } }`, { id: granted })).errors?.[0]?.message).toBe(
+      'an access token cannot select MessagePreview.costs',
+    );
     // Two messages sent in all: refusals sent nothing.
     expect(await t.database.prisma.message.count({ where: { accountId: account.accountId } })).toBe(2);
   });
