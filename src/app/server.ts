@@ -18,6 +18,8 @@ import type { SmsProvider } from '../providers/types.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import { createRuntime } from './runtime.js';
 import { bootstrapAdminKey, type CreatedApiKey } from '../services/api-keys.js';
+import { createCorsPolicy } from '../security/cors.js';
+import { accessTokenAudience } from '../domain/access-token.js';
 
 export interface HeraldOptions {
   config: Config;
@@ -72,6 +74,8 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
     quality: runtime.store.providerQuality,
   });
   const yoga = createHeraldYoga({ config, logger, runtime, metricsRegistry });
+  const cors = createCorsPolicy(config.cors, config.publicUrl);
+  if (config.cors.anyOrigin) logger.warn('CORS_ORIGINS=* (CORS_ALLOW_ANY_ORIGIN=true): every web page may call this Herald with a token or key it holds; for development only');
   const clusterMetrics = options.role === 'http' ? workerMetrics(() => withProcessMetrics(metricsRegistry)) : undefined;
   const server: Server = createServer(
     createRequestHandler({
@@ -82,10 +86,11 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       metricsRegistry,
       scrapeAll: clusterMetrics?.scrape,
       webhooks: { store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
+      cors,
     }),
   );
   const openSockets = trackSockets(server);
-  graphqlWs = attachGraphqlWs({ server, yoga, store: runtime.store, pubsub: runtime.pubsub, logger, maxPayloadBytes: config.maxRequestBytes });
+  graphqlWs = attachGraphqlWs({ server, yoga, auth: { store: runtime.store, tokenAudience: accessTokenAudience(config.publicUrl) }, pubsub: runtime.pubsub, logger, maxPayloadBytes: config.maxRequestBytes, cors });
 
   const url = await listen(server, config.host, config.port);
   publicUrl ||= url;

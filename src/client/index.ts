@@ -46,6 +46,9 @@ import {
   type ConfigurationFieldsFragment,
   type ConfigChangesQuery,
   SetPriceDocument,
+  CreateAccessTokenDocument,
+  type CreateAccessTokenInput,
+  type CreateAccessTokenMutation,
   ListBudgetsDocument,
   RemoveBudgetDocument,
   SetBudgetDocument,
@@ -79,6 +82,9 @@ export type { BudgetPeriod, SetBudgetInput };
 export type Configuration = ConfigurationFieldsFragment;
 export type ConfigChange = ConfigChangesQuery['configChanges'][number];
 export type { AddProviderInput, UpdateProviderInput };
+/** A short-lived token for a browser page (createAccessToken), with what it grants. */
+export type AccessToken = Extract<CreateAccessTokenMutation['createAccessToken'], { __typename: 'CreateAccessTokenSuccess' }>['data'];
+export type { CreateAccessTokenInput };
 /** What importPrices did: lines created, lines that replaced a row with the same key, rows `replace` removed. */
 export interface PriceImportCounts {
   created: number;
@@ -92,8 +98,16 @@ export const MAX_BULK_RECIPIENTS = 10_000;
 export interface SMSClientOptions {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
-  /** An API key (`hk_…`). */
-  apiKey: string;
+  /**
+   * An API key (`hk_…`): for servers only, never a browser. Give this or `token`.
+   */
+  apiKey?: string;
+  /**
+   * An access token (createAccessToken) instead of a key: what a browser page uses. It can do
+   * only what it grants (other calls reject with FORBIDDEN) and only until it expires
+   * (UNAUTHENTICATED: mint a new one from your backend).
+   */
+  token?: string;
   /** A fetch implementation; defaults to the global one. */
   fetch?: typeof fetch;
 }
@@ -180,12 +194,13 @@ const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString
 
 export class SMSClient {
   readonly #url: string;
-  readonly #apiKey: string;
+  readonly #bearer: string;
   readonly #fetch: typeof fetch;
 
   constructor(options: SMSClientOptions) {
+    if (!options.apiKey === !options.token) throw new TypeError('SMSClient: give either apiKey or token');
     this.#url = options.url;
-    this.#apiKey = options.apiKey;
+    this.#bearer = (options.apiKey ?? options.token)!;
     this.#fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -402,11 +417,23 @@ export class SMSClient {
     throw apiError(result);
   }
 
+  /**
+   * SENDER or ADMIN key (not a token). Mints a short-lived token for a browser page granting only
+   * `input`'s scope: messages and a batch to read and watch, inbound messages, and sending with
+   * APPROVED templates at `sendPerMinute`. Lifetime `ttlSeconds` (default 600, at most 3600).
+   * Rejects with VALIDATION_FAILED, NOT_FOUND (an id not in your account) or TEMPLATE_NOT_APPROVED.
+   */
+  async createAccessToken(input: CreateAccessTokenInput): Promise<AccessToken> {
+    const { createAccessToken: result } = await this.request(CreateAccessTokenDocument, { input });
+    if (result.__typename === 'CreateAccessTokenSuccess') return result.data;
+    throw apiError(result);
+  }
+
   /** Runs any typed document against the API (for operations the SDK does not wrap). */
   async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
     const response = await this.#fetch(this.#url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.#apiKey}` },
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.#bearer}` },
       body: JSON.stringify({ query: document.toString(), variables }),
     });
     let body: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string } }[] };

@@ -139,7 +139,28 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
   /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(8).optional(),
+  /**
+   * Browser origins allowed to call /graphql across origins (comma list of exact origins such as
+   * https://app.example.com). Unset: same origin only. `*` needs CORS_ALLOW_ANY_ORIGIN=true.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((o) => o === '*' || isExactOrigin(o), 'each origin must be scheme://host[:port] with nothing after it, e.g. https://app.example.com')))
+    .optional(),
+  /** Development only: lets CORS_ORIGINS=* grant every origin (logged as a warning at start). */
+  CORS_ALLOW_ANY_ORIGIN: boolean.default(false),
 });
+
+/** `https://host[:port]` exactly as a browser sends it in Origin: lower case, no path, no trailing slash. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /** Each provider's section; `requiredFor` checks the ones SMS_PROVIDERS (or SMS_ROUTES) names. */
 const providerEnv = {
@@ -237,7 +258,16 @@ export type Config = Readonly<{
   graphqlLimits: GraphqlLimits;
   /** GET /metrics is open unless this is set (METRICS_TOKEN). */
   metricsToken: string | undefined;
+  /** Cross-origin browser access to /graphql (CORS_ORIGINS; see security/cors.ts). */
+  cors: CorsConfig;
 }>;
+
+export interface CorsConfig {
+  /** Exact origins granted; empty: same origin only. */
+  origins: readonly string[];
+  /** CORS_ORIGINS=* with CORS_ALLOW_ANY_ORIGIN=true: every origin (development). */
+  anyOrigin: boolean;
+}
 
 /** Outgoing webhook delivery (WEBHOOK_* variables). */
 export interface OutgoingWebhookOptions {
@@ -297,6 +327,12 @@ function crossChecks(e: Env, present: Record<string, string | undefined>): strin
   }
   if (e.HTTP_WORKERS && !e.DATABASE_URL) {
     missing.push('  HTTP_WORKERS: needs DATABASE_URL (the embedded database can be opened by one process only); unset it or set it to 0');
+  }
+  if (e.CORS_ORIGINS?.includes('*') && !e.CORS_ALLOW_ANY_ORIGIN) {
+    missing.push('  CORS_ORIGINS: * grants every web page; list exact origins, or set CORS_ALLOW_ANY_ORIGIN=true for development');
+  }
+  if (e.CORS_ORIGINS?.includes('*') && e.CORS_ORIGINS.length > 1) {
+    missing.push('  CORS_ORIGINS: * stands alone (it already grants every origin)');
   }
   if (e.SMS_ROUTES !== undefined) {
     // Parsed again by the runtime; checked here so a bad SMS_ROUTES stops the start with the
@@ -382,6 +418,10 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     smpp: has('smpp') ? { url: e.SMPP_URL!, sourceAddr: e.SMPP_SOURCE_ADDR, window: e.SMPP_WINDOW, enquireLinkMs: e.SMPP_ENQUIRE_LINK_MS } : undefined,
     maxRequestBytes: e.MAX_REQUEST_BYTES,
     metricsToken: e.METRICS_TOKEN,
+    cors: Object.freeze({
+      origins: Object.freeze((e.CORS_ORIGINS ?? []).filter((o) => o !== '*')),
+      anyOrigin: e.CORS_ORIGINS?.includes('*') === true && e.CORS_ALLOW_ANY_ORIGIN,
+    }),
     graphqlLimits: Object.freeze({
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

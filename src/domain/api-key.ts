@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TokenPrincipal } from './access-token.js';
 
 // Key format: `hk_<prefix>_<secret>`. The prefix (10 base32 chars, 50 bits) is stored in
 // clear and indexed so a lookup needs no scan; the secret (32 random bytes) never is. Only
@@ -9,11 +10,14 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export type ApiKeyRole = 'ADMIN' | 'SENDER';
 
-/** Who is calling: resolved from the API key before any operation runs. */
+/** Who is calling: resolved from the API key (or access token) before any operation runs. */
 export interface Auth {
+  /** The API key; for an access token, the key that minted it (revoking it ends the token). */
   keyId: string;
   accountId: string;
   role: ApiKeyRole;
+  /** Set when the caller is an access token: it may do only what its scope grants. */
+  token?: TokenPrincipal;
 }
 
 export interface GeneratedApiKey {

@@ -8,12 +8,12 @@ import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import type { Context as WsServerContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { authenticate } from './auth.js';
+import { authenticate, presentsAccessToken, type AuthDeps } from './auth.js';
+import { allowsUpgrade, type CorsPolicy } from '../security/cors.js';
 import type { Logger } from '../logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withLogContext, type LogContext } from '../logging/log-context.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import type { Context } from '../schema/context.js';
-import type { Store } from '../store/store.js';
 import type { ContextInput, HeraldYoga } from './yoga.js';
 
 /** WebSocket close codes of RFC 6455 that Herald uses (graphql-ws's own are its CloseCode). */
@@ -41,11 +41,19 @@ export interface GraphqlWs {
   close(): void;
 }
 
-export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store: Store; pubsub: HeraldPubSub; logger: Logger; maxPayloadBytes: number }): GraphqlWs {
+export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; auth: AuthDeps; pubsub: HeraldPubSub; logger: Logger; maxPayloadBytes: number; cors: CorsPolicy }): GraphqlWs {
   const { yoga, logger } = deps;
-  // A message over the limit closes the socket (MessageTooBig) before it is parsed.
-  const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: deps.server,
+    path: '/graphql',
+    // A message over the limit closes the socket (MessageTooBig) before it is parsed.
+    maxPayload: deps.maxPayloadBytes,
+    // A page of an origin CORS_ORIGINS does not grant gets no socket (HTTP 403 to the upgrade).
+    verifyClient: ({ req }, accept) =>
+      allowsUpgrade(deps.cors, req.headers.origin, req.headers.host) ? accept(true) : accept(false, 403, 'origin not allowed (CORS_ORIGINS)'),
+  });
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
+  // By API key id; an access token's socket is under its parent key, so revoking the key closes it.
   const socketsByKey = new Map<string, Set<WebSocket>>();
   const stopRevocations = deps.pubsub.onKeyRevoked(({ keyId }) => {
     for (const socket of socketsByKey.get(keyId) ?? []) socket.close(CloseCode.Forbidden, 'API key revoked');
@@ -76,18 +84,22 @@ export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store:
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
-          const auth = (ctx.extra.auth = await authenticate(deps.store, authorization));
+          const auth = (ctx.extra.auth = await authenticate(deps.auth, authorization));
           const requestId = (ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]));
           connections.add(ctx);
           logger.debug({ requestId, keyId: auth.keyId }, 'graphql-ws connected');
+          const expiry = auth.token && closeAtExpiry(ctx.extra.socket, auth.token.expiresAt);
           track(auth.keyId, ctx.extra.socket, (code) => {
+            clearTimeout(expiry);
             connections.delete(ctx);
             logger.debug({ requestId, code }, 'graphql-ws closed');
           });
           return true;
-        } catch {
-          // Unauthorized when no key was given, Forbidden when the key is wrong or revoked.
-          if (authorization) ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+        } catch (error) {
+          // Unauthorized when no key was given or an access token is refused (with the reason: a
+          // page then fetches a new token), Forbidden when a key is wrong or revoked.
+          if (presentsAccessToken(authorization) && error instanceof GraphQLError) ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(error.message));
+          else if (authorization) ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
           else ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return false;
         }
@@ -105,6 +117,21 @@ export function attachGraphqlWs(deps: { server: Server; yoga: HeraldYoga; store:
       wss.close();
     },
   };
+}
+
+/**
+ * An access token's socket ends when the token does (4401, like a refused token): its scope was
+ * granted for that long only. The page reconnects with a new token.
+ */
+function closeAtExpiry(socket: WebSocket, expiresAt: Date): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => socket.close(CloseCode.Unauthorized, 'the access token has expired: get a new one'), Math.max(0, expiresAt.getTime() - Date.now()));
+  timer.unref();
+  return timer;
+}
+
+/** A close frame's reason is at most 123 bytes (RFC 6455). */
+function closeReason(message: string): string {
+  return Buffer.byteLength(message) <= 123 ? message : Buffer.from(message).subarray(0, 120).toString('utf8') + '...';
 }
 
 /**

@@ -11,6 +11,7 @@ import { serveMetrics } from './metrics-route.js';
 import type { Store } from '../store/store.js';
 import { handleWebhook, isWebhookPath, type WebhookDeps } from '../provider-callbacks/router.js';
 import { checkBodySize, sendPayloadTooLarge } from '../security/body-limit.js';
+import { corsHeaders, type CorsPolicy } from '../security/cors.js';
 import { isDashboardPath, serveDashboard } from './dashboard.js';
 import type { HeraldYoga } from './yoga.js';
 
@@ -23,6 +24,8 @@ export interface RouterDeps {
   /** In an HTTP worker of several processes: every process's metrics (http/cluster-metrics.ts). */
   scrapeAll?: () => Promise<{ text: string; contentType: string } | undefined>;
   webhooks: WebhookDeps;
+  /** Cross-origin grants for /graphql (CORS_ORIGINS). */
+  cors: CorsPolicy;
 }
 
 /** Paths polled by probes and scrapers: not logged per request. */
@@ -50,6 +53,15 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
     }
     if (path === '/graphql') {
+      // Set first, so that every answer carries the grant: yoga's, a 401, and this router's own
+      // 413 and 503 below (a page can read why it was refused).
+      const grant = corsHeaders(deps.cors, req.headers.origin);
+      for (const [name, value] of Object.entries(grant ?? {})) res.setHeader(name, value);
+      // Granted or not depends on the Origin: a shared cache must not give one origin's answer
+      // (or an answer to no Origin) to another.
+      res.setHeader('Vary', 'Origin');
+      // A preflight: the grant (or, for another origin, none) is the whole answer.
+      if (req.method === 'OPTIONS') return void res.writeHead(204, { 'content-length': '0' }).end();
       const body = await checkBodySize(req, config.maxRequestBytes);
       if (body.kind === 'too-large') return sendPayloadTooLarge(res, config.maxRequestBytes);
       // The body was read here (to count it): yoga takes it as already read.

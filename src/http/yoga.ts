@@ -7,7 +7,8 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import { authenticate, rateLimited } from './auth.js';
+import { authenticate, rateLimited, type AuthDeps } from './auth.js';
+import { accessTokenAudience } from '../domain/access-token.js';
 import type { Config } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logging/logger.js';
@@ -15,6 +16,7 @@ import { currentLogContext, requestIdFrom, type LogContext } from '../logging/lo
 import type { Context } from '../schema/context.js';
 import { exposeExpectedError } from '../schema/expected-errors.js';
 import { buildSchema } from '../schema/index.js';
+import { useTokenScope } from '../schema/token-scope.js';
 import { CSRF_HEADERS } from '../security/csrf.js';
 import { queryLimitPlugins } from '../security/query-limits.js';
 
@@ -36,16 +38,22 @@ export interface ContextInput {
 export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime: ContextSources; metricsRegistry: Registry }): HeraldYoga {
   const { config, logger, runtime } = deps;
   const { prisma } = runtime.store;
+  const authDeps: AuthDeps = { store: runtime.store, tokenAudience: accessTokenAudience(config.publicUrl) };
   return createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Yoga's default CORS reflects any Origin with credentials; the router grants CORS_ORIGINS
+    // only, on every /graphql answer (security/cors.ts).
+    cors: false,
     plugins: [
       // Oversized documents are refused at parse/validate, on HTTP and graphql-ws alike.
       ...queryLimitPlugins(config.graphqlLimits),
       // A browser can send a cross-site GET or a form/text POST without a preflight; such a
       // request must carry a header a page cannot set cross-site (any real client sends one).
       useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] }),
+      // An access token may run only what its scope grants (deny by default; schema/token-scope.ts).
+      useTokenScope(),
       // Operation counts, phase timings and errors, served by our GET /metrics.
       usePrometheus({
         registry: deps.metricsRegistry,
@@ -112,7 +120,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       providerHealth: runtime.providerHealth,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
-      auth: await limitRequests(runtime, auth ?? (await authenticate(runtime.store, connectionParams?.authorization ?? request.headers.get('authorization')))),
+      auth: await limitRequests(runtime, auth ?? (await authenticate(authDeps, connectionParams?.authorization ?? request.headers.get('authorization')))),
     }),
   });
 }
@@ -122,9 +130,12 @@ function requestLogging(logger: Logger, fields: LogContext): Pick<Context, 'requ
   return { requestId, log: logger.child({ requestId, ...(fields.operationId && { operationId: fields.operationId }) }) };
 }
 
-/** Per-key request rate (every HTTP request and WebSocket operation counts). */
+/**
+ * Per-key request rate (every HTTP request and WebSocket operation counts). An access token has
+ * a budget of its own, the same size: the pages of one backend must not use up its key's.
+ */
 async function limitRequests(runtime: ContextSources, auth: Context['auth']): Promise<Context['auth']> {
-  const refused = await runtime.compliance.limiter.consumeRequest(auth.keyId, auth.accountId);
+  const refused = await runtime.compliance.limiter.consumeRequest(auth.token ? `token:${auth.token.tokenId}` : auth.keyId, auth.accountId);
   if (refused) throw rateLimited(refused);
   return auth;
 }

@@ -17,6 +17,11 @@ export function recipientKey(accountId: string, category: LimitCategory | 'ALL',
   return `acct:${part(accountId)}:rcpt:${category}:${perSeconds}s:${part(recipient)}`;
 }
 
+/** The sends of one access token (its `jti`), against the rate it was minted with. */
+export function tokenSendKey(accountId: string, tokenId: string, perSeconds: number): string {
+  return `acct:${part(accountId)}:token:${part(tokenId)}:send:${perSeconds}s`;
+}
+
 export function quotaKey(accountId: string, perSeconds: number): string {
   return `acct:${part(accountId)}:quota:${perSeconds}s`;
 }

@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimitedError } from '../domain/errors.js';
 import { forEachBounded } from './for-each-bounded.js';
-import { quotaKey, recipientKey, requestKey } from './limit-keys.js';
+import { quotaKey, recipientKey, requestKey, tokenSendKey } from './limit-keys.js';
 import { defaultLimitPolicy, type LimitCategory, type LimitPolicy, type LimitWindow } from './policy.js';
 import { createWindowCounter, type WindowCount } from './window-counter.js';
 
@@ -30,6 +30,11 @@ export type LimitResult = RateLimitedError | undefined;
 export interface Limiter {
   /** Counts one API request of `apiKeyId` (which belongs to `accountId`). */
   consumeRequest(apiKeyId: string, accountId: string): Promise<LimitResult>;
+  /**
+   * Counts one send by an access token against the rate it was minted with (`perMinute`); a
+   * refused send is not counted. On top of the account's own limits, which the send still meets.
+   */
+  consumeTokenSend(accountId: string, tokenId: string, perMinute: number): Promise<LimitResult>;
   /**
    * Counts a send against its recipient's windows and the account quota. A refused send
    * counts nowhere: what it added to the windows that did allow it is taken back.
@@ -90,6 +95,7 @@ export function createLimiter(options: LimiterOptions = {}): Limiter {
 
   return {
     consumeRequest: (apiKeyId, accountId) => track(() => consumeRequest(parts, apiKeyId, accountId)),
+    consumeTokenSend: (accountId, tokenId, perMinute) => track(() => consumeTokenSend(parts, accountId, tokenId, perMinute)),
     checkSend: (accountId, send) => track(async () => (await checkSendMany(parts, accountId, [send]))[0]),
     checkSendMany: (accountId, sends) => track(() => checkSendMany(parts, accountId, sends)),
     close: async () => {
@@ -111,6 +117,16 @@ async function consumeRequest({ counter, policyFor }: LimiterParts, apiKeyId: st
   // Either pool refilling lets the next request through, so the wait is the shorter one.
   const sooner = rate.msBeforeNext <= extra.msBeforeNext ? rate : extra;
   return refuse(sooner, `${describe}, plus a burst of ${burst.max} per ${burst.perSeconds} s`);
+}
+
+const TOKEN_SEND_WINDOW_SECONDS = 60;
+
+async function consumeTokenSend({ counter }: LimiterParts, accountId: string, tokenId: string, perMinute: number): Promise<LimitResult> {
+  const key = tokenSendKey(accountId, tokenId, TOKEN_SEND_WINDOW_SECONDS);
+  const count = await counter.add(key, 1, TOKEN_SEND_WINDOW_SECONDS);
+  if (count.consumed <= perMinute) return undefined;
+  await counter.subtract(key, 1, TOKEN_SEND_WINDOW_SECONDS);
+  return refuse(count, `at most ${perMinute} messages per minute for this access token`);
 }
 
 async function checkSendMany({ counter, policyFor, concurrency }: LimiterParts, accountId: string, sends: readonly SendToCheck[]): Promise<LimitResult[]> {

@@ -6,6 +6,9 @@ import type { Config } from '../config/config.js';
 
 const API_KEY = /\bhk_([a-z2-7]{10})_[A-Za-z0-9_-]{43}/g;
 const BEARER = /\b(Bearer\s+)[^\s"'\\,;]+/gi;
+// An access token (a JWT) given without "Bearer" (graphql-ws connectionParams may): its header
+// and claims stay readable, the signature that makes it a credential goes.
+const ACCESS_TOKEN = /\b(eyJ[\w-]*\.[\w-]+)\.[\w-]+/g;
 // scheme://user:password@host — SMPP_URL, DATABASE_URL, REDIS_URL.
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s"]*:)[^@/\s"]+@/gi;
 
@@ -36,7 +39,7 @@ function urlPassword(url: string | undefined): string | undefined {
 /** A function that takes a written log line and returns it without secrets. */
 export function createScrubber(secrets: readonly string[]): (line: string) => string {
   return (line) => {
-    let out = line.replace(API_KEY, 'hk_$1_[redacted]').replace(BEARER, '$1[redacted]').replace(URL_PASSWORD, '$1[redacted]@');
+    let out = line.replace(API_KEY, 'hk_$1_[redacted]').replace(BEARER, '$1[redacted]').replace(ACCESS_TOKEN, '$1.[redacted]').replace(URL_PASSWORD, '$1[redacted]@');
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
     return out;
   };

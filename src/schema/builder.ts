@@ -54,10 +54,12 @@ export const builder = new SchemaBuilder<{
   plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({
-      admin: ctx.auth.role === 'ADMIN',
+      // An access token is never ADMIN, whatever its key's role (schema/token-scope.ts also keeps
+      // it to its own fields; this holds should a field be opened to tokens by mistake).
+      admin: ctx.auth.role === 'ADMIN' && !ctx.auth.token,
       // Deployment-wide settings (providers, routing) are the operator's: an ADMIN key of the
       // account named by OPERATOR_ACCOUNT, never another tenant's.
-      operator: async () => ctx.auth.role === 'ADMIN' && (await ctx.isOperatorAccount(ctx.auth.accountId)),
+      operator: async () => ctx.auth.role === 'ADMIN' && !ctx.auth.token && (await ctx.isOperatorAccount(ctx.auth.accountId)),
     }),
     unauthorizedError: (_parent, ctx, info, result) =>
       new ForbiddenError(JSON.stringify(result.failure).includes('"operator"') ? operatorOnlyMessage(info.fieldName, ctx.config.operatorAccount) : adminOnlyMessage(info.fieldName)),

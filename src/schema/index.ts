@@ -9,6 +9,7 @@ import './compliance.js';
 import './batches.js';
 import './preview.js';
 import './api-keys.js';
+import './access-tokens.js';
 import './sender-identities.js';
 import './prices.js';
 import './budgets.js';

@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import {
+  ForbiddenError,
   IdempotencyConflictError,
   InvalidPhoneNumberError,
   NotCancelableError,
@@ -18,6 +19,7 @@ import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { TemplateCategoryEnum } from './templates.js';
 import { decodeId, NO_ROW_ID } from './global-id.js';
+import { checkTokenSend } from './token-scope.js';
 import { unwrap } from './unwrap.js';
 
 export const MessageStatusEnum = builder.enumType('MessageStatus', {
@@ -166,10 +168,13 @@ builder.mutationFields((t) => ({
   sendMessage: t.field({
     type: Message,
     description: 'Accepts one message. It is stored durably before this returns.',
-    errors: { types: sendErrors },
+    // ForbiddenError: an access token sending without a template it grants (schema/token-scope.ts).
+    errors: { types: [...sendErrors, ForbiddenError] },
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const templateId = input.templateId ? decodeId(input.templateId, 'Template', String(input.templateId)) : input.templateId;
+      const refused = await checkTokenSend(ctx, input.body == null ? templateId : null);
+      if (refused) throw refused;
       const result = unwrap(
         await sendMessage(ctx.store, ctx.compliance, ctx.auth.accountId, { ...input, templateId }, {
           maxBodyLength: ctx.config.maxBodyLength,

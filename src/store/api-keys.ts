@@ -13,6 +13,8 @@ const KEY_TTL_MS = 10_000;
 export interface ApiKeyReads {
   /** The key with this public prefix, or undefined. */
   findByPrefix(prefix: string): Promise<ApiKey | undefined>;
+  /** The key with this id, or undefined: an access token names its parent key so. */
+  findById(id: string): Promise<ApiKey | undefined>;
   /** Stamps lastUsedAt; a failure is ignored (the stamp is informational). */
   recordUse(keyId: string, at: Date): Promise<void>;
 }
@@ -32,8 +34,17 @@ export function createApiKeyReads(prisma: PrismaClient): ApiKeyReads {
     // Announced by key id; an entry still loading may be that key.
     concerns: (_prefix, row, keyId) => row === undefined || row.id === keyId,
   });
+  const findById = groupPerTurn<string, ApiKey | undefined>(async (keyIds) => {
+    const rows = await prisma.apiKey.findMany({ where: { id: { in: [...keyIds] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return keyIds.map((id) => byId.get(id));
+  });
+  // Every use of an access token reads its parent key here: a revocation (announced by key id)
+  // drops the entry, so the token is refused from its next request on every process.
+  const cachedById = cachedReads<ApiKey | undefined>({ kind: 'api-keys', ttlMs: KEY_TTL_MS, load: findById, keep: (row) => row !== undefined });
   return {
     findByPrefix: (prefix) => cached.get(prefix),
+    findById: (id) => cachedById.get(id),
     async recordUse(keyId, at) {
       await prisma.apiKey.update({ where: { id: keyId }, data: { lastUsedAt: at } }).catch(() => {});
     },

@@ -72,6 +72,23 @@ describe('key revocation across instances (PostgreSQL + Redis)', { timeout: 120_
     adminOnB.socket.close();
   });
 
+  it("closes an access token's socket on the other instance with 4403 when its key is revoked, and refuses the token there", async () => {
+    const sender = await createSenderKey();
+    // Minted on A, used on B: both sign and verify with the same key from the shared database.
+    const minted = expectNoErrors(
+      await graphqlCaller(urlA, sender.secret)(`mutation { createAccessToken(input: { inbound: true }) { ... on CreateAccessTokenSuccess { data { token } } } }`),
+    ).createAccessToken.data;
+    const tokenOnB = graphqlCaller(urlB, minted.token);
+    expectNoErrors(await tokenOnB('{ inboundMessages(first: 1) { edges { node { id } } } }'));
+    const socketOnB = await openSubscribedSocket(urlB, minted.token);
+
+    expectNoErrors(await graphqlCaller(urlA, adminKey)(`mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }`, { id: sender.apiKey.id }));
+    expect((await socketOnB.closed).code).toBe(4403);
+    const refused = await tokenOnB('{ inboundMessages(first: 1) { edges { node { id } } } }');
+    expect(refused.status).toBe(401);
+    expect(refused.errors?.[0]?.message).toMatch(/revoked/);
+  });
+
   it("`herald keys revoke` on the command line closes the key's sockets on every instance with 4403 (through Redis)", async () => {
     const sender = await createSenderKey();
     const onA = await openSubscribedSocket(urlA, sender.secret);

@@ -106,6 +106,7 @@ describe('log redaction', () => {
     expect(scrub(JSON.stringify({ msg: 'token tok"en\\123' }))).toBe(JSON.stringify({ msg: 'token [redacted]' }));
     expect(scrub('password r3dis leaked')).toBe('password [redacted] leaked');
     expect(scrub('nothing secret here: +14155550100')).toBe('nothing secret here: +14155550100');
+    expect(scrub('{"authorization":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}')).toBe('{"authorization":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]"}');
   });
 });
 
