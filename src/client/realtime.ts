@@ -29,10 +29,9 @@ async function webSocketClass(given: unknown): Promise<unknown> {
   if (given) return given;
   const global = (globalThis as { WebSocket?: unknown }).WebSocket;
   if (global) return global;
-  // Node 20 has no global WebSocket. A specifier in a variable keeps bundlers (the browser
-  // build, which always has a global one) from pulling `ws` in.
-  const name = 'ws';
-  const module = (await import(name)) as { default: unknown };
+  // Node 20 has no global WebSocket. Loaded only then; the browser build (which always has a
+  // global one) replaces `ws` with an empty module (scripts/build-client.mjs).
+  const module = (await import('ws')) as { default: unknown };
   return module.default;
 }
 
