@@ -252,7 +252,8 @@ export class SMSClient {
     if (!options.apiKey === !options.token) throw new TypeError('SMSClient: give either apiKey or token');
     this.#url = options.url ?? defaultUrl();
     this.#bearer = (options.apiKey ?? options.token)!;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    // Called as a plain function: browsers throw "Illegal invocation" when their fetch is called on another `this`.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#realtime = new Realtime({ url: this.#url, bearer: this.#bearer, webSocketImpl: options.webSocketImpl, retryAttempts: options.retryAttempts });
   }
 
