@@ -1,0 +1,176 @@
+// examples/send-and-watch in real headless Chromium: the example's backend (holding a SENDER key)
+// on one origin, a real `herald server` on another (CORS_ORIGINS names the example's origin). The
+// page sends through the backend and watches the message turn DELIVERED live with urql over
+// graphql-ws, using only the access token the backend minted; the key never reaches the page, and
+// the token opens nothing but its own message.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import packagedChromium from '@sparticuz/chromium';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoErrors, graphqlCaller } from '../support/herald.js';
+import { closedPort } from '../support/ports.js';
+import { repoRoot, runCli, spawnHerald, spawnNode, type HeraldProcess } from '../support/process.js';
+
+// Copied from test/e2e/dashboard.test.ts: without these, Chromium offline stalls on network features.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const EXAMPLE = path.join('examples', 'send-and-watch', 'server.ts');
+
+let dataDir: string;
+let profileDir: string;
+let herald: HeraldProcess | undefined;
+let example: HeraldProcess | undefined;
+let browser: BrowserContext | undefined;
+let heraldBase: string;
+let exampleUrl: string;
+let senderKey: string;
+
+beforeAll(async () => {
+  const chromiumPath = await packagedChromium.executablePath();
+  expect(existsSync(path.join(repoRoot, EXAMPLE))).toBe(true);
+  dataDir = await mkdtemp(path.join(tmpdir(), 'herald-example-'));
+  profileDir = await mkdtemp(path.join(tmpdir(), 'herald-chromium-'));
+
+  // The embedded database takes one process at a time: the key is made before the server starts.
+  const created = await runCli(['keys', 'create', '--name', 'example-backend', '--role', 'SENDER', '--account', 'shop'], { DATA_DIR: dataDir });
+  expect(created.code, created.output).toBe(0);
+  senderKey = created.stdout.trim().split('\n').at(-1)!;
+  expect(senderKey).toMatch(/^hk_/);
+
+  // The page's origin must be known before Herald starts, for CORS_ORIGINS.
+  const port = await closedPort();
+  const exampleOrigin = `http://127.0.0.1:${port}`;
+  // A slow simulated delivery report, so the page has time to show SENT before DELIVERED.
+  herald = spawnHerald(['server'], { DATA_DIR: dataDir, PORT: '0', SIMULATOR_DELAY_MS: '800', DISPATCH_POLL_MS: '50', CORS_ORIGINS: exampleOrigin });
+  const [, graphqlUrl] = await herald.waitFor(/listening on (http:\/\/\S+\/graphql)/);
+  heraldBase = graphqlUrl.replace(/\/graphql$/, '');
+
+  example = spawnNode(['--import', 'tsx', EXAMPLE], { HERALD_URL: heraldBase, HERALD_KEY: senderKey, PORT: String(port) });
+  [, exampleUrl] = await example.waitFor(/listening on (http:\/\/\S+)/);
+  expect(exampleUrl).toBe(exampleOrigin);
+  expect(new URL(exampleUrl).origin).not.toBe(new URL(heraldBase).origin);
+
+  browser = await chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const proc of [example, herald]) {
+    if (!proc) continue;
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  await rm(profileDir, { recursive: true, force: true });
+});
+
+/** Everything the page received or sent: HTTP response bodies, request headers and bodies, WebSocket frames. */
+function recordTraffic(page: Page): { all(): Promise<string[]>; urls: string[] } {
+  const pending: Promise<string>[] = [];
+  const urls: string[] = [];
+  page.on('request', (request) => {
+    urls.push(request.url());
+    pending.push(request.allHeaders().then((headers) => `${request.url()} ${JSON.stringify(headers)} ${request.postData() ?? ''}`));
+  });
+  page.on('response', (response) => {
+    pending.push(Promise.all([response.allHeaders(), response.text().catch(() => '')]).then(([headers, body]) => `${JSON.stringify(headers)} ${body}`));
+  });
+  page.on('websocket', (ws) => {
+    urls.push(ws.url());
+    ws.on('framereceived', (frame) => pending.push(Promise.resolve(String(frame.payload))));
+    ws.on('framesent', (frame) => pending.push(Promise.resolve(String(frame.payload))));
+  });
+  return { all: () => Promise.all(pending), urls };
+}
+
+type Outcome = { data: unknown; codes: unknown[] };
+declare global {
+  interface Window {
+    sendAndWatch: { messageId: string; client: import('@urql/core').Client };
+  }
+}
+
+describe('the send-and-watch example in headless Chromium', () => {
+  it('sends through its backend, shows DELIVERED live from another origin, never sees the key, and its token opens no other message', async () => {
+    const page = await browser!.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    let loads = 0;
+    page.on('load', () => loads++);
+    const traffic = recordTraffic(page);
+
+    await page.goto(exampleUrl);
+    await page.fill('#send input[name=to]', '+14155550123');
+    await page.fill('#send textarea[name=text]', 'Watched from another origin');
+    await page.click('#send button[type=submit]');
+
+    const status = page.locator('[data-testid=status]');
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('DELIVERED');
+    // Live: the page saw more than one state (at least SENT, then DELIVERED) without a reload.
+    const history = (await page.textContent('[data-testid=history]'))!.split(' → ');
+    expect(history.at(-1)).toBe('DELIVERED');
+    expect(history).toContain('SENT');
+    expect(loads).toBe(1);
+    const timeline = await page.locator('[data-testid=timeline] li').allTextContents();
+    expect(timeline[0]).toMatch(/^QUEUED /);
+    expect(timeline.at(-1)).toMatch(/^DELIVERED .*PROVIDER/);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+
+    // The status came from Herald's origin over graphql-ws, not through the example's backend.
+    const heraldWs = heraldBase.replace(/^http/, 'ws');
+    expect(traffic.urls.some((url) => url.startsWith(`${heraldWs}/graphql`))).toBe(true);
+
+    // The page's own urql client, holding only the token: its message yes, another one never.
+    const own = await page.evaluate(async () => {
+      const { client, messageId } = window.sendAndWatch;
+      const result = await client.query(`query($id: ID!) { message(id: $id) { status } }`, { id: messageId }).toPromise();
+      return { data: result.data, codes: result.error?.graphQLErrors.map((e) => e.extensions.code) ?? [] } as Outcome;
+    });
+    expect(own).toEqual({ data: { message: { status: 'DELIVERED' } }, codes: [] });
+
+    const other = expectNoErrors(await graphqlCaller(`${heraldBase}/graphql`, senderKey)(
+      `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ... on SendMessageSuccess { data { id } } } }`,
+      { input: { to: '+14155550124', body: 'not for that page' } },
+    )).sendMessage.data.id as string;
+    const overHttp = await page.evaluate(async (id) => {
+      const result = await window.sendAndWatch.client.query(`query($id: ID!) { message(id: $id) { body status } }`, { id }).toPromise();
+      return { data: result.data?.message ?? null, codes: result.error?.graphQLErrors.map((e) => e.extensions.code) ?? [] } as Outcome;
+    }, other);
+    expect(overHttp).toEqual({ data: null, codes: ['FORBIDDEN'] });
+    const overWs = await page.evaluate(async (id) => {
+      const result = await window.sendAndWatch.client.subscription(`subscription($id: ID!) { messageStatusChanged(id: $id) { body status } }`, { id }).toPromise();
+      return { data: result.data ?? null, codes: result.error?.graphQLErrors.map((e) => e.extensions.code) ?? [] } as Outcome;
+    }, other);
+    expect(overWs).toEqual({ data: null, codes: ['FORBIDDEN'] });
+
+    // The key is in nothing the page loaded, sent or received; the recording itself works (it
+    // holds the token the backend minted).
+    const recorded = await traffic.all();
+    const everything = recorded.join('\n');
+    expect(everything).toContain('"token":"ey');
+    expect(everything).not.toContain(senderKey);
+    expect(everything).not.toContain(senderKey.split('_')[2]); // nor its secret part alone
+    expect(everything).not.toContain('not for that page');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows a refusal from Herald in the page, and its backend refuses bad requests', async () => {
+    const page = await browser!.newPage();
+    await page.goto(exampleUrl);
+    await page.fill('#send input[name=to]', 'not a number');
+    await page.fill('#send textarea[name=text]', 'hello');
+    await page.click('#send button[type=submit]');
+    await expect.poll(() => page.textContent('#error'), { timeout: 10_000 }).toMatch(/^INVALID_PHONE_NUMBER: /);
+    expect(await page.locator('#watch').isHidden()).toBe(true);
+
+    const post = (body: string) => fetch(`${exampleUrl}/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const missing = await post(JSON.stringify({ to: '+14155550123' }));
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: { code: 'VALIDATION', message: 'give "to" and "text"' } });
+    expect((await post('{not json')).status).toBe(400);
+    expect((await fetch(`${exampleUrl}/server.ts`)).status).toBe(404);
+    expect((await fetch(`${exampleUrl}/api/send`)).status).toBe(404);
+  });
+});
