@@ -23,6 +23,8 @@ export interface ExampleOptions {
 /** What POST /api/send answers: enough for the page to watch the message, and no more. */
 export interface SendAnswer {
   messageId: string;
+  /** The status when it was sent (QUEUED, or SCHEDULED); the page shows it until the first update. */
+  status: string;
   token: string;
   graphqlUrl: string;
   wsUrl: string;
@@ -31,7 +33,7 @@ export interface SendAnswer {
 const SEND = `mutation Send($input: SendMessageInput!) {
   sendMessage(input: $input) {
     __typename
-    ... on SendMessageSuccess { data { id } }
+    ... on SendMessageSuccess { data { id status } }
     ... on Error { code message }
   }
 }`;
@@ -76,13 +78,13 @@ export async function startExample(options: ExampleOptions): Promise<{ url: stri
     if (typeof to !== 'string' || typeof text !== 'string' || !to.trim() || !text.trim()) {
       throw new HeraldRefusal('VALIDATION', 'give "to" and "text"', 400);
     }
-    type Result = { __typename: string; data?: { id?: string; token?: string }; code?: string; message?: string };
+    type Result = { __typename: string; data?: { id?: string; status?: string; token?: string }; code?: string; message?: string };
     const sent = (await herald<{ sendMessage: Result }>(SEND, { input: { to, body: text } })).sendMessage;
     if (!sent.data?.id) throw new HeraldRefusal(sent.code ?? sent.__typename, sent.message ?? 'not sent');
-    const messageId = sent.data.id;
+    const { id: messageId, status = 'QUEUED' } = sent.data;
     const minted = (await herald<{ createAccessToken: Result }>(MINT, { input: { messages: [messageId], ttlSeconds: 300 } })).createAccessToken;
     if (!minted.data?.token) throw new HeraldRefusal(minted.code ?? minted.__typename, minted.message ?? 'no token', 502);
-    return { messageId, token: minted.data.token, graphqlUrl, wsUrl };
+    return { messageId, status, token: minted.data.token, graphqlUrl, wsUrl };
   }
 
   const server = createServer((req, res) => {

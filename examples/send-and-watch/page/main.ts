@@ -6,6 +6,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 
 interface SendAnswer {
   messageId: string;
+  status: string;
   token: string;
   graphqlUrl: string;
   wsUrl: string;
@@ -56,8 +57,9 @@ form.addEventListener('submit', async (event) => {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ to: data.get('to'), text: data.get('text') }),
-  });
-  const body = (await response.json()) as SendAnswer & { error?: { code: string; message: string } };
+  }).catch(() => undefined);
+  if (!response) return showError('the example backend cannot be reached');
+  const body = (await response.json().catch(() => ({}))) as SendAnswer & { error?: { code: string; message: string } };
   if (!response.ok || body.error) return showError(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
   watch(body);
 });
@@ -74,7 +76,9 @@ function watch(answer: SendAnswer) {
   $('#message-id').textContent = answer.messageId;
   $('#history').textContent = '';
   $('#timeline').replaceChildren();
-  const seen: string[] = [];
+  // The status the send answered first (QUEUED), so the whole way to DELIVERED is shown.
+  const seen: string[] = [answer.status];
+  render({ id: answer.messageId, status: answer.status, events: [] }, seen);
   // The subscription yields the current state first, then each transition, and completes after
   // a final status: nothing is missed between the send and the subscription starting.
   const { unsubscribe } = client.subscription(WATCH, { id: answer.messageId }).subscribe((result: OperationResult<{ messageStatusChanged: WatchedMessage }, AnyVariables>) => {
