@@ -63,6 +63,8 @@ export async function startExample(options: ExampleOptions): Promise<{ url: stri
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${options.heraldKey}` },
       body: JSON.stringify({ query, variables }),
+    }).catch(() => {
+      throw new HeraldRefusal('HERALD_UNREACHABLE', `Herald does not answer at ${graphqlUrl}`, 502);
     });
     const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
     if (!body.data || body.errors?.length) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { closedPort } from '../support/ports.js';
 import { repoRoot, runCli, spawnHerald, spawnNode, type HeraldProcess } from '../support/process.js';
+import { startExample } from '../../examples/send-and-watch/server.js';
 
 // Copied from test/e2e/dashboard.test.ts: without these, Chromium offline stalls on network features.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -178,5 +179,26 @@ describe('the send-and-watch example in headless Chromium', () => {
     expect((await post('{not json')).status).toBe(400);
     expect((await fetch(`${exampleUrl}/server.ts`)).status).toBe(404);
     expect((await fetch(`${exampleUrl}/api/send`)).status).toBe(404);
+  });
+
+  it("answers 502 with Herald's reason when its key is refused or Herald is down, and sends nothing", async () => {
+    const cases = [
+      { heraldUrl: heraldBase, heraldKey: 'hk_aaaaaaaaaa_not-a-real-key', code: 'UNAUTHENTICATED' },
+      { heraldUrl: `http://127.0.0.1:${await closedPort()}`, heraldKey: senderKey, code: 'HERALD_UNREACHABLE' },
+    ];
+    for (const { code, ...options } of cases) {
+      const backend = await startExample({ ...options, port: 0 });
+      try {
+        const answer = await fetch(`${backend.url}/api/send`, { method: 'POST', body: JSON.stringify({ to: '+14155550125', text: 'never sent' }) });
+        expect(answer.status, code).toBe(502);
+        const body = (await answer.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe(code);
+        expect(JSON.stringify(body)).not.toContain(senderKey);
+      } finally {
+        await backend.close();
+      }
+    }
+    const listed = expectNoErrors(await graphqlCaller(`${heraldBase}/graphql`, senderKey)(`{ messages(first: 50) { edges { node { body } } } }`));
+    expect(listed.messages.edges.map((e: { node: { body: string } }) => e.node.body)).not.toContain('never sent');
   });
 });
