@@ -10,13 +10,12 @@ import path from 'node:path';
 import packagedChromium from '@sparticuz/chromium';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../support/chromium.js';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { closedPort } from '../support/ports.js';
 import { repoRoot, runCli, spawnHerald, spawnNode, type HeraldProcess } from '../support/process.js';
 import { startExample } from '../../examples/send-and-watch/server.js';
 
-// Copied from test/e2e/dashboard.test.ts: without these, Chromium offline stalls on network features.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const EXAMPLE = path.join('examples', 'send-and-watch', 'server.ts');
 
 let dataDir: string;
