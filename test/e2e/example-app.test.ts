@@ -122,6 +122,8 @@ describe('the send-and-watch example in headless Chromium', () => {
     expect(positions).not.toContain(-1);
     expect(positions).toEqual([...positions].sort((x, y) => x - y));
     expect(await page.locator('#error').isHidden()).toBe(true);
+    // graphql-ws closed the socket itself after the final status.
+    await expect.poll(() => page.textContent('[data-testid=connection]'), { timeout: 5_000 }).toBe('done');
 
     // The status came from Herald's origin over graphql-ws, not through the example's backend.
     const heraldWs = heraldBase.replace(/^http/, 'ws');
@@ -178,6 +180,24 @@ describe('the send-and-watch example in headless Chromium', () => {
     expect((await post('{not json')).status).toBe(400);
     expect((await fetch(`${exampleUrl}/server.ts`)).status).toBe(404);
     expect((await fetch(`${exampleUrl}/api/send`)).status).toBe(404);
+  });
+
+  it("served from an origin missing from Herald's CORS_ORIGINS, the page cannot watch: the WebSocket upgrade is refused and the page says so", async () => {
+    const elsewhere = await startExample({ heraldUrl: heraldBase, heraldKey: senderKey, port: 0 });
+    const page = await browser!.newPage();
+    try {
+      await page.goto(elsewhere.url);
+      await page.fill('#send input[name=to]', '+14155550126');
+      await page.fill('#send textarea[name=text]', 'sent, but not watchable from here');
+      await page.click('#send button[type=submit]');
+      // The backend sent it (a server has no Origin); the page's socket to Herald was refused.
+      await expect.poll(() => page.getAttribute('[data-testid=connection]', 'data-code'), { timeout: 10_000 }).toBe('1006');
+      expect(await page.getAttribute('[data-testid=connection]', 'data-state')).toBe('closed');
+      expect(await page.textContent('[data-testid=history]')).toBe('QUEUED');
+    } finally {
+      await page.close();
+      await elsewhere.close();
+    }
   });
 
   it("answers 502 with Herald's reason when its key is refused or Herald is down, and sends nothing", async () => {

@@ -28,7 +28,16 @@ const form = $<HTMLFormElement>('#send');
 /** One urql client per token: a token is scoped to one message, so a new send gets a new client. */
 function heraldClient(answer: SendAnswer): { client: Client; dispose(): void } {
   const authorization = `Bearer ${answer.token}`;
-  const ws: WsClient = createWsClient({ url: answer.wsUrl, connectionParams: { authorization } });
+  const ws: WsClient = createWsClient({
+    url: answer.wsUrl,
+    connectionParams: { authorization },
+    // Shown in the page: a refused upgrade (an origin missing from Herald's CORS_ORIGINS) or an
+    // expired token would otherwise look like a status that never changes.
+    on: {
+      connected: () => showConnection('live'),
+      closed: (event) => showConnection('closed', (event as CloseEvent).code, (event as CloseEvent).reason),
+    },
+  });
   const client = new Client({
     url: answer.graphqlUrl,
     // POST with a JSON body: Herald's CSRF protection refuses a simple GET from a page.
@@ -76,6 +85,7 @@ function watch(answer: SendAnswer) {
   $('#message-id').textContent = answer.messageId;
   $('#history').textContent = '';
   $('#timeline').replaceChildren();
+  $('#connection').textContent = 'connecting';
   // The status the send answered first (QUEUED), so the whole way to DELIVERED is shown.
   const seen: string[] = [answer.status];
   render({ id: answer.messageId, status: answer.status, events: [] }, seen);
@@ -102,6 +112,14 @@ function render(message: WatchedMessage, seen: string[]) {
       return li;
     }),
   );
+}
+
+function showConnection(state: 'live' | 'closed', code?: number, reason?: string) {
+  const connection = $('#connection');
+  connection.dataset.state = state;
+  connection.dataset.code = code === undefined ? '' : String(code);
+  // 1000 is graphql-ws closing the socket itself once the message reached a final status.
+  connection.textContent = state === 'live' ? 'live' : code === 1000 ? 'done' : `closed (${code}${reason ? `: ${reason}` : ''})`;
 }
 
 function showError(text: string | undefined) {
