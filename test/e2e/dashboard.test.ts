@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../support/chromium.js';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { repoRoot, spawnHerald, type HeraldProcess } from '../support/process.js';
 import { CREATE_TEMPLATE, SUBMIT_TEMPLATE } from '../support/templates.js';
 
-// Without these, Chromium on a machine with no internet stalls on network features.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(repoRoot, 'test-results', 'dashboard.png');
 
 let dataDir: string;
