@@ -95,6 +95,11 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
     m('startVerification', `mutation($id: ID!) { startVerification(input: { to: "+8613800138202", templateId: $id }) { ${ERR} ... on StartVerificationSuccess { data { id message { ${MESSAGE} } } } } }`, { id });
     m('deleteTemplate', `mutation($id: ID!) { deleteTemplate(id: $id) { ${ERR} } }`, { id });
   }
+  // A browser token for A's things: B must get no token (a token names what it may watch or send with).
+  const TOKEN = `... on CreateAccessTokenSuccess { data { token expiresAt scope { messages batch sendTemplates } } }`;
+  for (const id of anyId(['message', 'scheduledMessage', 'templateMessage'])) m('createAccessToken', `mutation($id: ID!) { createAccessToken(input: { messages: [$id] }) { ${ERR} ${TOKEN} } }`, { id });
+  for (const id of anyId(['batch'])) m('createAccessToken', `mutation($id: ID!) { createAccessToken(input: { batch: $id }) { ${ERR} ${TOKEN} } }`, { id });
+  for (const id of anyId(['templateApproved'])) m('createAccessToken', `mutation($id: ID!) { createAccessToken(input: { sendTemplates: [$id], sendPerMinute: 5 }) { ${ERR} ${TOKEN} } }`, { id });
   for (const id of anyId(['price'])) m('removePrice', `mutation($id: ID!) { removePrice(id: $id) { ${ERR} } }`, { id });
   for (const id of anyId(['senderIdentity'])) m('removeSenderIdentity', `mutation($id: ID!) { removeSenderIdentity(id: $id) { ${ERR} } }`, { id });
   for (const id of anyId(['apiKey'])) m('revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { ${ERR} ... on RevokeApiKeySuccess { data { id name } } } }`, { id });
