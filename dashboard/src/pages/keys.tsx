@@ -45,12 +45,13 @@ export function Keys({ admin }: PageProps) {
       {!admin && <p class="muted">{t('adminOnly')}</p>}
       <form id="create-key" class="row" onSubmit={async (e) => {
         e.preventDefault();
-        const f = new FormData(e.currentTarget);
+        const form = e.currentTarget; // null once the event is over, so kept before awaiting
+        const f = new FormData(form);
         const r = (await gql(CREATE, { name: String(f.get('name')).trim(), role: String(f.get('role')) })).createApiKey;
         if (r.data) {
           setSecret(r.data.secret);
           setMessage('');
-          e.currentTarget.reset();
+          form.reset();
         } else setMessage(failure(r));
         loaded.reload();
       }}>

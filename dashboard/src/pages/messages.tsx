@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { gql, onMessageEvent } from '../api.js';
 import { addPage, fmtDateTime, fmtMoney, fmtPercent, fmtTime } from '../i18n.js';
+import { toCsv } from '../csv.js';
 import { Status, useLoad } from '../ui.js';
 
 const tr = addPage('messages', {
@@ -62,16 +63,6 @@ async function fetchPage(filter: Filter, cursor: { after?: string; before?: stri
   const data = await gql<{ messages: { edges: { node: Row }[]; pageInfo: Page['pageInfo'] } }>(LIST, { filter: apiFilter(filter), ...vars });
   return { rows: data.messages.edges.map((e) => e.node), pageInfo: data.messages.pageInfo };
 }
-
-const csvCell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  // Quoted always; a leading = + - @ would be run as a formula by spreadsheets.
-  return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
-};
-export const toCsv = (rows: Row[]): string =>
-  [['id', 'created_at', 'to', 'status', 'provider', 'segments', 'template', 'batch_id', 'body'],
-    ...rows.map((r) => [r.id, r.createdAt, r.to, r.status, r.provider, r.segments, r.template?.name, r.batchId, r.body])]
-    .map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
 
 function FilterForm({ value, onApply, templates }: { value: Filter; onApply: (f: Filter) => void; templates: { id: string; name: string }[] }) {
   return (
