@@ -65,6 +65,16 @@ export function startLive(fields: string): void {
   });
 }
 
+/** Another subscription on the console's socket (started at sign-in); returns its stop. */
+export function subscribe<T>(query: string, next: (data: T) => void): () => void {
+  if (!client) return () => undefined;
+  return client.subscribe<T>({ query }, {
+    next: ({ data }) => void (data && next(data as T)),
+    error: () => undefined,
+    complete: () => undefined,
+  });
+}
+
 export function closeWs(): void {
   stopEvents?.();
   void client?.dispose();

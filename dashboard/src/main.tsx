@@ -6,8 +6,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { closeWs, gql, onLive, startLive, storedKey, storeKey } from './api.js';
 import { lang, setLang, t, type Lang } from './i18n.js';
+import { Inbox } from './pages/inbox.js';
 import { Keys } from './pages/keys.js';
 import { Messages, MESSAGE_FIELDS } from './pages/messages.js';
+import { Providers } from './pages/providers.js';
 import { Send } from './pages/send.js';
 import { Stats } from './pages/stats.js';
 import { Templates } from './pages/templates.js';
@@ -19,6 +21,8 @@ const PAGES: { path: string; label: string }[] = [
   { path: '/dashboard/send', label: 'send' },
   { path: '/dashboard/stats', label: 'stats' },
   { path: '/dashboard/templates', label: 'templates' },
+  { path: '/dashboard/inbox', label: 'inbox' },
+  { path: '/dashboard/providers', label: 'providers' },
   { path: '/dashboard/keys', label: 'keys' },
 ];
 
@@ -116,6 +120,8 @@ function App() {
               <Route path="/dashboard/send" component={Send} lang={current} />
               <Route path="/dashboard/stats" component={Stats} lang={current} />
               <Route path="/dashboard/templates" component={Templates} lang={current} admin={admin} />
+              <Route path="/dashboard/inbox" component={Inbox} lang={current} />
+              <Route path="/dashboard/providers" component={Providers} lang={current} admin={admin} />
               <Route path="/dashboard/keys" component={Keys} lang={current} admin={admin} />
               <Route default component={NotFound} lang={current} />
             </Router>
