@@ -238,6 +238,53 @@ describe('the console in headless Chromium', () => {
     await page.close();
   });
 
+  it('shows replies as threads with their opt-out state, replies from the page, and lists the providers', async () => {
+    const added = expectNoErrors(await api(`mutation { addSenderIdentity(value: "+14155550100", isDefault: true) { __typename ... on Error { code message } } }`));
+    expect(added.addSenderIdentity.__typename).toBe('AddSenderIdentitySuccess');
+    const reply = async (from: string, body: string) => {
+      const r = expectNoErrors(await api(`mutation($from: String!, $body: String!) { simulateInboundMessage(from: $from, to: "+14155550100", body: $body) { __typename ... on Error { code message } } }`, { from, body }));
+      expect(r.simulateInboundMessage.__typename).toBe('SimulateInboundMessageSuccess');
+    };
+    await reply('+14155550177', 'Is my order ready?');
+    await reply('+14155550178', 'STOP');
+
+    const { page, pageErrors, foreign } = await watchedPage();
+    await signIn(page);
+    await go(page, 'inbox');
+    await page.locator('#threads button[data-phone="+14155550178"]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#threads button[data-phone="+14155550178"]')).toContain('opted out');
+    expect(await page.textContent('#threads button[data-phone="+14155550177"]')).not.toContain('opted out');
+
+    // A reply arriving while the page is open appears in the list without a reload.
+    await reply('+14155550179', 'Hello from a new number');
+    await page.locator('#threads button[data-phone="+14155550179"]').waitFor({ timeout: 10_000 });
+
+    await page.click('#threads button[data-phone="+14155550177"]');
+    await expect.poll(() => page.locator('[data-testid=conversation] li.them').allTextContents(), { timeout: 10_000 }).toEqual([expect.stringContaining('Is my order ready?')]);
+    await page.fill('#reply textarea[name=body]', 'Yes, it ships today.');
+    await page.click('#reply button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=reply-result]'), { timeout: 10_000 }).toMatch(/^Sent: /);
+    await expect.poll(() => page.locator('[data-testid=conversation] li.us').allTextContents(), { timeout: 10_000 }).toEqual([expect.stringContaining('Yes, it ships today.')]);
+    await expect.poll(() => page.textContent('[data-testid=conversation] li.us'), { timeout: 15_000 }).toContain('DELIVERED');
+    const sentReply = expectNoErrors(await api(`{ conversation(phone: "+14155550177") { edges { direction node { ... on Message { body from } } } } }`)).conversation.edges;
+    expect(sentReply[0]).toEqual({ direction: 'OUTBOUND', node: { body: 'Yes, it ships today.', from: '+14155550100' } });
+
+    // The opted-out number: the page says so, and a reply is refused with its code.
+    await page.click('#threads button[data-phone="+14155550178"]');
+    await page.locator('[data-testid=opted-out]').waitFor({ timeout: 10_000 });
+    await page.fill('#reply textarea[name=body]', 'Are you sure?');
+    await page.click('#reply button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=reply-result]'), { timeout: 10_000 }).toMatch(/^[A-Z_]+: /);
+
+    await go(page, 'providers');
+    await page.locator('#providers tr[data-name=simulator]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#providers tr[data-name=simulator] [data-testid=circuit]')).toBe('CLOSED');
+
+    expect(foreign).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('switches to Chinese (labels, numbers and dates per locale), remembers it, and fits 375 px; screenshots in both languages', async () => {
     const { page, pageErrors } = await watchedPage();
     await signIn(page);
@@ -265,7 +312,8 @@ describe('the console in headless Chromium', () => {
     // 375 px: nothing wider than the screen but the tables' own scroll areas; every nav link shows.
     await page.setViewportSize({ width: 375, height: 800 });
     await go(page, 'messages');
-    await page.locator('#messages').waitFor();
+    await page.locator('#messages tbody tr').first().waitFor({ timeout: 10_000 });
+    await page.waitForSelector('#live[data-state=on]', { timeout: 10_000 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     for (const link of await page.locator('nav a').all()) expect(await link.isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-zh-375.png'), fullPage: true });
