@@ -19,6 +19,7 @@ import { CREATE_TEMPLATE, REVIEW_TEMPLATE, SUBMIT_TEMPLATE, UPDATE_TEMPLATE } fr
 // Without these, Chromium on a machine with no internet stalls on network features.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = path.join(repoRoot, 'test-results');
+await mkdir(SHOTS, { recursive: true });
 
 let dataDir: string;
 let profileDir: string;
@@ -161,6 +162,7 @@ describe('the console in headless Chromium', () => {
     expect(await page.locator('[data-testid=chart-volume] canvas').count()).toBe(1);
     expect(await page.locator('[data-testid=chart-rate] canvas').count()).toBe(1);
     expect(await page.textContent('#by-provider')).toContain('simulator');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-stats.png'), fullPage: true });
 
     // A reload keeps the page (Herald serves the console for its routes) and the sign-in.
     await page.reload();
@@ -297,6 +299,7 @@ describe('the console in headless Chromium', () => {
     await expect.poll(() => page.textContent('nav a[data-page=send]'), { timeout: 5_000 }).toBe('发送');
     expect(await page.textContent('nav')).toContain('消息记录');
     expect(await page.textContent('#messages thead')).toContain('接收号码');
+    expect(await page.locator('#messages tbody tr [data-status=DELIVERED]').first().textContent()).toBe('已送达');
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
     // The rows stayed (no reload, no remount losing the log) and their dates are in zh-CN form.
     expect(await page.locator('#messages tbody tr').first().locator('td').first().textContent()).toMatch(/^\d{4}\/\d{1,2}\/\d{1,2} /);

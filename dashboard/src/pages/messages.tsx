@@ -11,7 +11,7 @@ import { Status, useLoad } from '../ui.js';
 const tr = addPage('messages', {
   en: {
     title: 'Messages', filters: 'Filters', to: 'Recipient', search: 'Text contains', status: 'Status', any: 'Any', from: 'From', until: 'Until',
-    template: 'Template', batch: 'Batch id', provider: 'Provider (this page)', apply: 'Apply', reset: 'Reset', exportCsv: 'Export CSV',
+    template: 'Template', batch: 'Batch id', provider: 'Provider', providerFilter: 'Provider (this page)', apply: 'Apply', reset: 'Reset', exportCsv: 'Export CSV',
     exporting: 'Exporting… {{count}} rows', exported: '{{count}} rows exported', created: 'Created', segments: 'Segments', body: 'Body',
     details: 'Details of the message to {{to}}', newer: 'Newer', older: 'Older', none: 'No message matches.', close: 'Close',
     timeline: 'Timeline', estimatedCost: 'Estimated cost', actualCost: 'Actual cost', routing: 'Routing decision', notRouted: 'Not routed yet.',
@@ -20,7 +20,9 @@ const tr = addPage('messages', {
   },
   zh: {
     title: '消息记录', filters: '筛选', to: '接收号码', search: '内容包含', status: '状态', any: '全部', from: '开始日期', until: '结束日期',
-    template: '模板', batch: '批次 ID', provider: '通道（本页）', apply: '查询', reset: '重置', exportCsv: '导出 CSV',
+    template: '模板', batch: '批次 ID', provider: '通道', providerFilter: '通道（本页）',
+    QUEUED: '排队中', SCHEDULED: '定时', SENDING: '发送中', SENT: '已发送', DELIVERED: '已送达', UNDELIVERED: '未送达', FAILED: '失败',
+    REJECTED: '被拒绝', EXPIRED: '已过期', CANCELED: '已取消', apply: '查询', reset: '重置', exportCsv: '导出 CSV',
     exporting: '正在导出… {{count}} 条', exported: '已导出 {{count}} 条', created: '创建时间', segments: '条数', body: '内容',
     details: '发往 {{to}} 的消息详情', newer: '上一页', older: '下一页', none: '没有符合条件的消息。', close: '关闭',
     timeline: '状态时间线', estimatedCost: '预估费用', actualCost: '实际费用', routing: '路由决策', notRouted: '尚未路由。',
@@ -30,6 +32,8 @@ const tr = addPage('messages', {
 });
 
 export const MESSAGE_FIELDS = 'id to status provider segments body createdAt updatedAt batchId template { id name }';
+/** A status for display: the API's code in English, a word in Chinese (the code stays in data-status). */
+export const statusLabel = (status: string): string => tr(status, { defaultValue: status });
 export const STATUSES = ['QUEUED', 'SCHEDULED', 'SENDING', 'SENT', 'DELIVERED', 'UNDELIVERED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELED'];
 const PAGE_SIZE = 25;
 
@@ -76,7 +80,7 @@ function FilterForm({ value, onApply, templates }: { value: Filter; onApply: (f:
       <label>{tr('status')}
         <select name="status" value={value.status ?? ''}>
           <option value="">{tr('any')}</option>
-          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          {STATUSES.map((s) => <option key={s} value={s}>{statusLabel(s)}</option>)}
         </select>
       </label>
       <label>{tr('from')} <input name="from" type="date" value={value.from ?? ''} /></label>
@@ -88,7 +92,7 @@ function FilterForm({ value, onApply, templates }: { value: Filter; onApply: (f:
         </select>
       </label>
       <label>{tr('batch')} <input name="batchId" value={value.batchId ?? ''} /></label>
-      <label>{tr('provider')} <input name="provider" value={value.provider ?? ''} /></label>
+      <label>{tr('providerFilter')} <input name="provider" value={value.provider ?? ''} /></label>
       <div class="actions">
         <button type="submit">{tr('apply')}</button>
         <button type="reset" onClick={(e) => { e.preventDefault(); onApply({}); }}>{tr('reset')}</button>
@@ -125,7 +129,7 @@ function MessageDetail({ id, version, onClose }: { id: string; version: string; 
         <>
           <h3 tabIndex={-1} ref={heading}>{tr('details', { to: m.to })}</h3>
           <dl class="facts">
-            <dt>{tr('status')}</dt><dd class={`status status-${m.status}`}>{m.status}</dd>
+            <dt>{tr('status')}</dt><dd class={`status status-${m.status}`}>{statusLabel(m.status)}</dd>
             <dt>{tr('provider')}</dt><dd>{m.provider ?? ''}</dd>
             <dt>{tr('providerId')}</dt><dd><code>{m.providerMessageId ?? ''}</code></dd>
             <dt>{tr('segments')}</dt><dd>{m.segments} · {m.encoding}</dd>
@@ -137,7 +141,7 @@ function MessageDetail({ id, version, onClose }: { id: string; version: string; 
           <ol data-testid="timeline">
             {m.events.map((e, i) => (
               <li key={i}>
-                <strong class={`status-${e.status}`}>{e.status}</strong>{` ${fmtTime(e.at)} · ${e.source}`}
+                <strong class={`status-${e.status}`}>{statusLabel(e.status)}</strong>{` ${fmtTime(e.at)} · ${e.source}`}
                 {e.provider ? ` · ${e.provider}` : ''}{e.rawStatus ? ` · "${e.rawStatus}"` : ''}
                 {e.errorCode && <span class="err">{` · ${e.errorCode}`}</span>}
               </li>
@@ -245,7 +249,7 @@ export function Messages() {
               <tr key={m.id} data-id={m.id} class={`${selected === m.id ? 'selected' : ''} ${flash.has(m.id) ? 'flash' : ''}`} onClick={() => setSelected(m.id)}>
                 <td>{fmtDateTime(m.createdAt)}</td>
                 <td><button type="button" class="link" aria-label={tr('details', { to: m.to })}>{m.to}</button></td>
-                <td class={`status status-${m.status}`} data-testid="status">{m.status}</td>
+                <td class={`status status-${m.status}`} data-testid="status" data-status={m.status}>{statusLabel(m.status)}</td>
                 <td>{m.provider ?? ''}</td>
                 <td>{m.segments}</td>
                 <td class="body" title={m.body}>{m.body}</td>

@@ -9,14 +9,14 @@ import { Status, useLoad } from '../ui.js';
 
 const tr = addPage('stats', {
   en: {
-    title: 'Stats', range: 'Range', days_other: 'Last {{count}} days', volume: 'Volume per day', rate: 'Delivery rate per day',
+    title: 'Stats', day: 'Day', range: 'Range', days_other: 'Last {{count}} days', volume: 'Volume per day', rate: 'Delivery rate per day (%)',
     median: 'Median seconds to delivery per day', total: 'Messages', delivered: 'Delivered', byProvider: 'By provider', byCountry: 'By country',
     key: 'Name', deliveryRate: 'Delivery rate', medianS: 'Median s to delivery', segments: 'Segments', empty: 'No messages in the range.',
     totals_one: '{{count}} message · {{delivered}} delivered', totals_other: '{{count}} messages · {{delivered}} delivered',
     rateText: ' · {{rate}} delivery rate', medianText: ' · median {{s}} s to delivery',
   },
   zh: {
-    title: '统计', range: '时间范围', days_other: '最近 {{count}} 天', volume: '每日发送量', rate: '每日送达率',
+    title: '统计', day: '日期', range: '时间范围', days_other: '最近 {{count}} 天', volume: '每日发送量', rate: '每日送达率（%）',
     median: '每日送达耗时中位数（秒）', total: '消息数', delivered: '已送达', byProvider: '按通道', byCountry: '按国家/地区',
     key: '名称', deliveryRate: '送达率', medianS: '送达耗时中位数（秒）', segments: '计费条数', empty: '该时间范围内没有消息。',
     totals_one: '{{count}} 条消息 · 已送达 {{delivered}} 条', totals_other: '{{count}} 条消息 · 已送达 {{delivered}} 条',
@@ -53,7 +53,7 @@ async function load(days: number) {
 }
 
 /** One uPlot chart, sized to its container (so it fits 375 px), redrawn when data or language change. */
-function Chart({ title, xs, series, testid }: { title: string; xs: number[]; series: { label: string; values: (number | null)[]; color: string }[]; testid: string }) {
+function Chart({ title, xs, series, testid, max }: { title: string; xs: number[]; series: { label: string; values: (number | null)[]; color: string }[]; testid: string; max?: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;
@@ -61,13 +61,14 @@ function Chart({ title, xs, series, testid }: { title: string; xs: number[]; ser
     const plot = new uPlot({
       width, height: 200, title,
       fmtDate: () => (d: Date) => fmtDay(d),
-      scales: { x: { time: true } },
-      axes: [{ values: (_u, ticks) => ticks.map((s) => fmtDay(new Date(s * 1000))) }, { values: (_u, ticks) => ticks.map((v) => fmtNumber(v, 1)) }],
-      series: [{ value: (_u, v) => (v === null ? '' : fmtDay(new Date(v * 1000))) },
+      // Whole days on the time axis (never the same day twice); a percentage stays within 0–100.
+      scales: { x: { time: true }, y: max === undefined ? { range: (_u, _min, hi) => [0, Math.max(1, hi)] } : { range: [0, max] } },
+      axes: [{ incrs: [DAY / 1000, (2 * DAY) / 1000, (7 * DAY) / 1000, (14 * DAY) / 1000, (30 * DAY) / 1000], values: (_u, ticks) => ticks.map((s) => fmtDay(new Date(s * 1000))) }, { values: (_u, ticks) => ticks.map((v) => fmtNumber(v, 1)) }],
+      series: [{ label: tr('day'), value: (_u, v) => (v === null ? '' : fmtDay(new Date(v * 1000))) },
         ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}22`, width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmtNumber(v, 1)) }))],
     }, [xs, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
     return () => plot.destroy();
-  }, [xs, series, title, locale()]);
+  }, [xs, series, title, max, locale()]);
   return <div class="chart" data-testid={testid} role="img" aria-label={title} ref={box} />;
 }
 
@@ -105,7 +106,7 @@ export function Stats() {
   return (
     <section class="card wide" id="stats-page">
       <h2>{tr('title')}</h2>
-      <label>{tr('range')}{' '}
+      <label class="inline-field">{tr('range')}{' '}
         <select id="stats-range" value={String(days)} onChange={(e) => setDays(Number(e.currentTarget.value))}>
           {[7, 30, 90].map((n) => <option key={n} value={String(n)}>{tr('days', { count: n })}</option>)}
         </select>
@@ -121,7 +122,7 @@ export function Stats() {
           <div class="charts">
             <Chart testid="chart-volume" title={tr('volume')} xs={d.xs} series={[
               { label: tr('total'), values: d.series.total, color: '#5b6b8c' }, { label: tr('delivered'), values: d.series.delivered, color: '#1f9d55' }]} />
-            <Chart testid="chart-rate" title={tr('rate')} xs={d.xs} series={[{ label: tr('deliveryRate'), values: d.series.rate, color: '#2b6cb0' }]} />
+            <Chart testid="chart-rate" title={tr('rate')} xs={d.xs} max={100} series={[{ label: tr('deliveryRate'), values: d.series.rate, color: '#2b6cb0' }]} />
             <Chart testid="chart-median" title={tr('median')} xs={d.xs} series={[{ label: tr('medianS'), values: d.series.median, color: '#b7791f' }]} />
           </div>
           <GroupTable id="by-provider" title={tr('byProvider')} groups={d.byProvider} />
