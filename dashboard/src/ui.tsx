@@ -1,4 +1,5 @@
 // Small shared pieces: loading a query into state, and showing its failure.
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from './i18n.js';
 
@@ -37,3 +38,15 @@ export const failure = (r: { code?: string; message?: string; issues?: { message
 /** What the shell passes to every page: the language (so the router re-renders it on a switch)
  * and whether the key is ADMIN. */
 export interface PageProps { lang?: string; admin?: boolean }
+
+/** A table in its own horizontal scroll area (so a wide one never widens a 375 px page). */
+export function DataTable({ id, heads, children }: { id: string; heads: string[]; children: ComponentChildren }) {
+  return (
+    <div class="scroll">
+      <table id={id}>
+        <thead><tr>{heads.map((h, i) => <th key={i}>{h}</th>)}</tr></thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

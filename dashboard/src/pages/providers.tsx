@@ -3,7 +3,7 @@
 // account's prices per provider (ADMIN keys).
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, fmtNumber, fmtPercent } from '../i18n.js';
-import { Status, useLoad, type PageProps } from '../ui.js';
+import { DataTable, Status, useLoad, type PageProps } from '../ui.js';
 
 const tr = addPage('providers', {
   en: {
@@ -38,37 +38,27 @@ export function Providers({ admin }: PageProps) {
       <section class="card wide">
         <h2>{tr('title')}</h2>
         <Status loaded={loaded} />
-        <div class="scroll">
-          <table id="providers">
-            <thead><tr><th>{tr('name')}</th><th>{tr('state')}</th><th>{tr('circuit')}</th><th>{tr('success')}</th><th>{tr('latency')}</th><th>{tr('inFlight')}</th><th>{tr('lastError')}</th></tr></thead>
-            <tbody>
-              {providers.map((p) => (
-                <tr key={p.name} data-name={p.name}>
-                  <td>{p.name}</td><td class={`state-${p.state}`}>{p.state}</td><td class={`circuit-${p.circuit}`} data-testid="circuit">{p.circuit}</td>
-                  <td>{fmtPercent(p.successRate)}</td><td>{fmtNumber(p.latencyP50Ms)} / {fmtNumber(p.latencyP95Ms)}</td><td>{p.inFlight}</td>
-                  <td>{p.lastError ? `${p.lastError} (${fmtDateTime(p.lastErrorAt)})` : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="providers" heads={[tr('name'), tr('state'), tr('circuit'), tr('success'), tr('latency'), tr('inFlight'), tr('lastError')]}>
+          {providers.map((p) => (
+            <tr key={p.name} data-name={p.name}>
+              <td>{p.name}</td><td class={`state-${p.state}`}>{p.state}</td><td class={`circuit-${p.circuit}`} data-testid="circuit">{p.circuit}</td>
+              <td>{fmtPercent(p.successRate)}</td><td>{fmtNumber(p.latencyP50Ms)} / {fmtNumber(p.latencyP95Ms)}</td><td>{p.inFlight}</td>
+              <td>{p.lastError ? `${p.lastError} (${fmtDateTime(p.lastErrorAt)})` : ''}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
       <section class="card wide">
         <h2>{tr('quality')}</h2>
         {loaded.data && !providers.some((p) => p.quality.length) && <p class="muted">{tr('noQuality')}</p>}
-        <div class="scroll">
-          <table id="quality">
-            <thead><tr><th>{tr('name')}</th><th>{tr('country')}</th><th>{tr('submitted')}</th><th>{tr('delivered')}</th><th>{tr('rate')}</th><th>{tr('p50')}</th></tr></thead>
-            <tbody>
-              {providers.flatMap((p) => p.quality.map((q) => (
-                <tr key={`${p.name}-${q.country}`}>
-                  <td>{p.name}</td><td>{q.country}</td><td>{fmtNumber(q.lastHour.submitted)}</td><td>{fmtNumber(q.lastHour.delivered)}</td>
-                  <td>{fmtPercent(q.lastHour.deliveryRate)}</td><td>{fmtNumber(q.lastHour.deliveryP50Ms)}</td>
-                </tr>
-              )))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="quality" heads={[tr('name'), tr('country'), tr('submitted'), tr('delivered'), tr('rate'), tr('p50')]}>
+          {providers.flatMap((p) => p.quality.map((q) => (
+            <tr key={`${p.name}-${q.country}`}>
+              <td>{p.name}</td><td>{q.country}</td><td>{fmtNumber(q.lastHour.submitted)}</td><td>{fmtNumber(q.lastHour.delivered)}</td>
+              <td>{fmtPercent(q.lastHour.deliveryRate)}</td><td>{fmtNumber(q.lastHour.deliveryP50Ms)}</td>
+            </tr>
+          )))}
+        </DataTable>
       </section>
       <section class="card wide">
         <h2>{tr('prices')}</h2>
@@ -76,16 +66,11 @@ export function Providers({ admin }: PageProps) {
           <>
             <Status loaded={prices} />
             {prices.data && !prices.data.length && <p class="muted">{tr('noPrices')}</p>}
-            <div class="scroll">
-              <table id="prices">
-                <thead><tr><th>{tr('name')}</th><th>{tr('country')}</th><th>{tr('prefix')}</th><th>{tr('price')}</th><th>{tr('from')}</th></tr></thead>
-                <tbody>
-                  {(prices.data ?? []).map((p) => (
-                    <tr key={p.id}><td>{p.provider}</td><td>{p.country}</td><td>{p.prefix ?? ''}</td><td>{p.pricePerSegment} {p.currency}</td><td>{fmtDateTime(p.effectiveFrom)}</td></tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable id="prices" heads={[tr('name'), tr('country'), tr('prefix'), tr('price'), tr('from')]}>
+              {(prices.data ?? []).map((p) => (
+                <tr key={p.id}><td>{p.provider}</td><td>{p.country}</td><td>{p.prefix ?? ''}</td><td>{p.pricePerSegment} {p.currency}</td><td>{fmtDateTime(p.effectiveFrom)}</td></tr>
+              ))}
+            </DataTable>
           </>
         )}
       </section>
