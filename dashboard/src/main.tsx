@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { closeWs, gql, onLive, startLive, storedKey, storeKey } from './api.js';
 import { lang, setLang, t, type Lang } from './i18n.js';
+import { OptOuts, Senders, Verifications, Webhooks } from './pages/account.js';
 import { Inbox } from './pages/inbox.js';
 import { Keys } from './pages/keys.js';
 import { Messages, MESSAGE_FIELDS } from './pages/messages.js';
@@ -24,6 +25,10 @@ const PAGES: { path: string; label: string }[] = [
   { path: '/dashboard/inbox', label: 'inbox' },
   { path: '/dashboard/providers', label: 'providers' },
   { path: '/dashboard/keys', label: 'keys' },
+  { path: '/dashboard/optouts', label: 'optOuts' },
+  { path: '/dashboard/senders', label: 'senders' },
+  { path: '/dashboard/webhooks', label: 'webhooks' },
+  { path: '/dashboard/verifications', label: 'verifications' },
 ];
 
 function SignIn({ onViewer }: { onViewer: (v: Viewer) => void }) {
@@ -123,6 +128,10 @@ function App() {
               <Route path="/dashboard/inbox" component={Inbox} lang={current} />
               <Route path="/dashboard/providers" component={Providers} lang={current} admin={admin} />
               <Route path="/dashboard/keys" component={Keys} lang={current} admin={admin} />
+              <Route path="/dashboard/optouts" component={OptOuts} lang={current} />
+              <Route path="/dashboard/senders" component={Senders} lang={current} admin={admin} />
+              <Route path="/dashboard/webhooks" component={Webhooks} lang={current} />
+              <Route path="/dashboard/verifications" component={Verifications} lang={current} />
               <Route default component={NotFound} lang={current} />
             </Router>
           </main>
