@@ -240,7 +240,7 @@ describe('the console in headless Chromium', () => {
     await page.close();
   });
 
-  it('shows replies as threads with their opt-out state, replies from the page, and lists the providers', async () => {
+  it('shows replies as threads with their opt-out state, replies from the page; providers; opt-outs added and removed; sender ids, webhooks, verifications', async () => {
     const added = expectNoErrors(await api(`mutation { addSenderIdentity(value: "+14155550100", isDefault: true) { __typename ... on Error { code message } } }`));
     expect(added.addSenderIdentity.__typename).toBe('AddSenderIdentitySuccess');
     const reply = async (from: string, body: string) => {
@@ -281,6 +281,28 @@ describe('the console in headless Chromium', () => {
     await go(page, 'providers');
     await page.locator('#providers tr[data-name=simulator]').waitFor({ timeout: 10_000 });
     expect(await page.textContent('#providers tr[data-name=simulator] [data-testid=circuit]')).toBe('CLOSED');
+
+    // Opt-outs: the STOP reply is listed; one added by hand is refused a message, then removed.
+    await go(page, 'optOuts');
+    await page.locator('#opt-outs tr[data-phone="+14155550178"]').waitFor({ timeout: 10_000 });
+    await page.fill('#add-opt-out input[name=phone]', '+1 415 555 0190');
+    await page.click('#add-opt-out button[type=submit]');
+    await page.locator('#opt-outs tr[data-phone="+14155550190"]').waitFor({ timeout: 10_000 });
+    const refusedSend = expectNoErrors(await api(`mutation { sendMessage(input: { to: "+14155550190", body: "hi" }) { __typename ... on Error { code } } }`)).sendMessage;
+    expect(refusedSend.__typename).not.toBe('SendMessageSuccess');
+    await page.locator('#opt-outs tr[data-phone="+14155550190"] button').click();
+    await page.locator('#opt-outs tr[data-phone="+14155550190"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.fill('#add-opt-out input[name=phone]', 'not a number');
+    await page.click('#add-opt-out button[type=submit]');
+    await expect.poll(() => page.textContent('section [role=alert]').catch(() => ''), { timeout: 10_000 }).toMatch(/^INVALID_PHONE_NUMBER: /);
+
+    // Sender identities, webhooks and verifications list what the API has.
+    await go(page, 'senders');
+    await expect.poll(() => page.textContent('#senders tbody').catch(() => ''), { timeout: 10_000 }).toContain('+14155550100');
+    await go(page, 'webhooks');
+    await page.locator('#webhooks').waitFor({ timeout: 10_000 });
+    await go(page, 'verifications');
+    await page.locator('#verifications').waitFor({ timeout: 10_000 });
 
     expect(foreign).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -24,12 +24,18 @@ const tr = addPage('account', {
 });
 
 type Result = { __typename: string; code?: string; message?: string; issues?: { message: string }[] };
-const ERR = '... on Error { code message } ... on ValidationError { issues { message } }';
+// Only unions that have ValidationError may spread it (a GraphQL validation error otherwise).
+const ERR = '... on Error { code message }';
+const ERR_ISSUES = `${ERR} ... on ValidationError { issues { message } }`;
 
 /** Runs a mutation returning a union; its failure (or none) goes to `setError`, then `done`. */
 async function mutate(query: string, variables: Record<string, unknown>, field: string, setError: (e: string) => void, done: () => void) {
-  const r = (await gql<Record<string, Result>>(query, variables))[field];
-  setError(r.__typename.endsWith('Success') ? '' : failure(r));
+  try {
+    const r = (await gql<Record<string, Result>>(query, variables))[field];
+    setError(r.__typename.endsWith('Success') ? '' : failure(r));
+  } catch (e) {
+    setError((e as Error).message);
+  }
   done();
 }
 
@@ -76,7 +82,7 @@ export function Senders({ admin }: PageProps) {
         e.preventDefault();
         const form = e.currentTarget;
         const f = new FormData(form);
-        void mutate(`mutation($value: String!, $isDefault: Boolean) { addSenderIdentity(value: $value, isDefault: $isDefault) { __typename ${ERR} } }`,
+        void mutate(`mutation($value: String!, $isDefault: Boolean) { addSenderIdentity(value: $value, isDefault: $isDefault) { __typename ${ERR_ISSUES} } }`,
           { value: String(f.get('value')).trim(), isDefault: f.get('isDefault') === 'on' }, 'addSenderIdentity', setError, () => (form.reset(), loaded.reload()));
       }}>
         <label>{tr('value')} <input name="value" required placeholder="+14155550100 / HERALD" /></label>
