@@ -104,6 +104,10 @@ describe('the console in headless Chromium', () => {
     await page.waitForSelector('#live[data-state=on]', { timeout: 10_000 });
     expect(await page.evaluate(() => sessionStorage.getItem('herald.apiKey'))).toBe(adminKey);
 
+    // A price for the simulator in the US, so the detail has a cost to show.
+    const priced = expectNoErrors(await api(`mutation { setPrice(input: { provider: "simulator", country: "US", currency: "USD", pricePerSegment: "0.0079" }) { __typename } }`));
+    expect(priced.setPrice.__typename).toBe('SetPriceSuccess');
+
     // Sent through the API, not the page: the row can only arrive over the subscription.
     const sent = expectNoErrors(await api(SEND, { input: { to: '+14155550123', body: 'Seen live on the console' } })).sendMessage;
     expect(sent.__typename).toBe('SendMessageSuccess');
@@ -118,6 +122,7 @@ describe('the console in headless Chromium', () => {
     await expect.poll(async () => (await timeline.allTextContents()).at(-1) ?? '', { timeout: 10_000 }).toMatch(/^DELIVERED .*PROVIDER/);
     expect((await timeline.allTextContents())[0]).toMatch(/^QUEUED/);
     expect(await page.textContent('[data-testid=routing]')).toMatch(/simulator/i);
+    expect(await page.textContent('[data-testid=estimated-cost]')).toBe('$0.0079');
 
     // Send from the page, with the live preview: 161 GSM characters are two segments; an emoji
     // switches to UCS-2; a bad number shows its code; a good one is accepted and goes live.
@@ -354,6 +359,53 @@ describe('the console in headless Chromium', () => {
 
     await page.selectOption('#lang', 'en');
     await expect.poll(() => page.textContent('nav a[data-page=send]'), { timeout: 5_000 }).toBe('Send');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens in Chinese for a browser set to Chinese', async () => {
+    const { page, pageErrors } = await watchedPage();
+    await page.addInitScript(() => {
+      localStorage.removeItem('herald.lang');
+      Object.defineProperty(navigator, 'language', { get: () => 'zh-CN' });
+    });
+    await page.goto(`${base}/dashboard`);
+    await expect.poll(() => page.textContent('#sign-in h2').catch(() => ''), { timeout: 10_000 }).toBe('登录');
+    expect(await page.textContent('#sign-in label')).toContain('API 密钥');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('pages through the log 25 at a time, filtered by batch, and signs out', async () => {
+    const recipients = Array.from({ length: 30 }, (_, i) => ({ to: `+1415555${String(1000 + i)}` }));
+    const bulk = expectNoErrors(await api(`mutation($input: SendMessagesInput!) { sendMessages(input: $input) { __typename ... on SendMessagesSuccess { batchId accepted { id } } } }`,
+      { input: { body: 'Batch for paging', recipients } })).sendMessages;
+    expect(bulk.accepted).toHaveLength(30);
+
+    const { page, pageErrors } = await watchedPage();
+    await signIn(page);
+    // Typed while the batch's deliveries re-render the log live: the field must keep its text.
+    await page.locator('#message-filters input[name=batchId]').pressSequentially(bulk.batchId, { delay: 5 });
+    expect(await page.inputValue('#message-filters input[name=batchId]')).toBe(bulk.batchId);
+    await page.click('#message-filters button[type=submit]');
+    const rows = page.locator('#messages tbody tr');
+    // The unfiltered log has 25 rows on its first page too: wait for the batch's own.
+    await expect.poll(async () => (await rows.allTextContents()).filter((text) => text.includes('Batch for paging')).length, { timeout: 10_000 }).toBe(25);
+    expect(await rows.count()).toBe(25);
+    const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    await page.click('.pager button:nth-of-type(2)'); // older
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(5);
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    expect(new Set([...firstPage, ...secondPage]).size).toBe(30);
+    expect(new Set([...firstPage, ...secondPage])).toEqual(new Set(bulk.accepted.map((m: { id: string }) => m.id)));
+    expect(await page.isDisabled('.pager button:nth-of-type(2)')).toBe(true);
+    await page.click('.pager button:nth-of-type(1)'); // newer
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id'))), { timeout: 10_000 }).toEqual(firstPage);
+    expect(await page.isDisabled('.pager button:nth-of-type(1)')).toBe(true);
+
+    await page.click('#sign-out');
+    await page.locator('#sign-in').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => sessionStorage.getItem('herald.apiKey'))).toBeNull();
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -70,29 +70,31 @@ async function fetchPage(filter: Filter, cursor: { after?: string; before?: stri
 
 function FilterForm({ value, onApply, templates }: { value: Filter; onApply: (f: Filter) => void; templates: { id: string; name: string }[] }) {
   return (
-    <form id="message-filters" class="filters" aria-label={tr('filters')} onSubmit={(e) => {
+    // Uncontrolled fields (a controlled one would be reset by every live re-render while typing);
+    // keyed by the filter applied, so Reset and Apply redraw them from it.
+    <form key={JSON.stringify(value)} id="message-filters" class="filters" aria-label={tr('filters')} onSubmit={(e) => {
       e.preventDefault();
       const fields = Object.fromEntries([...new FormData(e.currentTarget)].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v)) as Filter;
       onApply(fields);
     }}>
-      <label>{tr('to')} <input name="to" type="search" value={value.to ?? ''} placeholder="+8613800138000" /></label>
-      <label>{tr('search')} <input name="search" type="search" value={value.search ?? ''} /></label>
+      <label>{tr('to')} <input name="to" type="search" defaultValue={value.to ?? ''} placeholder="+8613800138000" /></label>
+      <label>{tr('search')} <input name="search" type="search" defaultValue={value.search ?? ''} /></label>
       <label>{tr('status')}
-        <select name="status" value={value.status ?? ''}>
+        <select name="status" defaultValue={value.status ?? ''}>
           <option value="">{tr('any')}</option>
           {STATUSES.map((s) => <option key={s} value={s}>{statusLabel(s)}</option>)}
         </select>
       </label>
-      <label>{tr('from')} <input name="from" type="date" value={value.from ?? ''} /></label>
-      <label>{tr('until')} <input name="until" type="date" value={value.until ?? ''} /></label>
+      <label>{tr('from')} <input name="from" type="date" defaultValue={value.from ?? ''} /></label>
+      <label>{tr('until')} <input name="until" type="date" defaultValue={value.until ?? ''} /></label>
       <label>{tr('template')}
-        <select name="templateId" value={value.templateId ?? ''}>
+        <select name="templateId" defaultValue={value.templateId ?? ''}>
           <option value="">{tr('any')}</option>
           {templates.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
         </select>
       </label>
-      <label>{tr('batch')} <input name="batchId" value={value.batchId ?? ''} /></label>
-      <label>{tr('providerFilter')} <input name="provider" value={value.provider ?? ''} /></label>
+      <label>{tr('batch')} <input name="batchId" defaultValue={value.batchId ?? ''} /></label>
+      <label>{tr('providerFilter')} <input name="provider" defaultValue={value.provider ?? ''} /></label>
       <div class="actions">
         <button type="submit">{tr('apply')}</button>
         <button type="reset" onClick={(e) => { e.preventDefault(); onApply({}); }}>{tr('reset')}</button>
@@ -260,9 +262,9 @@ export function Messages() {
       </div>
       {loaded.data && !shown.length && <p class="muted">{tr('none')}</p>}
       <div class="pager">
-        <button type="button" disabled={pageNo === 1 || !info?.startCursor} onClick={() => { setCursor({ before: info!.startCursor! }); setPageNo((n) => n - 1); }}>{tr('newer')}</button>
+        <button type="button" disabled={loaded.loading || pageNo === 1 || !info?.startCursor} onClick={() => { setCursor({ before: info!.startCursor! }); setPageNo((n) => n - 1); }}>{tr('newer')}</button>
         <span>{tr('page', { n: pageNo })}</span>
-        <button type="button" disabled={!info?.hasNextPage || !info.endCursor} onClick={() => { setCursor({ after: info!.endCursor! }); setPageNo((n) => n + 1); }}>{tr('older')}</button>
+        <button type="button" disabled={loaded.loading || !info?.hasNextPage || !info.endCursor} onClick={() => { setCursor({ after: info!.endCursor! }); setPageNo((n) => n + 1); }}>{tr('older')}</button>
       </div>
       {selected && <MessageDetail id={selected} version={selectedRow?.updatedAt ?? ''} onClose={() => setSelected(null)} />}
     </section>
