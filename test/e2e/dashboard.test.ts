@@ -6,6 +6,8 @@
 // and revoke a key, switch to Chinese, and the page at 375 px. Screenshots in both languages go
 // to test-results/ (docs/dashboard-en.png and docs/dashboard-zh.png are copies).
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import packagedChromium from '@sparticuz/chromium';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +40,10 @@ beforeAll(async () => {
   }
   dataDir = await mkdtemp(path.join(tmpdir(), 'herald-dashboard-'));
   profileDir = await mkdtemp(path.join(tmpdir(), 'herald-chromium-'));
-  herald = spawnHerald(['server'], { DATA_DIR: dataDir, PORT: '0', SIMULATOR_DELAY_MS: '400', DISPATCH_POLL_MS: '50' });
+  // One webhook attempt only (the retry is the console's button), to a receiver on 127.0.0.1.
+  herald = spawnHerald(['server'], {
+    DATA_DIR: dataDir, PORT: '0', SIMULATOR_DELAY_MS: '400', DISPATCH_POLL_MS: '50', WEBHOOK_RETRY_SCHEDULE: 'none', WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  });
   [, adminKey] = await herald.waitFor(/^\s+(hk_\S+)$/m);
   const [, graphqlUrl] = await herald.waitFor(/listening on (http:\/\/\S+\/graphql)/);
   base = graphqlUrl.replace(/\/graphql$/, '');
@@ -245,7 +250,7 @@ describe('the console in headless Chromium', () => {
     await page.close();
   });
 
-  it('shows replies as threads with their opt-out state, replies from the page; providers; opt-outs added and removed; sender ids, webhooks, verifications', async () => {
+  it('shows replies as threads with their opt-out state, replies from the page; providers; opt-outs added and removed; sender ids, a failed webhook delivery retried, verifications', async () => {
     const added = expectNoErrors(await api(`mutation { addSenderIdentity(value: "+14155550100", isDefault: true) { __typename ... on Error { code message } } }`));
     expect(added.addSenderIdentity.__typename).toBe('AddSenderIdentitySuccess');
     const reply = async (from: string, body: string) => {
@@ -304,8 +309,35 @@ describe('the console in headless Chromium', () => {
     // Sender identities, webhooks and verifications list what the API has.
     await go(page, 'senders');
     await expect.poll(() => page.textContent('#senders tbody').catch(() => ''), { timeout: 10_000 }).toContain('+14155550100');
+
+    // Webhooks: a delivery that failed (the receiver answered 500) is retried from its log.
+    let receiverUp = false;
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => ((res.statusCode = receiverUp ? 204 : 500), res.end()));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hook = expectNoErrors(await api(`mutation($url: String!) { createWebhookEndpoint(input: { url: $url, eventTypes: [MESSAGE_DELIVERED] }) {
+      __typename ... on CreateWebhookEndpointSuccess { data { endpoint { id } } } ... on Error { code message } } }`,
+    { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` })).createWebhookEndpoint;
+    expect(hook.__typename).toBe('CreateWebhookEndpointSuccess');
+    const hooked = expectNoErrors(await api(SEND, { input: { to: '+14155550181', body: 'Webhook me' } })).sendMessage;
+    const deliveryStatus = async () => expectNoErrors(await api(`query($id: ID!) { webhookDeliveries(endpointId: $id) { edges { node { status } } } }`, { id: hook.data.endpoint.id }))
+      .webhookDeliveries.edges.map((e: { node: { status: string } }) => e.node.status);
+    await expect.poll(deliveryStatus, { timeout: 15_000 }).toEqual(['FAILED']);
+    expect(hooked.__typename).toBe('SendMessageSuccess');
     await go(page, 'webhooks');
-    await page.locator('#webhooks').waitFor({ timeout: 10_000 });
+    await page.locator(`#webhooks tr[data-id="${hook.data.endpoint.id}"] button`).click();
+    const deliveryRow = page.locator('#deliveries tbody tr').first();
+    await expect.poll(() => deliveryRow.locator('[data-testid=delivery-status]').textContent().catch(() => ''), { timeout: 10_000 }).toBe('FAILED');
+    receiverUp = true;
+    await deliveryRow.locator('button:text("Retry")').click();
+    await expect.poll(() => deliveryRow.locator('[data-testid=delivery-status]').textContent(), { timeout: 10_000 }).toBe('SUCCEEDED');
+    expect(await deliveryRow.locator('button').count()).toBe(0);
+    expect(await deliveryStatus()).toEqual(['SUCCEEDED']);
+    expect(expectNoErrors(await api(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }`, { id: hook.data.endpoint.id })).deleteWebhookEndpoint.__typename).toBe('DeleteWebhookEndpointSuccess');
+    await new Promise((resolve) => receiver.close(resolve));
+
     await go(page, 'verifications');
     await page.locator('#verifications').waitFor({ timeout: 10_000 });
 

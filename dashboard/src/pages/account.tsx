@@ -1,6 +1,6 @@
 // The account's lists: opt-outs (add, remove), sender identities (add, remove; ADMIN), outgoing
 // webhook endpoints with each one's delivery log, and verifications (statuses and attempts, never
-// codes). Webhook deliveries cannot be retried from here: the API has no such mutation yet.
+// codes); a FAILED webhook delivery can be retried (`retryWebhookDelivery`).
 import { useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, t } from '../i18n.js';
@@ -11,14 +11,14 @@ const tr = addPage('account', {
     optOuts: 'Opt-outs', phone: 'Number', source: 'Source', since: 'Since', add: 'Add', remove: 'Remove', none: 'None.',
     senders: 'Sender identities', value: 'Number or sender id', kind: 'Kind', provider: 'Provider', isDefault: 'Default', makeDefault: 'Make it the default',
     webhooks: 'Webhook endpoints', url: 'URL', events: 'Events', state: 'State', enabled: 'enabled', disabled: 'disabled: {{reason}}', failures: 'Consecutive failures',
-    deliveries: 'Deliveries', showDeliveries: 'Delivery log', event: 'Event', status: 'Status', attempts: 'Attempts', lastCode: 'Last HTTP status', lastError: 'Last error', next: 'Next attempt',
+    deliveries: 'Deliveries', showDeliveries: 'Delivery log', retry: 'Retry', event: 'Event', status: 'Status', attempts: 'Attempts', lastCode: 'Last HTTP status', lastError: 'Last error', next: 'Next attempt',
     verifications: 'Verifications', to: 'To', attemptsLeft: 'Attempts left', expires: 'Expires', created: 'Created',
   },
   zh: {
     optOuts: '退订名单', phone: '号码', source: '来源', since: '时间', add: '添加', remove: '移除', none: '无。',
     senders: '发送方身份', value: '号码或签名 ID', kind: '类型', provider: '通道', isDefault: '默认', makeDefault: '设为默认',
     webhooks: 'Webhook 端点', url: 'URL', events: '事件', state: '状态', enabled: '启用', disabled: '已停用：{{reason}}', failures: '连续失败次数',
-    deliveries: '投递记录', showDeliveries: '投递记录', event: '事件', status: '状态', attempts: '尝试次数', lastCode: '最近 HTTP 状态', lastError: '最近错误', next: '下次尝试',
+    deliveries: '投递记录', showDeliveries: '投递记录', retry: '重试', event: '事件', status: '状态', attempts: '尝试次数', lastCode: '最近 HTTP 状态', lastError: '最近错误', next: '下次尝试',
     verifications: '验证码记录', to: '号码', attemptsLeft: '剩余次数', expires: '过期时间', created: '创建时间',
   },
 });
@@ -108,14 +108,26 @@ interface Delivery { id: string; eventType: string; status: string; attempts: nu
 function Deliveries({ endpointId }: { endpointId: string }) {
   const loaded = useLoad(() => gql<{ webhookDeliveries: { edges: { node: Delivery }[] } }>(`query($id: ID!) { webhookDeliveries(endpointId: $id, first: 50) {
     edges { node { id eventType status attempts lastStatusCode lastError nextAttemptAt createdAt } } } }`, { id: endpointId }).then((d) => d.webhookDeliveries.edges.map((e) => e.node)), [endpointId]);
+  const [error, setError] = useState('');
+  const retry = (id: string) =>
+    mutate(`mutation($id: ID!) { retryWebhookDelivery(id: $id) { __typename ${ERR_ISSUES} } }`, { id }, 'retryWebhookDelivery', setError, () => {
+      loaded.reload();
+      // The worker sends it within moments: look again shortly for the outcome.
+      setTimeout(loaded.reload, 1500);
+    });
   return (
     <div class="detail">
       <h3>{tr('deliveries')}</h3>
       <Status loaded={loaded} />
+      {error && <p class="err" role="alert">{error}</p>}
       {loaded.data && !loaded.data.length && <p class="muted">{tr('none')}</p>}
-      <DataTable id="deliveries" heads={[tr('created'), tr('event'), tr('status'), tr('attempts'), tr('lastCode'), tr('lastError'), tr('next')]}>
+      <DataTable id="deliveries" heads={[tr('created'), tr('event'), tr('status'), tr('attempts'), tr('lastCode'), tr('lastError'), tr('next'), '']}>
         {(loaded.data ?? []).map((d) => (
-          <tr key={d.id}><td>{fmtDateTime(d.createdAt)}</td><td>{d.eventType}</td><td>{d.status}</td><td>{d.attempts}</td><td>{d.lastStatusCode ?? ''}</td><td>{d.lastError ?? ''}</td><td>{fmtDateTime(d.nextAttemptAt)}</td></tr>
+          <tr key={d.id} data-id={d.id}>
+            <td>{fmtDateTime(d.createdAt)}</td><td>{d.eventType}</td><td data-testid="delivery-status">{d.status}</td><td>{d.attempts}</td>
+            <td>{d.lastStatusCode ?? ''}</td><td>{d.lastError ?? ''}</td><td>{fmtDateTime(d.nextAttemptAt)}</td>
+            <td>{d.status === 'FAILED' && <button type="button" onClick={() => void retry(d.id)}>{tr('retry')}</button>}</td>
+          </tr>
         ))}
       </DataTable>
     </div>
