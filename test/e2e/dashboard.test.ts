@@ -152,6 +152,14 @@ describe('the console in headless Chromium', () => {
     await page.click('#message-filters button[type=submit]');
     await expect.poll(() => page.locator('#messages tbody tr').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.textContent('#messages tbody')).toContain('Hello 👋');
+    await page.fill('#message-filters input[name=provider]', 'twilio');
+    await page.click('#message-filters button[type=submit]');
+    await expect.poll(() => page.locator('#messages tbody tr').count(), { timeout: 10_000 }).toBe(0);
+    await page.fill('#message-filters input[name=provider]', 'simulator');
+    await page.click('#message-filters button[type=submit]');
+    await expect.poll(() => page.textContent('#messages tbody'), { timeout: 10_000 }).toContain('Hello 👋');
+    expect(await page.locator('#messages tbody tr').count()).toBe(1);
+    await page.fill('#message-filters input[name=provider]', '');
     await page.selectOption('#message-filters select[name=status]', 'FAILED');
     await page.click('#message-filters button[type=submit]');
     await expect.poll(() => page.locator('#messages tbody tr').count(), { timeout: 10_000 }).toBe(0);

@@ -1,8 +1,7 @@
-// The message log: filters (recipient, body text, status, date range, template, batch; provider
-// on the page shown, the API has no provider filter), cursor pagination, CSV export of the whole
-// filter, live changes over `messageEvents`, and a message's detail (timeline, raw provider
+// The message log: filters (recipient, body text, status, date range, template, batch,
+// provider), cursor pagination, CSV export of the whole filter, live changes over `messageEvents`, and a message's detail (timeline, raw provider
 // codes, costs, routing decision).
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql, onMessageEvent } from '../api.js';
 import { addPage, fmtDateTime, fmtMoney, fmtPercent, fmtTime } from '../i18n.js';
 import { toCsv } from '../csv.js';
@@ -11,7 +10,7 @@ import { Status, useLoad } from '../ui.js';
 const tr = addPage('messages', {
   en: {
     title: 'Messages', filters: 'Filters', to: 'Recipient', search: 'Text contains', status: 'Status', any: 'Any', from: 'From', until: 'Until',
-    template: 'Template', batch: 'Batch id', provider: 'Provider', providerFilter: 'Provider (this page)', apply: 'Apply', reset: 'Reset', exportCsv: 'Export CSV',
+    template: 'Template', batch: 'Batch id', provider: 'Provider', apply: 'Apply', reset: 'Reset', exportCsv: 'Export CSV',
     exporting: 'Exporting… {{count}} rows', exported: '{{count}} rows exported', created: 'Created', segments: 'Segments', body: 'Body',
     details: 'Details of the message to {{to}}', newer: 'Newer', older: 'Older', none: 'No message matches.', close: 'Close',
     timeline: 'Timeline', estimatedCost: 'Estimated cost', actualCost: 'Actual cost', routing: 'Routing decision', notRouted: 'Not routed yet.',
@@ -20,7 +19,7 @@ const tr = addPage('messages', {
   },
   zh: {
     title: '消息记录', filters: '筛选', to: '接收号码', search: '内容包含', status: '状态', any: '全部', from: '开始日期', until: '结束日期',
-    template: '模板', batch: '批次 ID', provider: '通道', providerFilter: '通道（本页）',
+    template: '模板', batch: '批次 ID', provider: '通道',
     QUEUED: '排队中', SCHEDULED: '定时', SENDING: '发送中', SENT: '已发送', DELIVERED: '已送达', UNDELIVERED: '未送达', FAILED: '失败',
     REJECTED: '被拒绝', EXPIRED: '已过期', CANCELED: '已取消', apply: '查询', reset: '重置', exportCsv: '导出 CSV',
     exporting: '正在导出… {{count}} 条', exported: '已导出 {{count}} 条', created: '创建时间', segments: '条数', body: '内容',
@@ -51,6 +50,7 @@ export function apiFilter(f: Filter): Record<string, unknown> {
   if (f.status) out.status = [f.status];
   if (f.templateId) out.templateId = f.templateId;
   if (f.batchId) out.batchId = f.batchId;
+  if (f.provider) out.provider = f.provider;
   if (f.from) out.createdAfter = new Date(`${f.from}T00:00:00`).toISOString();
   if (f.until) out.createdBefore = new Date(new Date(`${f.until}T00:00:00`).getTime() + 86_400_000).toISOString();
   return out;
@@ -94,7 +94,7 @@ function FilterForm({ value, onApply, templates }: { value: Filter; onApply: (f:
         </select>
       </label>
       <label>{tr('batch')} <input name="batchId" defaultValue={value.batchId ?? ''} /></label>
-      <label>{tr('providerFilter')} <input name="provider" defaultValue={value.provider ?? ''} /></label>
+      <label>{tr('provider')} <input name="provider" defaultValue={value.provider ?? ''} /></label>
       <div class="actions">
         <button type="submit">{tr('apply')}</button>
         <button type="reset" onClick={(e) => { e.preventDefault(); onApply({}); }}>{tr('reset')}</button>
@@ -202,7 +202,7 @@ export function Messages() {
         if (current[i].status !== m.status) setFlash((s) => new Set(s).add(m.id));
         return current.map((r) => (r.id === m.id ? m : r));
       }
-      const plain = !f.search && !f.from && !f.until && !f.templateId && !f.batchId && !f.to;
+      const plain = !f.search && !f.from && !f.until && !f.templateId && !f.batchId && !f.to && !f.provider;
       if (!first) return current;
       if (!plain) { reload(); return current; }
       if (f.status && f.status !== m.status) return current;
@@ -210,7 +210,6 @@ export function Messages() {
     });
   }), []);
 
-  const shown = useMemo(() => (filter.provider ? rows.filter((r) => (r.provider ?? '').toLowerCase().includes(filter.provider!.toLowerCase())) : rows), [rows, filter.provider]);
   const info = loaded.data?.pageInfo;
 
   const exportCsv = async () => {
@@ -224,13 +223,12 @@ export function Messages() {
       if (!data.messages.pageInfo.hasNextPage || !data.messages.pageInfo.endCursor) break;
       after = data.messages.pageInfo.endCursor;
     }
-    const rowsOut = filter.provider ? all.filter((r) => (r.provider ?? '').toLowerCase().includes(filter.provider!.toLowerCase())) : all;
     const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([toCsv(rowsOut)], { type: 'text/csv;charset=utf-8' }));
+    link.href = URL.createObjectURL(new Blob([toCsv(all)], { type: 'text/csv;charset=utf-8' }));
     link.download = `herald-messages-${new Date().toISOString().slice(0, 10)}.csv`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-    setCsvState(tr('exported', { count: rowsOut.length }));
+    setCsvState(tr('exported', { count: all.length }));
   };
 
   const selectedRow = rows.find((r) => r.id === selected);
@@ -247,7 +245,7 @@ export function Messages() {
         <table id="messages">
           <thead><tr><th>{tr('created')}</th><th>{tr('to')}</th><th>{tr('status')}</th><th>{tr('provider')}</th><th>{tr('segments')}</th><th>{tr('body')}</th></tr></thead>
           <tbody>
-            {shown.map((m) => (
+            {rows.map((m) => (
               <tr key={m.id} data-id={m.id} class={`${selected === m.id ? 'selected' : ''} ${flash.has(m.id) ? 'flash' : ''}`} onClick={() => setSelected(m.id)}>
                 <td>{fmtDateTime(m.createdAt)}</td>
                 <td><button type="button" class="link" aria-label={tr('details', { to: m.to })}>{m.to}</button></td>
@@ -260,7 +258,7 @@ export function Messages() {
           </tbody>
         </table>
       </div>
-      {loaded.data && !shown.length && <p class="muted">{tr('none')}</p>}
+      {loaded.data && !rows.length && <p class="muted">{tr('none')}</p>}
       <div class="pager">
         <button type="button" disabled={loaded.loading || pageNo === 1 || !info?.startCursor} onClick={() => { setCursor({ before: info!.startCursor! }); setPageNo((n) => n - 1); }}>{tr('newer')}</button>
         <span>{tr('page', { n: pageNo })}</span>
