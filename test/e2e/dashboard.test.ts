@@ -74,6 +74,11 @@ async function watchedPage(): Promise<{ page: Page; pageErrors: string[]; foreig
   await page.addInitScript(() => addEventListener('unhandledrejection', (event) => setTimeout(() => { throw event.reason; })));
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // Console errors count too (a Content-Security-Policy refusal is only logged), except the
+  // browser's own line for an HTTP error answer (the wrong key's 401, a refused request).
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(`console: ${message.text()}`);
+  });
   const loads: string[] = [];
   page.on('load', () => loads.push(page.url()));
   const foreign: string[] = [];
