@@ -235,7 +235,11 @@ export function Messages() {
   return (
     <section class="card wide">
       <h2>{tr('title')}</h2>
-      <FilterForm value={filter} templates={templates.data ?? []} onApply={(f) => { setFilter(f); setCursor({}); setPageNo(1); }} />
+      {/* Folded on phones (the fields would fill the screen), open elsewhere. */}
+      <details class="filter-box" open={!matchMedia('(max-width: 700px)').matches}>
+        <summary>{tr('filters')}</summary>
+        <FilterForm value={filter} templates={templates.data ?? []} onApply={(f) => { setFilter(f); setCursor({}); setPageNo(1); }} />
+      </details>
       <div class="toolbar">
         <button type="button" id="export-csv" onClick={() => void exportCsv().catch((e: Error) => setCsvState(e.message))}>{tr('exportCsv')}</button>
         <span role="status" data-testid="csv-status">{csvState}</span>
