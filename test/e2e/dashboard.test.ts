@@ -184,6 +184,13 @@ describe('the console in headless Chromium', () => {
     await expect.poll(() => page.textContent('[data-testid=stats-totals]').catch(() => ''), { timeout: 10_000 }).toMatch(/^2 messages · 2 delivered · 100% delivery rate/);
     expect(await page.locator('[data-testid=chart-volume] canvas').count()).toBe(1);
     expect(await page.locator('[data-testid=chart-rate] canvas').count()).toBe(1);
+    // Per provider: one series each (the legend names it); 30 days take two requests of aliases.
+    expect(await page.textContent('[data-testid=chart-provider-volume]')).toContain('simulator');
+    expect(await page.locator('[data-testid=chart-provider-rate] canvas').count()).toBe(1);
+    await page.selectOption('#stats-range', '30');
+    await expect.poll(() => page.getAttribute('.charts', 'data-days'), { timeout: 10_000 }).toBe('30');
+    expect(await page.locator('[data-testid=chart-provider-volume] .u-legend').textContent()).toContain('simulator');
+    expect(await page.locator('#stats-page [role=alert]').count()).toBe(0);
     expect(await page.textContent('#by-provider')).toContain('simulator');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-stats.png'), fullPage: true });
 

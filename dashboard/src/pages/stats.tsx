@@ -1,5 +1,6 @@
 // Stats from `messageStats`: over time (UTC days) as uPlot charts — volume, delivery rate and
-// median time to delivery — and tables by provider and by country. Redrawn (at most about once
+// median time to delivery, and volume and delivery rate per provider — and tables by provider
+// and by country. Redrawn (at most about once
 // a second) as messages change live.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -10,14 +11,14 @@ import { Status, useLoad } from '../ui.js';
 const tr = addPage('stats', {
   en: {
     title: 'Stats', day: 'Day', range: 'Range', days_other: 'Last {{count}} days', volume: 'Volume per day', rate: 'Delivery rate per day (%)',
-    median: 'Median seconds to delivery per day', total: 'Messages', delivered: 'Delivered', byProvider: 'By provider', byCountry: 'By country',
+    median: 'Median seconds to delivery per day', providerVolume: 'Messages per provider per day', providerRate: 'Delivery rate per provider per day (%)', total: 'Messages', delivered: 'Delivered', byProvider: 'By provider', byCountry: 'By country',
     key: 'Name', deliveryRate: 'Delivery rate', medianS: 'Median s to delivery', segments: 'Segments', empty: 'No messages in the range.',
     totals_one: '{{count}} message · {{delivered}} delivered', totals_other: '{{count}} messages · {{delivered}} delivered',
     rateText: ' · {{rate}} delivery rate', medianText: ' · median {{s}} s to delivery',
   },
   zh: {
     title: '统计', day: '日期', range: '时间范围', days_other: '最近 {{count}} 天', volume: '每日发送量', rate: '每日送达率（%）',
-    median: '每日送达耗时中位数（秒）', total: '消息数', delivered: '已送达', byProvider: '按通道', byCountry: '按国家/地区',
+    median: '每日送达耗时中位数（秒）', providerVolume: '各通道每日消息数', providerRate: '各通道每日送达率（%）', total: '消息数', delivered: '已送达', byProvider: '按通道', byCountry: '按国家/地区',
     key: '名称', deliveryRate: '送达率', medianS: '送达耗时中位数（秒）', segments: '计费条数', empty: '该时间范围内没有消息。',
     totals_one: '{{count}} 条消息 · 已送达 {{delivered}} 条', totals_other: '{{count}} 条消息 · 已送达 {{delivered}} 条',
     rateText: ' · 送达率 {{rate}}', medianText: ' · 送达耗时中位数 {{s}} 秒',
@@ -49,7 +50,39 @@ async function load(days: number) {
     series.rate.push(g?.deliveryRate === null || g?.deliveryRate === undefined ? null : g.deliveryRate * 100);
     series.median.push(g?.medianSecondsToDelivery ?? null);
   }
-  return { totals: byDay.totals, xs, series, byProvider: byProvider.groups, byCountry: byCountry.groups };
+  const perProvider = await providersPerDay(xs.map((x) => x * 1000), to);
+  return { totals: byDay.totals, xs, series, perProvider, byProvider: byProvider.groups, byCountry: byCountry.groups };
+}
+
+const PALETTE = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b83280', '#2c7a7b', '#975a16', '#4a5568'];
+
+/**
+ * Per provider and day: `messageStats` groups by one dimension over a range, so each day is one
+ * PROVIDER query, sent as aliases of one document (15 a request, under the server's alias limit).
+ */
+async function providersPerDay(days: number[], end: Date) {
+  const perDay: Group[][] = [];
+  for (let i = 0; i < days.length; i += 15) {
+    const chunk = days.slice(i, i + 15);
+    const fields = chunk.map((_, j) => `d${j}: messageStats(from: $f${j}, to: $t${j}, groupBy: PROVIDER) { groups { ${GROUP} } }`).join('\n');
+    const params = chunk.map((_, j) => `$f${j}: DateTime!, $t${j}: DateTime!`).join(', ');
+    const vars: Record<string, Date> = {};
+    chunk.forEach((day, j) => {
+      vars[`f${j}`] = new Date(day);
+      vars[`t${j}`] = new Date(Math.min(day + DAY, end.getTime()));
+    });
+    const data = await gql<Record<string, { groups: Group[] }>>(`query(${params}) { ${fields} }`, vars);
+    chunk.forEach((_, j) => perDay.push(data[`d${j}`].groups));
+  }
+  const names = [...new Set(perDay.flat().map((g) => g.key))].sort();
+  return names.map((name, i) => {
+    const at = perDay.map((groups) => groups.find((g) => g.key === name));
+    return {
+      name, color: PALETTE[i % PALETTE.length],
+      total: at.map((g) => g?.total ?? 0),
+      rate: at.map((g) => (g?.deliveryRate === null || g?.deliveryRate === undefined ? null : g.deliveryRate * 100)),
+    };
+  });
 }
 
 /** One uPlot chart, sized to its container (so it fits 375 px), redrawn when data or language change. */
@@ -119,10 +152,18 @@ export function Stats() {
             {d.totals.deliveryRate === null ? '' : tr('rateText', { rate: fmtPercent(d.totals.deliveryRate) })}
             {d.totals.medianSecondsToDelivery === null ? '' : tr('medianText', { s: fmtNumber(d.totals.medianSecondsToDelivery, 1) })}
           </p>
-          <div class="charts">
+          <div class="charts" data-days={d.xs.length}>
             <Chart testid="chart-volume" title={tr('volume')} xs={d.xs} series={[
               { label: tr('total'), values: d.series.total, color: '#5b6b8c' }, { label: tr('delivered'), values: d.series.delivered, color: '#1f9d55' }]} />
             <Chart testid="chart-rate" title={tr('rate')} xs={d.xs} max={100} series={[{ label: tr('deliveryRate'), values: d.series.rate, color: '#2b6cb0' }]} />
+            {d.perProvider.length > 0 && (
+              <>
+                <Chart testid="chart-provider-volume" title={tr('providerVolume')} xs={d.xs}
+                  series={d.perProvider.map((p) => ({ label: p.name, values: p.total, color: p.color }))} />
+                <Chart testid="chart-provider-rate" title={tr('providerRate')} xs={d.xs} max={100}
+                  series={d.perProvider.map((p) => ({ label: p.name, values: p.rate, color: p.color }))} />
+              </>
+            )}
             <Chart testid="chart-median" title={tr('median')} xs={d.xs} series={[{ label: tr('medianS'), values: d.series.median, color: '#b7791f' }]} />
           </div>
           <GroupTable id="by-provider" title={tr('byProvider')} groups={d.byProvider} />
