@@ -21,7 +21,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 run(bin('prisma'), ['generate']);
 run(bin('graphql-codegen'), ['--config', 'codegen.ts']);
 const { buildClient } = await import('./build-client.mjs');
-buildClient();
+await buildClient();
 
 // The embedded database's template (src/db/pglite-template.ts): a first `npm start` unpacks it
 // instead of running initdb. Optional: without it a start is slower, not broken.

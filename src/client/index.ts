@@ -15,7 +15,7 @@ import {
   SendMessageDocument,
   type BulkRecipientInput,
   type ErrorCode,
-  type GetTemplateQuery,
+  type MessageEventFilter,
   type MessageFieldsFragment,
   type MessageFilter,
   type MessageStatus,
@@ -64,11 +64,38 @@ import {
   type WebhookEndpointFieldsFragment,
   type WebhookEventType,
 } from './generated/graphql.js';
+import { fromGraphQLErrors, HeraldApiError } from './errors.js';
+import { Realtime } from './realtime.js';
+import * as G from './generated/graphql.js';
+
+export { HeraldApiError };
 
 export type Message = MessageFieldsFragment;
 export type { BulkRecipientInput, ErrorCode, MessageFilter, MessageStatus, PreviewInput, SendMessageInput, SendMessagesInput };
 export type MessagePreview = PreviewMessageQuery['previewMessage'];
-export type Template = NonNullable<GetTemplateQuery['template']>;
+export type Template = G.TemplateFieldsFragment;
+export type InboundMessage = G.InboundMessageFieldsFragment;
+/** One entry of a conversation: a message sent to the number or one received from it. */
+export type ConversationEntry = G.ConversationQuery['conversation']['edges'][number];
+export type Verification = G.VerificationFieldsFragment;
+export type OptOut = G.ListOptOutsQuery['optOuts']['edges'][number]['node'];
+export type ApiKey = G.ApiKeyFieldsFragment;
+export type Viewer = G.ViewerQuery['viewer'];
+export type SenderIdentity = G.SenderIdentityFieldsFragment;
+export type AccountSettings = G.AccountSettingsFieldsFragment;
+export type SensitiveWordRule = G.ListSensitiveWordRulesQuery['sensitiveWordRules'][number];
+export type {
+  AccountSettingsInput,
+  ApiKeyRole,
+  CheckVerificationInput,
+  CreateTemplateInput,
+  MessageEventFilter,
+  SensitiveRuleKind,
+  StartVerificationInput,
+  TemplateStatus,
+  UpdateTemplateInput,
+  VerificationStatus,
+} from './generated/graphql.js';
 export type ProviderHealth = ProvidersQuery['providers'][number];
 export type MessageStatsGroup = MessageStatsGroupFieldsFragment;
 export type { StatsGroupBy };
@@ -96,8 +123,8 @@ export interface PriceImportCounts {
 export const MAX_BULK_RECIPIENTS = 10_000;
 
 export interface SMSClientOptions {
-  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
-  url: string;
+  /** The GraphQL endpoint; default HERALD_URL (in Node) or `http://127.0.0.1:4000/graphql`. */
+  url?: string;
   /**
    * An API key (`hk_…`): for servers only, never a browser. Give this or `token`.
    */
@@ -110,24 +137,45 @@ export interface SMSClientOptions {
   token?: string;
   /** A fetch implementation; defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * A WebSocket class for subscriptions (watch, events, inbound). Browsers and Node ≥ 22 have a
+   * global one; without it (Node 20) the `ws` package is loaded.
+   */
+  webSocketImpl?: unknown;
+  /** Reconnections in a row a subscription tries before it fails (default 10). */
+  retryAttempts?: number;
 }
 
-/**
- * A failure reported by the API. `code` is the API's stable code: an `ErrorCode` such as
- * `INVALID_PHONE_NUMBER` for expected failures, or `extensions.code` (e.g. `UNAUTHENTICATED`)
- * for request-level errors. `details` holds the error type's extra fields (issues, input, …).
- */
-export class HeraldApiError extends Error {
-  override name = 'HeraldApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly status?: number,
-  ) {
-    super(message);
-  }
+/** The endpoint when none is given: HERALD_URL where there is an environment, else a local Herald. */
+function defaultUrl(): string {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.HERALD_URL || 'http://127.0.0.1:4000/graphql';
 }
+
+/** Statuses after which a message never changes (the server's status machine's finals). */
+const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(['DELIVERED', 'UNDELIVERED', 'EXPIRED', 'REJECTED', 'FAILED', 'CANCELED']);
+
+type Success<R> = Extract<R, { __typename: `${string}Success` }>;
+
+/** A mutation's success member, or its error member thrown as a HeraldApiError. */
+function succeeded<R extends { __typename: string }>(result: R): Success<R> {
+  if (result.__typename.endsWith('Success')) return result as Success<R>;
+  throw apiError(result as unknown as { __typename: string; code: ErrorCode; message: string });
+}
+
+/** A Relay connection as the SDK returns pages: the nodes, and where the next page starts. */
+export interface Page<T> {
+  items: T[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+function pageOf<T>(connection: { edges: { node: T }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } }): Page<T> {
+  return { items: connection.edges.map((e) => e.node), hasNextPage: connection.pageInfo.hasNextPage, endCursor: connection.pageInfo.endCursor ?? null };
+}
+
+export type PageOptions = { first?: number; after?: string | null };
+
 
 /**
  * The failure member of a mutation's result union, as selected by the ErrorFields fragment
@@ -196,12 +244,60 @@ export class SMSClient {
   readonly #url: string;
   readonly #bearer: string;
   readonly #fetch: typeof fetch;
+  readonly #realtime: Realtime;
 
-  constructor(options: SMSClientOptions) {
+  /** `new SMSClient(apiKey)` (the endpoint from HERALD_URL or the local default) or `new SMSClient({ url, apiKey | token, … })`. */
+  constructor(options: SMSClientOptions | string) {
+    if (typeof options === 'string') options = { apiKey: options };
     if (!options.apiKey === !options.token) throw new TypeError('SMSClient: give either apiKey or token');
-    this.#url = options.url;
+    this.#url = options.url ?? defaultUrl();
     this.#bearer = (options.apiKey ?? options.token)!;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    // Called as a plain function: browsers throw "Illegal invocation" when their fetch is called on another `this`.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#realtime = new Realtime({ url: this.#url, bearer: this.#bearer, webSocketImpl: options.webSocketImpl, retryAttempts: options.retryAttempts });
+  }
+
+  /**
+   * The message each time its status changes, from its current status on, ending after a final
+   * one (DELIVERED, UNDELIVERED, …): `for await (const m of client.watch(id))`. Over graphql-ws;
+   * a dropped socket is reopened and the subscription made again, which starts with the
+   * message's current state: a status reached while disconnected is yielded then, and one
+   * already yielded is not yielded twice. Rejects with HeraldApiError (NOT_FOUND for a message
+   * not in your account, FORBIDDEN outside a token's scope). Breaking out of the loop ends it.
+   */
+  async *watch(id: string): AsyncGenerator<Message> {
+    // Statuses only move forward, so a status seen before is a repeat (a resubscription's
+    // current state) or older than what was yielded.
+    const seen = new Set<MessageStatus>();
+    const fresh = (message: Message) => !seen.has(message.status) && (seen.add(message.status), true);
+    for await (const { messageStatusChanged: message } of this.#realtime.subscribe(G.WatchMessageDocument, { id })) {
+      if (!fresh(message)) continue;
+      yield message;
+      if (FINAL_STATUSES.has(message.status)) return;
+    }
+    // The server ends the subscription after a final status; if it ended otherwise (e.g. it was
+    // stopped between the two), the stored state says where the message is.
+    const current = await this.getMessage(id);
+    if (current && fresh(current)) yield current;
+  }
+
+  /**
+   * Every status transition of the account's messages (messageEvents), optionally only into
+   * `filter.status` or of `filter.batchId`. Reconnects like watch(), but transitions made while
+   * disconnected are not replayed: follow a message with watch() when each one matters.
+   */
+  async *events(filter?: MessageEventFilter): AsyncGenerator<Message> {
+    for await (const { messageEvents } of this.#realtime.subscribe(G.MessageEventsDocument, { filter })) yield messageEvents;
+  }
+
+  /** Every message received on the account's numbers (inboundMessageReceived); reconnects like events(). */
+  async *inbound(): AsyncGenerator<InboundMessage> {
+    for await (const { inboundMessageReceived } of this.#realtime.subscribe(G.InboundReceivedDocument, {})) yield inboundMessageReceived;
+  }
+
+  /** Closes the subscription socket, if one is open (running watch/events/inbound loops end). */
+  async close(): Promise<void> {
+    await this.#realtime.close();
   }
 
   /**
@@ -429,6 +525,158 @@ export class SMSClient {
     throw apiError(result);
   }
 
+  /** Cancels a SCHEDULED or QUEUED message; NOT_CANCELABLE once it is being sent. */
+  async cancelMessage(id: string): Promise<Message> {
+    return succeeded((await this.request(G.CancelMessageDocument, { id })).cancelMessage).data;
+  }
+
+  /** The account's templates, newest first; `status: 'PENDING_REVIEW'` is the review queue. */
+  async templates(options: PageOptions & { status?: G.TemplateStatus } = {}): Promise<Page<Template>> {
+    return pageOf((await this.request(G.ListTemplatesDocument, options)).templates);
+  }
+
+  /** Creates a DRAFT template ({{name}} marks a variable). */
+  async createTemplate(input: G.CreateTemplateInput): Promise<Template> {
+    return succeeded((await this.request(G.CreateTemplateDocument, { input })).createTemplate).data;
+  }
+
+  /** Changes a template (a new version; INVALID_TEMPLATE_STATE while it is PENDING_REVIEW). */
+  async updateTemplate(id: string, input: G.UpdateTemplateInput): Promise<Template> {
+    return succeeded((await this.request(G.UpdateTemplateDocument, { id, input })).updateTemplate).data;
+  }
+
+  /** DRAFT → PENDING_REVIEW; SENSITIVE_CONTENT when the body has a blocked word. */
+  async submitTemplate(id: string): Promise<Template> {
+    return succeeded((await this.request(G.SubmitTemplateDocument, { id })).submitTemplate).data;
+  }
+
+  /** ADMIN key. Approves a PENDING_REVIEW template, or rejects it with a reason. */
+  async reviewTemplate(id: string, review: { approve: boolean; reason?: string }): Promise<Template> {
+    return succeeded((await this.request(G.ReviewTemplateDocument, { id, approve: review.approve, reason: review.reason })).reviewTemplate).data;
+  }
+
+  /** Deletes a template (messages sent with it keep their version); returns it as it was. */
+  async deleteTemplate(id: string): Promise<Template> {
+    return succeeded((await this.request(G.DeleteTemplateDocument, { id })).deleteTemplate).data;
+  }
+
+  /** ADMIN key. The template's code at a template-only provider (Aliyun, Tencent); `code: null` removes it. */
+  async setTemplateProviderMapping(id: string, provider: string, code: string | null, params?: string[]): Promise<Template> {
+    return succeeded((await this.request(G.SetTemplateProviderMappingDocument, { id, provider, code, params })).setTemplateProviderMapping).data;
+  }
+
+  /** Messages received on the account's numbers, newest first; `from` narrows to one number. */
+  async inboundMessages(options: PageOptions & { from?: string } = {}): Promise<Page<InboundMessage>> {
+    return pageOf((await this.request(G.ListInboundMessagesDocument, options)).inboundMessages);
+  }
+
+  /**
+   * Both directions of the exchange with one number, newest first: each entry has `at`,
+   * `direction` and `node` (a Message or an InboundMessage, told apart by `__typename`).
+   */
+  async conversation(phone: string, page: PageOptions = {}): Promise<Page<ConversationEntry>> {
+    const { conversation } = await this.request(G.ConversationDocument, { phone, ...page });
+    return { items: conversation.edges, hasNextPage: conversation.pageInfo.hasNextPage, endCursor: conversation.pageInfo.endCursor ?? null };
+  }
+
+  /** ADMIN key, simulator enabled. A reply from `from` to one of your numbers, as a handset would send it. */
+  async simulateInboundMessage(input: { from: string; to: string; body: string }): Promise<InboundMessage> {
+    return succeeded((await this.request(G.SimulateInboundMessageDocument, input)).simulateInboundMessage).data;
+  }
+
+  /**
+   * Sends a one-time code and returns the PENDING verification. Rejects with RATE_LIMITED,
+   * VERIFICATION_BLOCKED (details: reason, blockedForSeconds, …), INVALID_PHONE_NUMBER, ….
+   */
+  async startVerification(input: G.StartVerificationInput): Promise<Verification> {
+    return succeeded((await this.request(G.StartVerificationDocument, { input })).startVerification).data;
+  }
+
+  /** Checks a code: the APPROVED verification, or VERIFICATION_FAILED (details: reason, attemptsLeft). */
+  async checkVerification(input: G.CheckVerificationInput): Promise<Verification> {
+    return succeeded((await this.request(G.CheckVerificationDocument, { input })).checkVerification).data;
+  }
+
+  /** The account's verifications, newest first (statuses and attempts, never codes). */
+  async verifications(options: PageOptions & { status?: G.VerificationStatus; to?: string } = {}): Promise<Page<Verification>> {
+    return pageOf((await this.request(G.ListVerificationsDocument, options)).verifications);
+  }
+
+  /** The account's opt-out list, newest first. */
+  async optOuts(page: PageOptions = {}): Promise<Page<OptOut>> {
+    return pageOf((await this.request(G.ListOptOutsDocument, page)).optOuts);
+  }
+
+  /** Stops every message of the account to the number (idempotent). */
+  async addOptOut(phone: string): Promise<OptOut> {
+    return succeeded((await this.request(G.AddOptOutDocument, { phone })).addOptOut).data;
+  }
+
+  /** Allows messages to the number again; resolves to it in E.164 (NOT_FOUND when it was not opted out). */
+  async removeOptOut(phone: string): Promise<string> {
+    return succeeded((await this.request(G.RemoveOptOutDocument, { phone })).removeOptOut).data;
+  }
+
+  /** The key (or token's parent key) and account making the calls. */
+  async viewer(): Promise<Viewer> {
+    return (await this.request(G.ViewerDocument, {})).viewer;
+  }
+
+  /** The account's keys, newest first (revoked ones too). */
+  async apiKeys(): Promise<ApiKey[]> {
+    return (await this.request(G.ListApiKeysDocument, {})).apiKeys;
+  }
+
+  /** ADMIN key. A new key; `secret` is shown this once. */
+  async createApiKey(name: string, role: G.ApiKeyRole): Promise<{ apiKey: ApiKey; secret: string }> {
+    return succeeded((await this.request(G.CreateApiKeyDocument, { name, role })).createApiKey).data;
+  }
+
+  /** ADMIN key. Revokes a key of the account (and ends its tokens and sockets). */
+  async revokeApiKey(id: string): Promise<ApiKey> {
+    return succeeded((await this.request(G.RevokeApiKeyDocument, { id })).revokeApiKey).data;
+  }
+
+  /** ADMIN key. The account's sender identities (numbers and alphanumeric ids), oldest first. */
+  async senderIdentities(): Promise<SenderIdentity[]> {
+    return (await this.request(G.ListSenderIdentitiesDocument, {})).senderIdentities;
+  }
+
+  /** ADMIN key. Adds a number or alphanumeric sender id (adding one the account has updates it). */
+  async addSenderIdentity(value: string, options: { provider?: string; isDefault?: boolean } = {}): Promise<SenderIdentity> {
+    return succeeded((await this.request(G.AddSenderIdentityDocument, { value, ...options })).addSenderIdentity).data;
+  }
+
+  /** ADMIN key. Removes a sender identity. */
+  async removeSenderIdentity(id: string): Promise<void> {
+    succeeded((await this.request(G.RemoveSenderIdentityDocument, { id })).removeSenderIdentity);
+  }
+
+  /** Frequency limits, OTP rules and keyword replies of the account. */
+  async accountSettings(): Promise<AccountSettings> {
+    return (await this.request(G.GetAccountSettingsDocument, {})).accountSettings;
+  }
+
+  /** ADMIN key. Changes the fields given; the others stay. */
+  async updateAccountSettings(input: G.AccountSettingsInput): Promise<AccountSettings> {
+    return succeeded((await this.request(G.UpdateAccountSettingsDocument, { input })).updateAccountSettings).data;
+  }
+
+  /** The account's additions to (BLOCK) and exemptions from (ALLOW) the built-in sensitive words. */
+  async sensitiveWordRules(): Promise<SensitiveWordRule[]> {
+    return (await this.request(G.ListSensitiveWordRulesDocument, {})).sensitiveWordRules;
+  }
+
+  /** ADMIN key. Adds a BLOCK or ALLOW rule. */
+  async addSensitiveWordRule(kind: G.SensitiveRuleKind, word: string): Promise<SensitiveWordRule> {
+    return succeeded((await this.request(G.AddSensitiveWordRuleDocument, { kind, word })).addSensitiveWordRule).data;
+  }
+
+  /** ADMIN key. Removes a rule. */
+  async removeSensitiveWordRule(kind: G.SensitiveRuleKind, word: string): Promise<void> {
+    succeeded((await this.request(G.RemoveSensitiveWordRuleDocument, { kind, word })).removeSensitiveWordRule);
+  }
+
   /** Runs any typed document against the API (for operations the SDK does not wrap). */
   async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
     const response = await this.#fetch(this.#url, {
@@ -442,10 +690,7 @@ export class SMSClient {
     } catch {
       throw new HeraldApiError('BAD_RESPONSE', `HTTP ${response.status} with a body that is not JSON`, {}, response.status);
     }
-    if (body.errors?.length) {
-      const [first] = body.errors;
-      throw new HeraldApiError(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR', first.message, { errors: body.errors }, response.status);
-    }
+    if (body.errors?.length) throw fromGraphQLErrors(body.errors, response.status);
     if (!body.data) throw new HeraldApiError('BAD_RESPONSE', `HTTP ${response.status} without data`, {}, response.status);
     return body.data;
   }

@@ -21,9 +21,9 @@ describe('reconciliation', () => {
     const undelivered = await send(sender, { to: '+14155550000' });
     await waitForStatus(sender, delivered.id, 'SENT');
 
-    const done = await waitForStatus(sender, delivered.id, 'DELIVERED', 10_000);
+    const done = await waitForStatus(sender, delivered.id, 'DELIVERED', 20_000);
     expect(done.events.at(-1)).toMatchObject({ status: 'DELIVERED', source: 'PROVIDER', provider: 'simulator', rawStatus: 'delivered', applied: true });
-    const failed = await waitForStatus(sender, undelivered.id, 'UNDELIVERED', 10_000);
+    const failed = await waitForStatus(sender, undelivered.id, 'UNDELIVERED', 20_000);
     expect(failed.errorCode).not.toBeNull();
     const row = await t.database.prisma.message.findUniqueOrThrow({ where: { id: rawId(delivered.id) } });
     expect(row.reconciledAt).not.toBeNull();

@@ -14,12 +14,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../support/chromium.js';
 import { expectNoErrors, graphqlCaller, type GraphQLCaller } from '../support/herald.js';
 import { repoRoot, spawnHerald, type HeraldProcess } from '../support/process.js';
 import { CREATE_TEMPLATE, REVIEW_TEMPLATE, SUBMIT_TEMPLATE, UPDATE_TEMPLATE } from '../support/templates.js';
 
-// Without these, Chromium on a machine with no internet stalls on network features.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = path.join(repoRoot, 'test-results');
 await mkdir(SHOTS, { recursive: true });
 

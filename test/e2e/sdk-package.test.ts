@@ -3,7 +3,13 @@
 // `herald-gateway/client` imported by plain Node and type-checked by TypeScript from the built
 // files that package.json's exports point at. Slow (the install takes ~35 s on a warm npm cache,
 // ~50 s on a cold one), hence e2e.
+// Then the browser build, dist/client/browser.js, in headless Chromium: a page served from
+// another origin than Herald (CORS_ORIGINS grants it) loads it as an ES module and, with an
+// access token, watches a message turn DELIVERED.
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import packagedChromium from '@sparticuz/chromium';
+import { chromium } from 'playwright-core';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +17,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { FAST_DISPATCHER } from '../support/delivery.js';
 import { repoRoot } from '../support/process.js';
+import { SMSClient } from '../../src/client/index.js';
 
 const run = promisify(execFile);
+// Without these, Chromium on a machine with no internet stalls on network features (as in dashboard.test.ts).
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Under `npm test` npm passes this project's own settings (its prefix, its package fields) down
 // through the environment; the consumer's npm must see only the user's configuration.
@@ -21,6 +31,8 @@ const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) =>
 
 let consumerDir: string;
 let herald: TestHerald;
+let pageServer: Server;
+let pageOrigin: string;
 
 async function packAndInstall(): Promise<void> {
   // Rebuilt from src/client so the tarball holds what the sources say now, not the last `npm ci`.
@@ -38,13 +50,48 @@ async function packAndInstall(): Promise<void> {
   });
 }
 
+const PAGE = `<!doctype html><meta charset="utf-8"><title>consumer page</title>
+<script type="module">
+import { SMSClient } from '/sdk/browser.js';
+const q = new URLSearchParams(location.search);
+const client = new SMSClient({ url: q.get('url'), token: q.get('token') });
+try {
+  const fetched = await client.getMessage(q.get('id'));
+  const statuses = [];
+  for await (const m of client.watch(q.get('id'))) statuses.push(m.status);
+  window.result = { fetched: fetched.id, statuses };
+} catch (error) {
+  window.result = { error: String(error.code ?? error) + ': ' + error.message };
+}
+</script>`;
+
+/** The consumer's page and the installed package's browser build, on an origin of their own. */
+async function servePage(): Promise<void> {
+  pageServer = createServer(async (req, res) => {
+    if (req.url?.startsWith('/sdk/browser.js')) {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      return res.end(await readFile(path.join(consumerDir, 'node_modules/herald-gateway/dist/client/browser.js')));
+    }
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(PAGE);
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+  pageOrigin = `http://127.0.0.1:${(pageServer.address() as { port: number }).port}`;
+}
+
 beforeAll(async () => {
   consumerDir = await mkdtemp(path.join(tmpdir(), 'herald-sdk-consumer-'));
-  [herald] = await Promise.all([startTestHerald(), packAndInstall()]);
+  await servePage();
+  // Dispatching, so that watched messages reach DELIVERED; the page's origin is granted CORS.
+  [herald] = await Promise.all([
+    startTestHerald({ dispatch: true, dispatcher: FAST_DISPATCHER, cors: { origins: [pageOrigin], anyOrigin: false } }),
+    packAndInstall(),
+  ]);
 }, 300_000);
 
 afterAll(async () => {
   await herald?.stop();
+  await new Promise((resolve) => pageServer?.close(resolve));
   await rm(consumerDir, { recursive: true, force: true });
 });
 
@@ -54,7 +101,10 @@ import { HeraldApiError, MAX_BULK_RECIPIENTS, SMSClient } from 'herald-gateway/c
 const client = new SMSClient({ url: process.env.HERALD_URL, apiKey: process.env.HERALD_API_KEY });
 const sent = await client.sendSMS({ to: '+1 415 555 0100', message: 'from a consumer' });
 const refused = await client.sendSMS({ to: '12345', message: 'x' }).catch((error) => error);
+const watched = [];
+for await (const m of client.watch(sent.id)) watched.push(m.status);
 console.log(JSON.stringify({
+  watched: watched.at(-1),
   resolved: import.meta.resolve('herald-gateway/client'),
   exports: { SMSClient: typeof SMSClient, HeraldApiError: typeof HeraldApiError, MAX_BULK_RECIPIENTS },
   operations: ['sendSMS', 'sendBulk', 'getMessage', 'listMessages'].filter((name) => typeof SMSClient.prototype[name] === 'function'),
@@ -86,6 +136,8 @@ describe('herald-gateway/client installed from the packed tarball', () => {
     await writeFile(path.join(consumerDir, 'send.mjs'), CONSUMER_SCRIPT);
     const { stdout } = await run(process.execPath, ['send.mjs'], { cwd: consumerDir, env: { ...process.env, HERALD_URL: herald.url, HERALD_API_KEY: senderKey } });
     expect(JSON.parse(stdout)).toEqual({
+      // Node 20 has no global WebSocket: the package loads `ws` for the socket.
+      watched: 'DELIVERED',
       resolved: expect.stringMatching(/\/node_modules\/herald-gateway\/dist\/client\/index\.js$/),
       exports: { SMSClient: 'function', HeraldApiError: 'function', MAX_BULK_RECIPIENTS: 10_000 },
       operations: ['sendSMS', 'sendBulk', 'getMessage', 'listMessages'],
@@ -104,4 +156,27 @@ describe('herald-gateway/client installed from the packed tarball', () => {
     const tsc = run(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-p', consumerDir], { cwd: consumerDir });
     await expect(tsc.then(() => 'ok', (error: { stdout: string }) => error.stdout)).resolves.toBe('ok');
   });
+
+  it('runs in Chromium from another origin: the browser build, a token, getMessage over CORS, watch() to DELIVERED', async () => {
+    const { senderKey } = await herald.seedAccount();
+    const backend = new SMSClient({ url: herald.url, apiKey: senderKey });
+    const message = await backend.sendSMS({ to: '+14155550100', message: 'watched from a page' });
+    const { token } = await backend.createAccessToken({ messages: [message.id], ttlSeconds: 120 });
+    const profile = await mkdtemp(path.join(tmpdir(), 'herald-sdk-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, { executablePath: await packagedChromium.executablePath(), headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${pageOrigin}/?${new URLSearchParams({ url: herald.url, token, id: message.id })}`);
+      await page.waitForFunction(() => (window as { result?: unknown }).result, undefined, { timeout: 20_000 });
+      const result = await page.evaluate(() => (window as { result?: unknown }).result);
+      expect(pageErrors).toEqual([]);
+      expect(result).toEqual({ fetched: message.id, statuses: expect.arrayContaining(['DELIVERED']) });
+      expect((result as { statuses: string[] }).statuses.at(-1)).toBe('DELIVERED');
+    } finally {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

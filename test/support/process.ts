@@ -12,8 +12,12 @@ export interface HeraldProcess {
 }
 
 export function spawnHerald(args: string[], env: Record<string, string>): HeraldProcess {
-  const entry = args[0] === 'server' ? ['scripts/start.mjs'] : ['bin/herald.js', ...args];
-  const child = spawn(process.execPath, entry, {
+  return spawnNode(args[0] === 'server' ? ['scripts/start.mjs'] : ['bin/herald.js', ...args], env);
+}
+
+/** Any Node program of the repository (e.g. an example's server), with the same helpers. */
+export function spawnNode(nodeArgs: string[], env: Record<string, string>): HeraldProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
