@@ -186,6 +186,8 @@ it('retries a failing endpoint on the schedule, then disables it with a visible 
   expect(received.filter((r) => r.path === '/fixed/x' && r.headers['webhook-id'] === delivery.eventId)).toHaveLength(1);
 
   // Only FAILED ones; unknown, malformed and foreign ids are NOT_FOUND; SENDER keys are refused.
+  const sdk = new SMSClient({ url: t.url, apiKey: account.adminKey });
+  await expect(sdk.retryWebhookDelivery(delivery.id)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   const again = expectNoErrors(await retry(account.admin, delivery.id)).retryWebhookDelivery;
   expect(again).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['id'], message: 'is SUCCEEDED: only a FAILED delivery can be retried' }] });
   expect(expectNoErrors(await retry(account.admin, '00000000-0000-4000-8000-000000000000')).retryWebhookDelivery).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
@@ -257,7 +259,7 @@ describe('managing endpoints', () => {
   });
 });
 
-it('is in the typed SDK: create, list, update, rotate, read the log, delete; typed errors', async () => {
+it('is in the typed SDK: create, list, update, rotate, read the log, retry, delete; typed errors', async () => {
   const account = await t.seedAccount();
   const client = new SMSClient({ url: t.url, apiKey: account.adminKey });
   const { endpoint, secret } = await client.createWebhookEndpoint({ url: `${receiverUrl}/sdk`, eventTypes: ['MESSAGE_DELIVERED'], description: 'sdk' });
@@ -267,6 +269,7 @@ it('is in the typed SDK: create, list, update, rotate, read the log, delete; typ
   expect(await client.rotateWebhookSecret(endpoint.id)).not.toBe(secret);
   expect((await client.webhookDeliveries(endpoint.id)).edges).toEqual([]);
   await expect(client.createWebhookEndpoint({ url: 'ftp://x', eventTypes: ['MESSAGE_SENT'] })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  await expect(client.retryWebhookDelivery('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   await client.deleteWebhookEndpoint(endpoint.id);
   await expect(client.deleteWebhookEndpoint(endpoint.id)).rejects.toBeInstanceOf(HeraldApiError);
 });
