@@ -1,5 +1,6 @@
-// Builds the dashboard into dashboard/dist: one bundled script (graphql-ws's client included)
-// and one stylesheet, so the page loads nothing from outside Herald (no CDN, works offline).
+// Builds the console into dashboard/dist: one bundled script (Preact, its router, i18next, uPlot
+// and graphql-ws's client included) and one stylesheet (uPlot's included), so the page loads
+// nothing from outside Herald (no CDN, works offline).
 // Run by scripts/generate.mjs, hence by `npm ci`; also on its own: `node scripts/build-dashboard.mjs`.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -13,12 +14,14 @@ export async function buildDashboard() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   await build({
-    entryPoints: { main: path.join(dir, 'src', 'main.ts'), style: path.join(dir, 'style.css') },
+    entryPoints: { main: path.join(dir, 'src', 'main.tsx'), style: path.join(dir, 'style.css') },
     outdir: out,
     bundle: true,
     format: 'esm',
     target: 'es2022',
     platform: 'browser',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
     minify: true,
     sourcemap: true,
     logLevel: 'warning',

@@ -22,23 +22,62 @@ export async function gql<T = any>(query: string, variables: Record<string, unkn
 }
 
 let client: Client | null = null;
+let stopEvents: (() => void) | null = null;
+const liveListeners = new Set<(live: boolean) => void>();
+const eventListeners = new Set<(m: any) => void>();
+let isLive = false;
 
-/** One socket for the page's subscriptions; `onLive` tells whether it is connected. */
-export function wsClient(onLive: (live: boolean) => void): Client {
-  if (client) return client;
+/** Whether the socket is connected, now and on every change (the header's badge). */
+export function onLive(listener: (live: boolean) => void): () => void {
+  liveListeners.add(listener);
+  listener(isLive);
+  return () => void liveListeners.delete(listener);
+}
+
+/** Every message change of the account (`messageEvents`), and a call on each (re)connection
+ * (`null`) so a page can catch up on what happened while the socket was down. */
+export function onMessageEvent<T>(listener: (m: T | null) => void): () => void {
+  eventListeners.add(listener);
+  return () => void eventListeners.delete(listener);
+}
+
+/** One socket and one `messageEvents` subscription for the whole console, started at sign-in. */
+export function startLive(fields: string): void {
+  if (client) return;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  const setLive = (live: boolean) => {
+    isLive = live;
+    for (const l of liveListeners) l(live);
+    if (live) for (const l of eventListeners) l(null);
+  };
   client = createClient({
     url,
     connectionParams: () => ({ authorization: `Bearer ${storedKey() ?? ''}` }),
-    // Keep trying after a restart of Herald or a network blip: the table catches up on reconnect.
+    // Keep trying after a restart of Herald or a network blip: pages catch up on reconnect.
     retryAttempts: Infinity,
     shouldRetry: () => true,
-    on: { connected: () => onLive(true), closed: () => onLive(false) },
+    on: { connected: () => setLive(true), closed: () => setLive(false) },
   });
-  return client;
+  stopEvents = client.subscribe<{ messageEvents: unknown }>({ query: `subscription { messageEvents { ${fields} } }` }, {
+    next: ({ data }) => { if (data) for (const l of eventListeners) l(data.messageEvents); },
+    error: () => setLive(false),
+    complete: () => undefined,
+  });
+}
+
+/** Another subscription on the console's socket (started at sign-in); returns its stop. */
+export function subscribe<T>(query: string, next: (data: T) => void): () => void {
+  if (!client) return () => undefined;
+  return client.subscribe<T>({ query }, {
+    next: ({ data }) => void (data && next(data as T)),
+    error: () => undefined,
+    complete: () => undefined,
+  });
 }
 
 export function closeWs(): void {
+  stopEvents?.();
   void client?.dispose();
   client = null;
+  stopEvents = null;
 }

@@ -27,6 +27,7 @@ import {
   CreateWebhookEndpointDocument,
   DeleteWebhookEndpointDocument,
   ListWebhookEndpointsDocument,
+  RetryWebhookDeliveryDocument,
   RotateWebhookSecretDocument,
   UpdateWebhookEndpointDocument,
   WebhookDeliveriesDocument,
@@ -410,6 +411,13 @@ export class SMSClient {
   async rotateWebhookSecret(id: string): Promise<string> {
     const { rotateWebhookSecret: result } = await this.request(RotateWebhookSecretDocument, { id });
     if (result.__typename === 'RotateWebhookSecretSuccess') return result.data.secret;
+    throw apiError(result);
+  }
+
+  /** ADMIN key. One more attempt, due now, for a FAILED delivery (same webhook-id); PENDING until sent. */
+  async retryWebhookDelivery(id: string): Promise<{ id: string; status: WebhookDeliveryStatus; attempts: number; nextAttemptAt?: string | null }> {
+    const { retryWebhookDelivery: result } = await this.request(RetryWebhookDeliveryDocument, { id });
+    if (result.__typename === 'RetryWebhookDeliverySuccess') return result.data;
     throw apiError(result);
   }
 

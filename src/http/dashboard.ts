@@ -1,6 +1,8 @@
 // Serves the dashboard's built files (dashboard/dist, made by scripts/build-dashboard.mjs at
 // install time) at /dashboard. Only files directly in that folder, by name, can be served: a
-// request never reaches a path built from user input outside it.
+// request never reaches a path built from user input outside it. The console routes in the page
+// (/dashboard/send, /dashboard/stats, …): a single lower-case word without a dot is one of its
+// pages and gets index.html, so a reload or a shared link opens that page.
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -15,6 +17,8 @@ const TYPES: Record<string, string> = {
 };
 // Everything is bundled, so the page needs nothing but this origin (graphql-ws included).
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const PAGE = /^[a-z][a-z-]{0,30}$/;
 
 export const isDashboardPath = (p: string): boolean => p === '/dashboard' || p.startsWith('/dashboard/');
 
@@ -38,7 +42,7 @@ export async function serveDashboard(req: IncomingMessage, res: ServerResponse, 
     return send(405, 'text/plain; charset=utf-8', 'method not allowed');
   }
   const rest = urlPath.slice('/dashboard'.length).replace(/^\/+/, '');
-  const name = rest === '' ? 'index.html' : rest;
+  const name = rest === '' || PAGE.test(rest) ? 'index.html' : rest;
   const available = await builtFiles();
   if (!available.size) return send(503, 'text/plain; charset=utf-8', 'the dashboard is not built: run `npm run generate`');
   // A plain file name from the built set, compared as a string: no "..", no "/", no decoding tricks.

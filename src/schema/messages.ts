@@ -85,6 +85,7 @@ const MessageFilter = builder.inputType('MessageFilter', {
     createdAfter: t.field({ type: 'DateTime', required: false }),
     createdBefore: t.field({ type: 'DateTime', required: false }),
     search: t.string({ required: false, description: 'Case-insensitive substring of the body.' }),
+    provider: t.string({ required: false, description: 'The provider that took it (its configured name, exact).' }),
   }),
 });
 
@@ -104,6 +105,7 @@ function messageWhere(accountId: string, filter: MessageFilterShape | null | und
     where.createdAt = { ...(filter.createdAfter && { gte: filter.createdAfter }), ...(filter.createdBefore && { lt: filter.createdBefore }) };
   }
   if (filter.search) where.body = { contains: filter.search, mode: 'insensitive' };
+  if (filter.provider) where.provider = filter.provider;
   return where;
 }
 

@@ -5,12 +5,14 @@ import { eventTypeFromEnum, eventTypeToEnum, WEBHOOK_EVENT_TYPES, type WebhookEv
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
+  retryWebhookDelivery,
   rotateWebhookSecret,
   updateWebhookEndpoint,
   type EndpointWithSecret,
 } from '../services/webhook-endpoints.js';
 import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
+import { isUuid } from '../domain/ids.js';
 import { decodeId, NO_ROW_ID } from './global-id.js';
 import { unwrap } from './unwrap.js';
 
@@ -175,6 +177,19 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
       return unwrap(await rotateWebhookSecret(ctx.store, ctx.auth.accountId, id));
+    },
+  }),
+  retryWebhookDelivery: t.field({
+    type: WebhookDelivery,
+    description:
+      'ADMIN only. Gives a FAILED delivery one more attempt, due now, with the same webhook-id; it is PENDING until the worker sends it. A delivery not FAILED, or of a disabled endpoint, is a ValidationError.',
+    authScopes: { admin: true },
+    errors: { types: [ValidationError, NotFoundError, ForbiddenError] },
+    args: { id: t.arg.id({ required: true, description: 'WebhookDelivery.id' }) },
+    resolve: async (_root, args, ctx) => {
+      const id = String(args.id).toLowerCase();
+      if (!isUuid(id)) throw new NotFoundError('webhook delivery');
+      return unwrap(await retryWebhookDelivery(ctx.store, ctx.auth.accountId, id, new Date()));
     },
   }),
 }));

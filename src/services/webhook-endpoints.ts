@@ -1,9 +1,10 @@
-// Outgoing webhook endpoints of an account: register, change, delete, rotate the secret.
+// Outgoing webhook endpoints of an account: register, change, delete, rotate the secret; retry
+// a failed delivery.
 // Every function is scoped by accountId: an endpoint of another account is NOT_FOUND.
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
-import type { WebhookEndpoint } from '../generated/prisma/client.js';
+import type { WebhookDelivery, WebhookEndpoint } from '../generated/prisma/client.js';
 import { resolvesToPrivateAddress, type ResolveHost } from '../outgoing-webhooks/address-guard.js';
 import type { WebhookEventType } from '../outgoing-webhooks/events.js';
 import { generateSecret } from '../outgoing-webhooks/signing.js';
@@ -134,4 +135,24 @@ export async function rotateWebhookSecret(store: EndpointStore, accountId: strin
   const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
   if (count === 0) return new NotFoundError('webhook endpoint');
   return { endpoint: await store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } }), secret };
+}
+
+/**
+ * Gives a FAILED delivery one more attempt, due now (the console's retry button): it becomes
+ * PENDING and the worker sends it as usual, with the same webhook-id (receivers deduplicate on
+ * it). Only FAILED ones: a PENDING delivery is already coming and a SUCCEEDED one arrived. A
+ * delivery of a disabled endpoint would never be claimed, so that is refused too.
+ */
+export async function retryWebhookDelivery(store: EndpointStore, accountId: string, id: string, now: Date): Promise<WebhookDelivery | NotFoundError | ValidationError> {
+  const delivery = await store.prisma.webhookDelivery.findFirst({ where: { id, endpoint: { accountId } }, include: { endpoint: { select: { enabled: true } } } });
+  if (!delivery) return new NotFoundError('webhook delivery');
+  if (delivery.status !== 'FAILED') return new ValidationError([{ path: ['id'], message: `is ${delivery.status}: only a FAILED delivery can be retried` }]);
+  if (!delivery.endpoint.enabled) return new ValidationError([{ path: ['id'], message: 'its endpoint is disabled: enable it first' }]);
+  // The status in the condition: of two retries at once, one wins and the other sees no change.
+  const { count } = await store.prisma.webhookDelivery.updateMany({
+    where: { id, status: 'FAILED' },
+    data: { status: 'PENDING', nextAttemptAt: now, completedAt: null },
+  });
+  if (count === 0) return new ValidationError([{ path: ['id'], message: 'is being retried already' }]);
+  return store.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
 }

@@ -54,6 +54,13 @@ describe('message history', () => {
     expect(await bodies({ search: 'CODE' })).toEqual(['Your code is 1234']);
     expect(await bodies({ createdAfter: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
     expect(await bodies({ createdBefore: new Date(Date.now() + 60_000).toISOString() })).toHaveLength(3);
+
+    // By the provider that took it (no dispatcher runs here: two are marked as taken).
+    await t.database.prisma.message.updateMany({ where: { accountId: account.accountId, body: 'Parcel shipped' }, data: { provider: 'aliyun' } });
+    await t.database.prisma.message.updateMany({ where: { accountId: account.accountId, body: 'later' }, data: { provider: 'twilio' } });
+    expect(await bodies({ provider: 'aliyun' })).toEqual(['Parcel shipped']);
+    expect(await bodies({ provider: 'twilio', to: '+14155550100' })).toEqual(['later']);
+    expect(await bodies({ provider: 'tencent' })).toEqual([]);
   });
 
   it('fetches a message by id and by node(id), with its event timeline', async () => {

@@ -55,8 +55,10 @@ const UPDATE = `mutation($id: ID!, $input: UpdateWebhookEndpointInput!) { update
 const DELETE = `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename ... on Error { code } } }`;
 const ROTATE = `mutation($id: ID!) { rotateWebhookSecret(id: $id) { __typename ... on RotateWebhookSecretSuccess { data { secret } } ... on Error { code } } }`;
 const LIST = `{ webhookEndpoints { ${ENDPOINT_FIELDS} } }`;
+const RETRY = `mutation($id: ID!) { retryWebhookDelivery(id: $id) {
+  __typename ... on RetryWebhookDeliverySuccess { data { id status attempts } } ... on Error { code message } ... on ValidationError { issues { path message } } } }`;
 const DELIVERIES = `query($endpointId: ID!, $first: Int, $after: String) { webhookDeliveries(endpointId: $endpointId, first: $first, after: $after) {
-  edges { node { eventId eventType status attempts nextAttemptAt lastStatusCode lastError payload
+  edges { node { id eventId eventType status attempts nextAttemptAt lastStatusCode lastError payload
     log { attempt statusCode durationMs error nextAttemptAt } } }
   pageInfo { hasNextPage endCursor } } }`;
 
@@ -163,8 +165,36 @@ it('retries a failing endpoint on the schedule, then disables it with a visible 
   const second = await send(account.sender, { to: '+14155550125', body: 'while disabled' });
   await waitForStatus(account.sender, second.id, 'DELIVERED');
   expect((await deliveries(account.admin, endpoint.id)).length).toBe(before);
+  // A FAILED delivery of a disabled endpoint cannot be retried (it would never be claimed).
+  const retry = (caller: GraphQLCaller, id: string) => caller<any>(RETRY, { id });
+  const whileDisabled = expectNoErrors(await retry(account.admin, delivery.id)).retryWebhookDelivery;
+  expect(whileDisabled).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['id'], message: 'its endpoint is disabled: enable it first' }] });
+
   const enabled = expectNoErrors(await account.admin<any>(UPDATE, { id: endpoint.id, input: { enabled: true } })).updateWebhookEndpoint;
   expect(enabled.data).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
+
+  // Retried after the receiver is fixed: one more attempt, same webhook-id, SUCCEEDED.
+  expect(expectNoErrors(await account.admin<any>(UPDATE, { id: endpoint.id, input: { url: `${receiverUrl}/fixed/x` } })).updateWebhookEndpoint.__typename).toBe('UpdateWebhookEndpointSuccess');
+  const retried = expectNoErrors(await retry(account.admin, delivery.id)).retryWebhookDelivery;
+  expect(retried).toMatchObject({ __typename: 'RetryWebhookDeliverySuccess', data: { id: delivery.id, status: 'PENDING', attempts: 3 } });
+  const done = await waitFor(
+    async () => (await deliveries(account.admin, endpoint.id)).find((d) => d.eventId === delivery.eventId && d.status === 'SUCCEEDED'),
+    { timeoutMs: 10_000, what: 'retried delivery succeeded' },
+  );
+  expect(done).toMatchObject({ attempts: 4, lastStatusCode: 204, lastError: null, nextAttemptAt: null });
+  expect(done.log.map((l: any) => [l.attempt, l.statusCode])).toEqual([[1, 500], [2, 500], [3, 500], [4, 204]]);
+  expect(received.filter((r) => r.path === '/fixed/x' && r.headers['webhook-id'] === delivery.eventId)).toHaveLength(1);
+
+  // Only FAILED ones; unknown, malformed and foreign ids are NOT_FOUND; SENDER keys are refused.
+  const sdk = new SMSClient({ url: t.url, apiKey: account.adminKey });
+  await expect(sdk.retryWebhookDelivery(delivery.id)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  const again = expectNoErrors(await retry(account.admin, delivery.id)).retryWebhookDelivery;
+  expect(again).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['id'], message: 'is SUCCEEDED: only a FAILED delivery can be retried' }] });
+  expect(expectNoErrors(await retry(account.admin, '00000000-0000-4000-8000-000000000000')).retryWebhookDelivery).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+  expect(expectNoErrors(await retry(account.admin, 'not-an-id')).retryWebhookDelivery).toMatchObject({ __typename: 'NotFoundError' });
+  const other = await t.seedAccount();
+  expect(expectNoErrors(await retry(other.admin, delivery.id)).retryWebhookDelivery).toMatchObject({ __typename: 'NotFoundError' });
+  expect(expectNoErrors(await retry(account.sender, delivery.id)).retryWebhookDelivery).toMatchObject({ __typename: 'ForbiddenError' });
 });
 
 describe('managing endpoints', () => {
@@ -229,7 +259,7 @@ describe('managing endpoints', () => {
   });
 });
 
-it('is in the typed SDK: create, list, update, rotate, read the log, delete; typed errors', async () => {
+it('is in the typed SDK: create, list, update, rotate, read the log, retry, delete; typed errors', async () => {
   const account = await t.seedAccount();
   const client = new SMSClient({ url: t.url, apiKey: account.adminKey });
   const { endpoint, secret } = await client.createWebhookEndpoint({ url: `${receiverUrl}/sdk`, eventTypes: ['MESSAGE_DELIVERED'], description: 'sdk' });
@@ -239,6 +269,7 @@ it('is in the typed SDK: create, list, update, rotate, read the log, delete; typ
   expect(await client.rotateWebhookSecret(endpoint.id)).not.toBe(secret);
   expect((await client.webhookDeliveries(endpoint.id)).edges).toEqual([]);
   await expect(client.createWebhookEndpoint({ url: 'ftp://x', eventTypes: ['MESSAGE_SENT'] })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  await expect(client.retryWebhookDelivery('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   await client.deleteWebhookEndpoint(endpoint.id);
   await expect(client.deleteWebhookEndpoint(endpoint.id)).rejects.toBeInstanceOf(HeraldApiError);
 });
