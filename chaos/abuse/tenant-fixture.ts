@@ -68,5 +68,19 @@ export async function createTenantA(url: string, adminKey: string): Promise<Tena
     { i: { url: `http://127.0.0.1:9/${secret}`, eventTypes: ['MESSAGE_STATUS_CHANGED'], description: `${secret} hook` } },
     (s) => (s.data as { endpoint: { id: string } }).endpoint.id,
   );
+  // One of its deliveries (retryWebhookDelivery takes its id): a message whose status changes
+  // once every process sees the endpoint (the outbox caches an account's endpoints for 2 s).
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  success(await admin(`mutation($i: SendMessageInput!) { sendMessage(input: $i) { __typename ${ERR} } }`, { i: { to: '+8613800138127', body: "Hooked" } }), 'sendMessage');
+  const deadline = Date.now() + 15_000;
+  while (!ids.webhookDelivery) {
+    const page = (await admin(`query($id: ID!) { webhookDeliveries(endpointId: $id, first: 1) { edges { node { id } } } }`, { id: ids.webhookEndpoint })) as {
+      webhookDeliveries?: { edges: { node: { id: string } }[] };
+    };
+    const found = page.webhookDeliveries?.edges[0]?.node.id;
+    if (found) ids.webhookDelivery = found;
+    else if (Date.now() > deadline) throw new Error(`tenant A: no webhook delivery was recorded within 15 s: ${JSON.stringify(page)}`);
+    else await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return { secret, ids, phones };
 }

@@ -110,6 +110,7 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
     m('rotateWebhookSecret', `mutation($id: ID!) { rotateWebhookSecret(id: $id) { ${ERR} ... on RotateWebhookSecretSuccess { data { secret endpoint { ${HOOK} } } } } }`, { id });
     m('deleteWebhookEndpoint', `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { ${ERR} ... on DeleteWebhookEndpointSuccess { data { ${HOOK} } } } }`, { id });
   }
+  for (const id of anyId(['webhookDelivery'])) m('retryWebhookDelivery', `mutation($id: ID!) { retryWebhookDelivery(id: $id) { ${ERR} ... on RetryWebhookDeliverySuccess { data { id eventId payload } } } }`, { id });
   // By A's numbers rather than ids: removing A's opt-out, guessing A's code, replying as A's number.
   m('removeOptOut', `mutation($p: String!) { removeOptOut(phone: $p) { ${ERR} } }`, { p: phones.optedOut });
   for (const code of ['000000', '123456', '111111']) m('checkVerification', `mutation($to: String!, $c: String!) { checkVerification(input: { to: $to, code: $c }) { ${ERR} } }`, { to: phones.verified, c: code });
