@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AliyunConfig, Config, SmppConfig, TencentConfig, TwilioConfig } from '../config/config.js';
 import { simulatorBehaviourSchema, type SimulatorBehaviourSettings } from '../config/simulators.js';
 import type { ValidationIssue } from './errors.js';
+import { openSealed, sealText } from './sealing.js';
 
 export const PROVIDER_KINDS = ['simulator', 'twilio', 'aliyun', 'tencent', 'smpp'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
@@ -166,6 +167,24 @@ export interface StoredDefinition {
   credentials: Record<string, unknown> | undefined;
   enabled: boolean;
   updatedAt: Date;
+}
+
+/** A definition as its table row holds it: the credentials sealed (AES-256-GCM, domain/sealing.ts). */
+export interface SealedDefinition extends Omit<StoredDefinition, 'credentials'> {
+  sealedCredentials: Uint8Array | null;
+}
+
+/** Seals a definition's credentials for its row (JSON, AES-256-GCM under the per-install key). */
+export function sealCredentials(key: Buffer, credentials: Record<string, unknown>): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(sealText(key, JSON.stringify(credentials)));
+}
+
+/** Rows as stored, their credentials opened (what effectiveProviders works from). */
+export function openDefinitions(key: Buffer, rows: readonly SealedDefinition[]): StoredDefinition[] {
+  return rows.map(({ sealedCredentials, ...row }) => ({
+    ...row,
+    credentials: sealedCredentials ? (JSON.parse(openSealed(key, sealedCredentials)) as Record<string, unknown>) : undefined,
+  }));
 }
 
 /**

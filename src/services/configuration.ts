@@ -9,6 +9,8 @@ import { NotFoundError, ProviderInUseError, UnknownProviderError, ValidationErro
 import {
   credentialFields,
   effectiveProviders,
+  openDefinitions,
+  sealCredentials,
   parseDefinition,
   splitSpec,
   type EffectiveProvider,
@@ -16,7 +18,6 @@ import {
   type ProviderSpec,
   type StoredDefinition,
 } from '../domain/provider-definitions.js';
-import { openSealed, sealText } from '../domain/sealing.js';
 import { lockConfiguration, readConfiguration, recordChange, type Author, type ChangeRecord } from '../store/configuration.js';
 import type { Tx } from '../store/db-client.js';
 import { announceChange } from '../store/invalidation.js';
@@ -79,7 +80,7 @@ export async function updateProvider(deps: ConfigurationDeps, author: Author, na
     );
     if (!parsed.ok) return new ValidationError(parsed.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
     const enabled = input.enabled ?? current.enabled;
-    const sealed = input.credentials !== undefined || !envSpec ? stored(deps, parsed.spec) : { settings: splitSpec(parsed.spec).settings as object, sealedCredentials: row?.credentials ? seal(deps, row.credentials) : null };
+    const sealed = input.credentials !== undefined || !envSpec ? stored(deps, parsed.spec) : { settings: splitSpec(parsed.spec).settings as object, sealedCredentials: row?.credentials ? sealCredentials(deps.sealKey, row.credentials) : null };
     const data = { kind: current.spec.kind, ...sealed, enabled, updatedAt: new Date() };
     await tx.providerDefinition.upsert({ where: { name }, create: { name, ...data }, update: data });
     const action = input.enabled !== undefined && input.enabled !== current.enabled && input.settings === undefined && input.credentials === undefined ? (enabled ? 'ENABLE' : 'DISABLE') : 'UPDATE';
@@ -155,7 +156,7 @@ async function change<E extends Error>(
   const outcome = await deps.prisma.$transaction(async (tx): Promise<Applied | E> => {
     await lockConfiguration(tx);
     const snapshot = await readConfiguration(tx);
-    const rows = snapshot.providers.map((row): StoredDefinition => ({ ...row, credentials: row.sealedCredentials ? open(deps, row.sealedCredentials) : undefined }));
+    const rows = openDefinitions(deps.sealKey, snapshot.providers);
     const inForce = effectiveProviders(deps.environment.providers, rows);
     const result = await body(tx, inForce, rows, snapshot.routing?.document ?? null);
     if (result instanceof Error) return result;
@@ -168,15 +169,7 @@ async function change<E extends Error>(
 /** A definition as stored: settings in clear, credentials sealed (null when the kind has none). */
 function stored(deps: ConfigurationDeps, spec: ProviderSpec): { settings: object; sealedCredentials: Uint8Array<ArrayBuffer> | null } {
   const { settings, credentials } = splitSpec(spec);
-  return { settings, sealedCredentials: Object.keys(credentials).length ? seal(deps, credentials) : null };
-}
-
-function seal(deps: ConfigurationDeps, credentials: Record<string, unknown>): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(sealText(deps.sealKey, JSON.stringify(credentials)));
-}
-
-function open(deps: ConfigurationDeps, sealed: Uint8Array): Record<string, unknown> {
-  return JSON.parse(openSealed(deps.sealKey, sealed)) as Record<string, unknown>;
+  return { settings, sealedCredentials: Object.keys(credentials).length ? sealCredentials(deps.sealKey, credentials) : null };
 }
 
 /** What the change log keeps of a definition: its settings and which secret fields it has, never their values. */

@@ -9,8 +9,7 @@
 // definition changed; the one it replaces is closed after in-flight calls had time to finish.
 import { checkRoutingDocument, type RoutingConfig } from '../config/routes.js';
 import type { PrismaClient } from '../db/database.js';
-import { effectiveProviders, specKey, type EffectiveProvider, type ProviderSpec, type StoredDefinition } from '../domain/provider-definitions.js';
-import { openSealed } from '../domain/sealing.js';
+import { effectiveProviders, openDefinitions, specKey, type EffectiveProvider, type ProviderSpec } from '../domain/provider-definitions.js';
 import type { Logger } from '../logging/logger.js';
 import type { SmsProvider } from '../providers/types.js';
 import { readConfiguration, readConfigurationVersion, type ConfigurationSnapshot } from '../store/configuration.js';
@@ -70,15 +69,7 @@ export async function createLiveConfiguration(options: LiveConfigurationOptions)
   let closed = false;
 
   function apply(snapshot: ConfigurationSnapshot): { state: ConfigurationState; retired: SmsProvider[] } {
-    const stored: StoredDefinition[] = snapshot.providers.map((row) => ({
-      name: row.name,
-      kind: row.kind,
-      settings: row.settings,
-      credentials: row.sealedCredentials ? (JSON.parse(openSealed(options.sealKey, row.sealedCredentials)) as Record<string, unknown>) : undefined,
-      enabled: row.enabled,
-      updatedAt: row.updatedAt,
-    }));
-    const providers = effectiveProviders(options.environment.providers, stored, (name, issues) =>
+    const providers = effectiveProviders(options.environment.providers, openDefinitions(options.sealKey, snapshot.providers), (name, issues) =>
       logger.error({ provider: name, issues }, 'a stored provider definition is not valid for this version of Herald; it is left out'),
     );
     const keep = new Set<string>();
