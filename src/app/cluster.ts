@@ -66,6 +66,10 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Runn
       const worker = dispatcher();
       return worker ? askWorker(worker, 'providers:health') : undefined;
     },
+    'configuration:version': async () => {
+      const worker = dispatcher();
+      return worker ? askWorker(worker, 'configuration:version') : undefined;
+    },
     'metrics:scrape': async () => {
       const all = await Promise.all([processRegistry.getMetricsAsJSON(), ...connectedWorkers().map((w) => askWorker<Metrics>(w, 'metrics:collect'))]);
       const aggregated = AggregatorRegistry.aggregate(all.filter((m): m is Metrics => m !== undefined));

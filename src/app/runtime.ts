@@ -55,6 +55,8 @@ export interface Runtime extends Pick<Publishing, 'publishChanges' | 'publishAnd
    * primary (a worker submits nothing, so its own circuits say nothing).
    */
   providerHealth: () => Promise<ProviderHealth[]>;
+  /** The configuration version in force where this instance dispatches; null when nothing does. */
+  dispatchingConfigurationVersion: () => Promise<number | null>;
   /** What storing replies and answering their keywords needs, for the provider callbacks. */
   inbound: Omit<InboundDeps, 'logger'>;
   /** Undefined unless started with `dispatch: true`. */
@@ -175,12 +177,17 @@ export async function createRuntime(options: {
   const qualityFlush = createQualityFlushLoop({ quality: store.providerQuality, logger, flushMs: config.qualityFlushMs });
   qualityFlush.start();
   // The primary passes the HTTP workers' question on to the dispatching worker.
-  const stopAnswering = options.role === 'dispatcher' ? answer({ 'providers:health': () => pool.health() }) : undefined;
+  const stopAnswering =
+    options.role === 'dispatcher' ? answer({ 'providers:health': () => pool.health(), 'configuration:version': () => configuration.current().version }) : undefined;
   const providerHealth = async (): Promise<ProviderHealth[]> => {
     if (options.role !== 'http') return pool.health();
     const asked = await askPrimary<ProviderHealth[]>('providers:health');
     // Through IPC as JSON: the one date comes back a string.
     return asked?.map((p) => ({ ...p, lastErrorAt: p.lastErrorAt === null ? null : new Date(p.lastErrorAt) })) ?? pool.health();
+  };
+  const dispatchingConfigurationVersion = async (): Promise<number | null> => {
+    if (options.role !== 'http') return options.dispatch ? configuration.current().version : null;
+    return (await askPrimary<number>('configuration:version')) ?? null;
   };
   const delivery = options.dispatch ? await createDelivery({ config, logger, store, pool, configuration, wake, publishing, routeFacts }) : undefined;
   // messageStats' rollup, in every instance (one at a time does the work, under an advisory
@@ -206,6 +213,7 @@ export async function createRuntime(options: {
     isOperatorAccount,
     routeFacts,
     providerHealth,
+    dispatchingConfigurationVersion,
     publishChanges: publishing.publishChanges,
     publishAndWake: publishing.publishAndWake,
     inbound,

@@ -23,7 +23,7 @@ import { queryLimitPlugins } from '../security/query-limits.js';
 export type HeraldYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The parts of the runtime (app/runtime.ts) every operation's context carries. */
-export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'routing' | 'routeFacts' | 'providerHealth' | 'configuration' | 'configurationDeps' | 'isOperatorAccount'>;
+export type ContextSources = Pick<Context, 'store' | 'pubsub' | 'publishAndWake' | 'compliance' | 'providers' | 'routing' | 'routeFacts' | 'providerHealth' | 'dispatchingConfigurationVersion' | 'configuration' | 'configurationDeps' | 'isOperatorAccount'>;
 
 /** What the context factory is given besides the request (graphql-ws passes the socket's). */
 export interface ContextInput {
@@ -118,6 +118,7 @@ export function createHeraldYoga(deps: { config: Config; logger: Logger; runtime
       configurationDeps: runtime.configurationDeps,
       isOperatorAccount: runtime.isOperatorAccount,
       providerHealth: runtime.providerHealth,
+      dispatchingConfigurationVersion: runtime.dispatchingConfigurationVersion,
       ...requestLogging(logger, logContext ?? currentLogContext()),
       // WebSocket operations were authenticated when the socket connected.
       auth: await limitRequests(runtime, auth ?? (await authenticate(authDeps, connectionParams?.authorization ?? request.headers.get('authorization')))),

@@ -70,6 +70,12 @@ const ConfigurationRef = builder.objectRef<ConfigurationState>('Configuration').
   description: 'Providers and routing as this Herald process has them in force.',
   fields: (t) => ({
     version: t.int({ description: 'The number of the last change of providers or routing applied (0: none yet; price changes share the sequence, so numbers may skip). Every process reaches the same version within about a second of a change.', resolve: (c) => c.version }),
+    dispatchingVersion: t.int({
+      nullable: true,
+      description:
+        'The version in force in the process of this instance that dispatches (routes and submits messages); null when this instance does not dispatch (DISPATCH=off). Lower than `version` for the moment a change takes to reach it.',
+      resolve: (_c, _args, ctx) => ctx.dispatchingConfigurationVersion(),
+    }),
     providers: t.field({ type: [ProviderDefinitionRef], description: 'In default order: SMS_PROVIDERS, then those added at run time by name.', resolve: (c) => c.providers }),
     routing: t.field({ type: RoutingConfigurationRef, resolve: (c) => c.routing }),
   }),

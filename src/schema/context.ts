@@ -36,6 +36,8 @@ export interface Context {
    * as the dispatching process sees them (app/runtime.ts).
    */
   providerHealth: () => Promise<ProviderHealth[]>;
+  /** The configuration version in force in the process of this instance that dispatches (null: none does). */
+  dispatchingConfigurationVersion: () => Promise<number | null>;
   /** Providers and routing in force, reloaded on every change (services/live-configuration.ts). */
   configuration: LiveConfiguration;
   /** What the configuration mutations need (services/configuration.ts). */

@@ -57,6 +57,8 @@ describe('run-time configuration', () => {
       { name: 'simulator', kind: 'SIMULATOR', source: 'ENVIRONMENT', enabled: true, settings: { reportDelayMs: 50, reportBatchMs: 10 }, credentialFields: [], updatedAt: null },
     ]);
     expect(configuration.routing).toEqual({ source: 'ENVIRONMENT', document: {}, problem: null });
+    // This server dispatches in its one process: the same version.
+    expect(expectNoErrors(await operator.admin(`{ configuration { dispatchingVersion } }`)).configuration.dispatchingVersion).toBe(0);
   });
 
   it('a provider added and a routing set carry the next message, without a restart; resetRouting brings SMS_ROUTES back', async () => {
