@@ -31,6 +31,8 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `masked` (+86 138****8000) everywhere in log lines; `full` only for local debugging. */
+  LOG_PHONE_NUMBERS: z.enum(['masked', 'full']).default('masked'),
   MAX_BODY_LENGTH: z.coerce.number().int().min(1).max(100_000).default(1600),
   DEFAULT_COUNTRY: z
     .string()
@@ -210,6 +212,7 @@ export type Config = Readonly<{
   publicUrl: string | undefined;
   production: boolean;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logPhoneNumbers: z.infer<typeof envSchema>['LOG_PHONE_NUMBERS'];
   maxBodyLength: number;
   defaultCountry: string | undefined;
   bootstrapAdminKey: boolean;
@@ -365,6 +368,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
+    logPhoneNumbers: e.LOG_PHONE_NUMBERS,
     maxBodyLength: e.MAX_BODY_LENGTH,
     defaultCountry: e.DEFAULT_COUNTRY,
     bootstrapAdminKey: e.BOOTSTRAP_ADMIN_KEY,

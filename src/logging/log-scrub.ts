@@ -3,6 +3,7 @@
 // provider secret. pino's path redaction covers known fields; this covers free text (error
 // messages and stacks, URLs, SQL) where a secret can turn up anywhere.
 import type { Config } from '../config/config.js';
+import { maskPhoneNumber } from '../domain/phone-mask.js';
 
 const API_KEY = /\bhk_([a-z2-7]{10})_[A-Za-z0-9_-]{43}/g;
 const BEARER = /\b(Bearer\s+)[^\s"'\\,;]+/gi;
@@ -11,6 +12,13 @@ const BEARER = /\b(Bearer\s+)[^\s"'\\,;]+/gi;
 const ACCESS_TOKEN = /\b(eyJ[\w-]*\.[\w-]+)\.[\w-]+/g;
 // scheme://user:password@host — SMPP_URL, DATABASE_URL, REDIS_URL.
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s"]*:)[^@/\s"]+@/gi;
+
+// A phone number in free text: a `+`, then digits that may be grouped by spaces, dashes, dots or
+// parentheses (+86 138-0013-8000, +1 (415) 555-0100), 8 to 15 digits in all. A bare run of
+// digits is not taken for one (timestamps and counts are), except as the value of a field
+// whose name says it is a number (PHONE_FIELD: providers write national forms without `+`).
+const PHONE = /\+\d(?:[ ().-]{0,2}\d){7,14}/g;
+const PHONE_FIELD = /("(?:to|from|phone|phoneNumber|recipient|sender|msisdn|number|source_addr|destination_addr)":")([^"]*\d{6,}[^"]*)"/gi;
 
 export type SecretSources = Partial<Pick<Config, 'twilio' | 'aliyun' | 'tencent' | 'smpp' | 'databaseUrl' | 'redisUrl'>>;
 
@@ -36,11 +44,20 @@ function urlPassword(url: string | undefined): string | undefined {
   }
 }
 
-/** A function that takes a written log line and returns it without secrets. */
-export function createScrubber(secrets: readonly string[]): (line: string) => string {
+/**
+ * A function that takes a written log line and returns it without secrets and, with
+ * `maskPhoneNumbers`, with every phone number masked (domain/phone-mask.ts).
+ */
+export function createScrubber(secrets: readonly string[], options: { maskPhoneNumbers?: boolean } = {}): (line: string) => string {
   return (line) => {
     let out = line.replace(API_KEY, 'hk_$1_[redacted]').replace(BEARER, '$1[redacted]').replace(ACCESS_TOKEN, '$1.[redacted]').replace(URL_PASSWORD, '$1[redacted]@');
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+    if (options.maskPhoneNumbers) out = maskPhoneNumbersIn(out);
     return out;
   };
+}
+
+/** Every phone number in a log line, masked; the line is otherwise unchanged. */
+export function maskPhoneNumbersIn(line: string): string {
+  return line.replace(PHONE_FIELD, (_m, key: string, value: string) => `${key}${maskPhoneNumber(value)}"`).replace(PHONE, (n) => maskPhoneNumber(n));
 }

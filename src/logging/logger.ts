@@ -10,14 +10,15 @@ export type { Logger };
  * Structured JSON logs. Authorization headers and key secrets are redacted wherever they
  * appear, so a log line never carries a usable credential: known fields by path (pino), and
  * every written line is scrubbed of API keys, bearer tokens, URL passwords and the provider
- * secrets of `config` (error messages and stacks are free text).
+ * secrets of `config` (error messages and stacks are free text), and its phone numbers are
+ * masked (`+86 138****8000`) unless LOG_PHONE_NUMBERS=full. Message bodies are never logged.
  *
  * Every line carries the ids of what it is about (requestId, operationId, dispatchRound,
  * messageId: logging/log-context.ts). In development (NODE_ENV=development or
  * LOG_PRETTY=1) lines are pretty-printed by pino-pretty, which reads the scrubbed JSON.
  */
-export function createLogger(config: Pick<Config, 'logLevel'> & SecretSources, destination?: pino.DestinationStream): Logger {
-  const scrub = createScrubber(configuredSecrets(config));
+export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logPhoneNumbers'>> & SecretSources, destination?: pino.DestinationStream): Logger {
+  const scrub = createScrubber(configuredSecrets(config), { maskPhoneNumbers: config.logPhoneNumbers !== 'full' });
   return pino(
     {
       level: config.logLevel,

@@ -12,7 +12,7 @@ const crypto = await import('node:crypto');
 const { apiKeyMatches, generateApiKey, parseApiKeyPrefix } = await import('../../src/domain/api-key.js');
 const { ConfigError, loadConfig } = await import('../../src/config/config.js');
 const { createLogger } = await import('../../src/logging/logger.js');
-const { configuredSecrets, createScrubber } = await import('../../src/logging/log-scrub.js');
+const { configuredSecrets, createScrubber, maskPhoneNumbersIn } = await import('../../src/logging/log-scrub.js');
 
 afterEach(() => vi.mocked(crypto.timingSafeEqual).mockClear());
 
@@ -107,6 +107,37 @@ describe('log redaction', () => {
     expect(scrub('password r3dis leaked')).toBe('password [redacted] leaked');
     expect(scrub('nothing secret here: +14155550100')).toBe('nothing secret here: +14155550100');
     expect(scrub('{"authorization":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}')).toBe('{"authorization":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]"}');
+  });
+});
+
+describe('phone numbers in logs', () => {
+  const number = '+8613800138000';
+  // The number in every format a log line could carry it in.
+  const formats = [number, '+86 138 0013 8000', '+86-138-0013-8000', '+86 (138) 0013-8000', '+86.138.0013.8000'];
+
+  it('are masked in free text and in number fields, in every format, by default', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => void lines.push(line) });
+    for (const f of formats) logger.warn({ to: f, from: '13800138000', msisdn: '8613800138000' }, `opt-out for ${f} recorded`);
+    logger.error({ err: new Error(`provider refused ${number}: bad destination`) }, 'send failed');
+    const written = lines.join('\n');
+    for (const digits of ['13800138000', '138 0013 8000', '138-0013-8000', '0013', '00138']) expect(written).not.toContain(digits);
+    expect(written).toContain('+86 138****8000');
+    // Everything else in the line is kept: the level, the message, timestamps.
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, to: '+86 138****8000', from: '*********00', msg: 'opt-out for +86 138****8000 recorded' });
+    expect(typeof JSON.parse(lines[0]!).time).toBe('number');
+  });
+
+  it('are kept whole with LOG_PHONE_NUMBERS=full (local debugging)', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: 'info', logPhoneNumbers: 'full' }, { write: (line: string) => void lines.push(line) });
+    logger.info({ to: number }, 'sent');
+    expect(lines[0]).toContain(number);
+  });
+
+  it('leave timestamps, counts, ids and dates alone', () => {
+    const line = '{"time":1764795907123,"count":12345678,"id":"cm4x1y2z30000","at":"2026-12-03T21:05:07.000+00:00","port":5432}';
+    expect(maskPhoneNumbersIn(line)).toBe(line);
   });
 });
 
