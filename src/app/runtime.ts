@@ -12,7 +12,6 @@ import { createReconciler, type Reconciler } from '../dispatch/reconciler.js';
 import { applyStatusReports } from '../dispatch/reports.js';
 import { createWakeSignal, type WakeSignal } from '../dispatch/wake.js';
 import type { Logger } from '../logging/logger.js';
-import { createOutbox } from '../outgoing-webhooks/outbox.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../outgoing-webhooks/worker.js';
 import { ProviderPool, type ProviderHealth } from '../providers/provider-pool.js';
 import { answer, askPrimary } from '../concurrency/cluster-requests.js';
@@ -108,7 +107,7 @@ export async function createRuntime(options: {
     },
   };
   const wake = await createWakeSignal({ databaseUrl: database.kind === 'postgres' ? config.databaseUrl : undefined, logger });
-  const publishing = createPublishing({ pubsub, outbox: createOutbox(store.outbox), wake, logger });
+  const publishing = createPublishing({ pubsub, wake });
   const inbound: Omit<InboundDeps, 'logger'> = {
     store,
     compliance,
@@ -225,12 +224,10 @@ export async function createRuntime(options: {
     async stop() {
       // Providers' loops are asked to stop first and awaited after the providers closed: closing
       // cancels a running pass's callbacks, which would otherwise be retried with backoff before
-      // stop() returns. The delivery loops finish their pass before the outbox is drained, so
-      // what they publish is written.
+      // stop() returns. The delivery loops finish their pass.
       await statsRollup?.stop();
       const providerLoopsStopped = delivery?.stopProviderLoops();
       await delivery?.stopLoops();
-      await publishing.drain();
       stopReconfiguring();
       await configuration.close();
       await providerLoopsStopped;

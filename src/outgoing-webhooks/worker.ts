@@ -5,9 +5,10 @@
 import { createBackgroundLoop } from '../concurrency/background-loop.js';
 import type { OutgoingWebhookOptions } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
-import type { OutboxStore } from '../store/outbox.js';
+import type { OutboxRelayStore } from '../store/outbox-relay.js';
 import type { ClaimedDelivery, WebhookDeliveryStore } from '../store/webhook-deliveries.js';
 import { postWebhook } from './post-webhook.js';
+import { relayOnce } from './relay.js';
 import { nextDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
 
@@ -19,7 +20,7 @@ export interface DeliveryWorker {
 }
 
 export function createDeliveryWorker(deps: {
-  store: { webhookDeliveries: WebhookDeliveryStore; outbox: Pick<OutboxStore, 'forgetEndpoints'> };
+  store: { webhookDeliveries: WebhookDeliveryStore; outbox: OutboxRelayStore };
   logger: Logger;
   options: OutgoingWebhookOptions;
   now?: () => Date;
@@ -68,11 +69,20 @@ export function createDeliveryWorker(deps: {
     const endpoint = await store.webhookDeliveries.disable(endpointId, reason, at);
     if (!endpoint) return;
     logger.warn({ endpointId, reason }, 'outgoing webhook endpoint disabled');
-    // This process stops writing events for it at once (other instances within the cache's TTL).
-    store.outbox.forgetEndpoints(endpoint.accountId);
+  }
+
+  /** Relays committed events into deliveries, then sends what is due; says whether either was a full batch. */
+  async function pass(): Promise<{ claimed: number; more: boolean }> {
+    const moreEvents = await relayOnce(store.outbox);
+    const claimed = await sendDue();
+    return { claimed, more: moreEvents || claimed === options.batchSize };
   }
 
   async function runOnce(): Promise<number> {
+    return (await pass()).claimed;
+  }
+
+  async function sendDue(): Promise<number> {
     const claimed = await claim();
     await Promise.all(
       claimed.map((d) => deliver(d).catch((error: unknown) => logger.warn({ err: error, deliveryId: d.id }, 'outgoing webhook delivery could not be recorded'))),
@@ -80,7 +90,13 @@ export function createDeliveryWorker(deps: {
     return claimed.length;
   }
 
-  // A full batch means more are due: the next pass starts at once.
-  const loop = createBackgroundLoop({ name: 'outgoing webhook worker', pollMs: options.pollMs, pass: async () => (await runOnce()) === options.batchSize, logger });
+  // Each pass first turns committed events into deliveries (the relay), then sends what is due.
+  // A full batch of either means more is waiting: the next pass starts at once.
+  const loop = createBackgroundLoop({
+    name: 'outgoing webhook worker',
+    pollMs: options.pollMs,
+    pass: async () => (await pass()).more,
+    logger,
+  });
   return { start: loop.start, runOnce, stop: loop.stop };
 }

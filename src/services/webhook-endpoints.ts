@@ -10,8 +10,8 @@ import type { WebhookEventType } from '../outgoing-webhooks/events.js';
 import { generateSecret } from '../outgoing-webhooks/signing.js';
 import type { Store } from '../store/store.js';
 
-/** Endpoints are read and written on `prisma`; a change drops the outbox's cached endpoints. */
-type EndpointStore = Pick<Store, 'prisma' | 'outbox'>;
+/** Endpoints are read and written on `prisma`. */
+type EndpointStore = Pick<Store, 'prisma'>;
 
 export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
 
@@ -89,7 +89,6 @@ export async function createWebhookEndpoint(
   }
   const secret = generateSecret();
   const endpoint = await store.prisma.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
-  store.outbox.forgetEndpoints(accountId);
   return { endpoint, secret };
 }
 
@@ -113,7 +112,6 @@ export async function updateWebhookEndpoint(
   const disabling = parsed.enabled === false ? { disabledReason: null, disabledAt: new Date() } : {};
   const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { ...parsed, ...enabling, ...disabling } });
   if (count === 0) return new NotFoundError('webhook endpoint');
-  store.outbox.forgetEndpoints(accountId);
   return store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
 }
 
@@ -122,7 +120,6 @@ export async function deleteWebhookEndpoint(store: EndpointStore, accountId: str
   const endpoint = await store.prisma.webhookEndpoint.findFirst({ where: { id, accountId } });
   if (!endpoint) return new NotFoundError('webhook endpoint');
   await store.prisma.webhookEndpoint.deleteMany({ where: { id, accountId } });
-  store.outbox.forgetEndpoints(accountId);
   return endpoint;
 }
 

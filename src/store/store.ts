@@ -22,7 +22,7 @@ import { createTemplateReads, type TemplateReads } from './templates.js';
 import { createVerificationLocks, type VerificationLocks } from './verification-locks.js';
 import { createDispatchQueueStore, type DispatchQueueStore } from './dispatch-queue.js';
 import { createMessageStatusStore, type MessageStatusStore } from './message-status.js';
-import { createOutboxStore, type OutboxStore } from './outbox.js';
+import { createOutboxRelayStore, type OutboxRelayStore } from './outbox-relay.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
 import { createActualCostStore, type ActualCostStore } from './actual-cost.js';
 import { createReportStore, type ReportStore } from './reports.js';
@@ -82,8 +82,8 @@ export interface Store {
   readonly reports: ReportStore;
   /** What the dispatcher and the reconciler run, on `background`. */
   readonly delivery: DeliveryStore;
-  /** The outgoing webhook outbox and its endpoint cache, on `background`. */
-  readonly outbox: OutboxStore;
+  /** The outgoing-webhook relay's statements (committed events → deliveries), on `background`. */
+  readonly outbox: OutboxRelayStore;
   /** The outgoing webhook worker's deliveries and endpoint health, on `background`. */
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** The simulator's submissions (what a remote provider would remember), on `background`. */
@@ -154,7 +154,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     subscriptionReads: createSubscriptionReads(prisma),
     ...onRequests,
     delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality), actualCost: createActualCostStore(background) },
-    outbox: createOutboxStore(background),
+    outbox: createOutboxRelayStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
     simulatorSubmissions: createSimulatorSubmissionStores(background),
     providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs, bucketMs: options.qualityBucketMs }),
