@@ -20,6 +20,7 @@ import type { ProviderEvents, SmsProvider } from '../providers/types.js';
 import { createHeraldPubSub, type HeraldPubSub } from '../pubsub/pubsub.js';
 import { createCompliance, type Compliance } from '../services/compliance.js';
 import { createBudgetGuard } from '../services/budgets.js';
+import { createRetentionLoop } from '../services/retention.js';
 import { receiveInbound, type InboundDeps } from '../services/inbound.js';
 import { createStatsRollupLoop } from '../services/message-stats-rollup.js';
 import { createQualityFlushLoop } from '../services/provider-quality.js';
@@ -195,6 +196,9 @@ export async function createRuntime(options: {
   const rollsUp = options.statsRollup ?? options.role !== 'http';
   const statsRollup = config.statsRollupPollMs > 0 && rollsUp ? createStatsRollupLoop({ rollup: store.statsRollup, logger, pollMs: config.statsRollupPollMs }) : undefined;
   statsRollup?.start();
+  // Retention runs where the rollup does (it deletes only days the rollup has made final).
+  const retention = config.retentionPollMs > 0 && rollsUp ? createRetentionLoop({ store: store.retention, logger, pollMs: config.retentionPollMs }) : undefined;
+  retention?.start();
 
   return {
     store,
@@ -226,6 +230,7 @@ export async function createRuntime(options: {
       // cancels a running pass's callbacks, which would otherwise be retried with backoff before
       // stop() returns. The delivery loops finish their pass.
       await statsRollup?.stop();
+      await retention?.stop();
       const providerLoopsStopped = delivery?.stopProviderLoops();
       await delivery?.stopLoops();
       stopReconfiguring();

@@ -77,6 +77,8 @@ const envSchema = z.object({
   ACTUAL_COST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** How often messageStats' rollup loop looks for days to roll up (0: this process never does). */
   STATS_ROLLUP_POLL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How often retention applies every account's policy; 0 turns the loop off in this process. */
+  RETENTION_POLL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** How often each process adds its provider-quality counts into the database (0: only at stop, for tests). */
   QUALITY_FLUSH_MS: z.coerce.number().int().min(0).default(2_000),
   /**
@@ -241,6 +243,8 @@ export type Config = Readonly<{
   actualCost: { pollMs: number; windowMs: number; retryMs: number; maxAttempts: number };
   /** messageStats' rollup loop's poll interval; 0 turns the loop off in this process (STATS_ROLLUP_POLL_MS). */
   statsRollupPollMs: number;
+  /** Retention's loop interval (RETENTION_POLL_MS); its first pass is one interval after start. 0: off. */
+  retentionPollMs: number;
   /**
    * How often each process adds the provider-quality counts it made since the last time into
    * the shared tables (QUALITY_FLUSH_MS); 0 only at stop (tests, which count statements).
@@ -391,6 +395,7 @@ function toConfig(e: Env, has: (provider: keyof typeof providerEnv) => boolean):
     reconcile: Object.freeze({ afterMs: e.RECONCILE_AFTER_MS, deadlineMs: e.DELIVERY_REPORT_DEADLINE_MS, intervalMs: e.RECONCILE_INTERVAL_MS }),
     actualCost: Object.freeze({ pollMs: e.ACTUAL_COST_POLL_MS, windowMs: e.ACTUAL_COST_WINDOW_MS, retryMs: e.ACTUAL_COST_RETRY_MS, maxAttempts: e.ACTUAL_COST_MAX_ATTEMPTS }),
     statsRollupPollMs: e.STATS_ROLLUP_POLL_MS,
+    retentionPollMs: e.RETENTION_POLL_MS,
     qualityFlushMs: e.QUALITY_FLUSH_MS,
     qualityBucketMs: e.QUALITY_BUCKET_MS,
     outgoingWebhooks: Object.freeze({

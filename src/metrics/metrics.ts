@@ -4,7 +4,7 @@
 //   several instances each exports its own, and Prometheus sums them (`sum by (provider)`).
 // - what is true at scrape time (messages by status, circuit states, open sockets): gauges
 //   computed when /metrics is read, in a registry per running Herald (see scrape.ts).
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const processRegistry = new Registry();
 // Node's own: CPU, memory, event-loop lag, GC, handles.
@@ -41,6 +41,19 @@ export const metrics = {
     name: 'herald_provider_errors_total',
     help: 'Provider answers that were errors (rejections and retryable failures), by Herald error code',
     labelNames: ['provider', 'code'] as const,
+    registers: [processRegistry],
+  }),
+  /** Rows retention blanked or deleted (services/retention.ts), by kind. */
+  retentionRows: new Counter({
+    name: 'herald_retention_rows_total',
+    help: 'Rows retention blanked (bodies) or deleted (records, verifications, webhook logs), by kind',
+    labelNames: ['kind'] as const,
+    registers: [processRegistry],
+  }),
+  /** When this process last finished a retention pass that was not skipped for the lock. */
+  retentionLastPass: new Gauge({
+    name: 'herald_retention_last_pass_timestamp_seconds',
+    help: 'Unix time this process last finished a retention pass (0: never)',
     registers: [processRegistry],
   }),
   webhookRejections: new Counter({

@@ -28,7 +28,8 @@ export const InboundMessage = accountNode('InboundMessage', {
   fields: (t) => ({
     from: t.exposeString('from', { nullable: true, description: 'The sender, E.164 when it is a phone number (always set).' }),
     to: t.exposeString('to', { description: "The account's number (sender identity) it was sent to." }),
-    body: t.exposeString('body'),
+    body: t.exposeString('body', { description: '"" once retention blanked it (see redactedAt).' }),
+    redactedAt: t.expose('redactedAt', { type: 'DateTime', nullable: true, description: "When the account's retention blanked the body; null while kept." }),
     receivedAt: t.expose('receivedAt', { type: 'DateTime', description: 'When the provider received it (its clock), else when Herald did.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When Herald stored it.' }),
     provider: t.exposeString('provider', { nullable: true, description: 'The provider that received it (always set).' }),

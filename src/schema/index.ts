@@ -13,6 +13,7 @@ import './access-tokens.js';
 import './sender-identities.js';
 import './prices.js';
 import './budgets.js';
+import './retention.js';
 import './configuration.js';
 import './inbound.js';
 import './inbound-conversation.js';

@@ -49,7 +49,8 @@ export const Message = accountNode('Message', {
   fields: (t) => ({
     to: t.exposeString('to', { description: 'E.164, normalised (+8613800138000).' }),
     from: t.exposeString('from', { nullable: true }),
-    body: t.exposeString('body', { description: 'The final text sent.' }),
+    body: t.exposeString('body', { description: 'The final text sent; "" once retention blanked it (see redactedAt).' }),
+    redactedAt: t.expose('redactedAt', { type: 'DateTime', nullable: true, description: "When the account's retention blanked the body and variables (docs/privacy.md); null while kept." }),
     encoding: t.expose('encoding', { type: EncodingEnum }),
     segments: t.exposeInt('segments'),
     status: t.expose('status', { type: MessageStatusEnum }),

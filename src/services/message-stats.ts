@@ -7,7 +7,8 @@
 // (domain/stats-histogram.ts). Exact: one statement over every message of the range with
 // percentile_cont (store/message-stats.ts, aggregate), 1-2.5 s at a million messages; taken when
 // asked for, and when the range holds at most EXACT_BELOW messages (the fast way's counts say so),
-// where it costs little: small ranges keep exact medians.
+// where it costs little: small ranges keep exact medians. A range touching a day whose messages
+// retention deleted is always counted the fast way: that day is in the rollup only.
 import type { ValidationError } from '../domain/errors.js';
 import { histogramMedian, mergeParts, totalOf, type StatsPart } from '../domain/stats-histogram.js';
 import { NONE_KEY, checkStatsRange, countryLabel, deliveryRate, liveIntervals, wholeDays, type StatsCounts, type StatsGroupBy } from '../domain/stats.js';
@@ -20,7 +21,7 @@ export const EXACT_BELOW = 50_000;
 
 export interface StatsSources {
   reads: MessageStatsReads;
-  rollup: Pick<MessageStatsRollup, 'currentDays' | 'parts' | 'costParts'>;
+  rollup: Pick<MessageStatsRollup, 'currentDays' | 'parts' | 'costParts' | 'purgedIn'>;
 }
 
 export interface StatsGroup extends StatsCounts {
@@ -53,9 +54,12 @@ export async function messageStats(
   const range = { accountId, from: args.from, to: args.to };
   let rows: StatsRow[] | undefined;
   let costRows: CostRow[] | undefined;
-  if (!args.exact) {
+  // Days whose messages retention deleted are only in the rollup: a range touching one is always
+  // counted the fast way (medians from histograms), `exact` or not.
+  const purged = await sources.rollup.purgedIn(accountId, args.from, args.to);
+  if (!args.exact || purged) {
     const fast = await fastRows(sources, range, args.groupBy);
-    if (fast.total > (options.exactBelow ?? EXACT_BELOW)) [rows, costRows] = [fast.rows, await fast.costs()];
+    if (purged || fast.total > (options.exactBelow ?? EXACT_BELOW)) [rows, costRows] = [fast.rows, await fast.costs()];
   }
   if (!rows) [rows, costRows] = await Promise.all([sources.reads.aggregate(range, args.groupBy), sources.reads.costs(range, args.groupBy)]);
   const costs = costsByKey(costRows!);

@@ -27,6 +27,9 @@
 // - Several instances on one PostgreSQL: each step takes pg_try_advisory_xact_lock(LOCK_KEY) and
 //   skips the pass when another holds it; a roll deletes and rewrites the day in one transaction,
 //   so even two rolls of one day would not double-count.
+// - Retention (store/retention.ts) deletes a day's messages only once the day is rolled and clean,
+//   and stamps its "purgedAt" first: from then on its rollup is final (never marked dirty, always
+//   read), since the rows it came from are going.
 import type { PrismaClient } from '../db/database.js';
 import type { StatsPart } from '../domain/stats-histogram.js';
 import type { StatsGroupBy } from '../domain/stats.js';
@@ -39,7 +42,8 @@ export const MARGIN_MS = 5 * 60_000;
 /** How long a day must have been over before it is rolled up. */
 export const GRACE_MS = LATE_CHANGE_MS + MARGIN_MS;
 /** hashtextextended('herald:stats-rollup', 0), written out: one lock for every instance's loop. */
-const LOCK_KEY = Prisma.raw(`hashtextextended('herald:stats-rollup', 0)`);
+/** Also taken by retention while it deletes a day's messages (store/retention.ts): no roll sees half a day. */
+export const LOCK_KEY = Prisma.raw(`hashtextextended('herald:stats-rollup', 0)`);
 const interval = (ms: number) => Prisma.raw(`interval '${ms / 1000} seconds'`);
 
 /** A UTC day as YYYY-MM-DD. */
@@ -61,6 +65,8 @@ export interface MessageStatsRollup {
   rollNext(maxDays: number): Promise<RollStep>;
   /** The days in [fromDay, toDay) whose rollup of this account is current (see above), in order. */
   currentDays(accountId: string, fromDay: Day, toDay: Day): Promise<Day[]>;
+  /** Whether retention deleted messages of a day that [from, to) touches (their counts live in the rollup only). */
+  purgedIn(accountId: string, from: Date, to: Date): Promise<boolean>;
   /** The groups of these rolled-up days by `groupBy` (DAY: one per day). */
   parts(accountId: string, days: readonly Day[], groupBy: StatsGroupBy): Promise<StatsPart[]>;
   /** The groups' summed costs per currency over these rolled-up days ("MessageStatsCost"). */
@@ -167,7 +173,7 @@ export function createMessageStatsRollup(
             WHERE w.id = 1 AND ${LATE_CHANGE} AND m."updatedAt" > w."checkedUntil" AND m."updatedAt" <= now() - ${MARGIN}
             GROUP BY 1, 2
           ) l
-          WHERE d."accountId" = l."accountId" AND d.day = l.day AND NOT d.dirty AND l.changed >= d."coveredUntil"`;
+          WHERE d."accountId" = l."accountId" AND d.day = l.day AND NOT d.dirty AND d."purgedAt" IS NULL AND l.changed >= d."coveredUntil"`;
         await tx.$executeRaw`
           INSERT INTO "MessageStatsRollupState" (id, "checkedUntil") VALUES (1, now() - ${MARGIN})
           ON CONFLICT (id) DO UPDATE SET "checkedUntil" = greatest("MessageStatsRollupState"."checkedUntil", EXCLUDED."checkedUntil")`;
@@ -211,6 +217,15 @@ export function createMessageStatsRollup(
       return step ?? { kind: 'locked' };
     },
 
+    async purgedIn(accountId, from, to) {
+      const [{ purged }] = await prisma.$queryRaw<[{ purged: boolean }]>`
+        SELECT EXISTS (
+          SELECT 1 FROM "MessageStatsDay" WHERE "accountId" = ${accountId}::uuid AND "purgedAt" IS NOT NULL
+            AND day >= (${from}::timestamptz AT TIME ZONE 'UTC')::date AND day <= (${to}::timestamptz AT TIME ZONE 'UTC')::date
+        ) AS purged`;
+      return purged;
+    },
+
     async currentDays(accountId, fromDay, toDay) {
       // Late changes the loop has not looked at yet, in this range: their days are counted live.
       const rows = await prisma.$queryRaw<{ day: Day }[]>`
@@ -223,7 +238,7 @@ export function createMessageStatsRollup(
         )
         SELECT to_char(d.day, 'YYYY-MM-DD') AS day FROM "MessageStatsDay" d
         WHERE d."accountId" = ${accountId}::uuid AND d.day >= ${fromDay}::date AND d.day < ${toDay}::date AND NOT d.dirty
-          AND d.day NOT IN (SELECT day FROM late)
+          AND (d."purgedAt" IS NOT NULL OR d.day NOT IN (SELECT day FROM late))
         ORDER BY d.day`;
       return rows.map((r) => r.day);
     },

@@ -23,6 +23,7 @@ import { createVerificationLocks, type VerificationLocks } from './verification-
 import { createDispatchQueueStore, type DispatchQueueStore } from './dispatch-queue.js';
 import { createMessageStatusStore, type MessageStatusStore } from './message-status.js';
 import { createOutboxRelayStore, type OutboxRelayStore } from './outbox-relay.js';
+import { createRetentionStore, type RetentionStore } from './retention.js';
 import { createReconciliationStore, type ReconciliationStore } from './reconciliation.js';
 import { createActualCostStore, type ActualCostStore } from './actual-cost.js';
 import { createReportStore, type ReportStore } from './reports.js';
@@ -84,6 +85,8 @@ export interface Store {
   readonly delivery: DeliveryStore;
   /** The outgoing-webhook relay's statements (committed events → deliveries), on `background`. */
   readonly outbox: OutboxRelayStore;
+  /** Retention policies and the batches that apply them (on `background`). */
+  readonly retention: RetentionStore;
   /** The outgoing webhook worker's deliveries and endpoint health, on `background`. */
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** The simulator's submissions (what a remote provider would remember), on `background`. */
@@ -155,6 +158,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     ...onRequests,
     delivery: { ...onBackground, queue: createDispatchQueueStore(background), reconciliation: createReconciliationStore(background, quality), actualCost: createActualCostStore(background) },
     outbox: createOutboxRelayStore(background),
+    retention: createRetentionStore(background),
     webhookDeliveries: createWebhookDeliveryStore(background),
     simulatorSubmissions: createSimulatorSubmissionStores(background),
     providerQuality: createProviderQualityStore({ prisma, background, aggregator: quality, cacheMs: options.qualityReadCacheMs, bucketMs: options.qualityBucketMs }),

@@ -83,6 +83,7 @@ export async function startTestHerald(overrides: Partial<Config> = {}, options: 
     logLevel: 'silent',
     dispatch: false,
     statsRollupPollMs: 0,
+    retentionPollMs: 0,
     qualityFlushMs: 0,
     ...overrides,
   });
