@@ -79,3 +79,14 @@ export const fmtMoney = (m: { amount: string; currency: string } | null | undefi
     return `${m.amount} ${m.currency}`;
   }
 };
+/** A country's name in the chosen language ("US" → "United States" / "美国"); `fallback` (the server's
+ * English label) or the code itself when Intl does not name it ("ZZ": unknown). */
+export const fmtCountry = (code: string, fallback?: string | null): string => {
+  try {
+    const name = new Intl.DisplayNames([locale()], { type: 'region', fallback: 'none' }).of(code);
+    if (name) return name;
+  } catch {
+    // Not a region code Intl accepts: fall through.
+  }
+  return fallback ?? code;
+};

@@ -1,8 +1,10 @@
-// The console's pure helpers (dashboard/src): the CSV of the message log and the word
-// difference shown between two versions of a template in the review queue.
+// The console's pure helpers (dashboard/src): the CSV of the message log, the word difference
+// shown between two versions of a template in the review queue, and the per-provider / per-country
+// series of the stats charts.
 import { describe, expect, it } from 'vitest';
 import { toCsv, type CsvRow } from '../../dashboard/src/csv.js';
 import { diffWords } from '../../dashboard/src/diff.js';
+import { OTHER_KEY, seriesByKey, type StatsGroup } from '../../dashboard/src/series.js';
 
 const row = (over: Partial<CsvRow> = {}): CsvRow => ({
   id: 'm1', createdAt: '2026-12-01T10:00:00.000Z', to: '+8613800138000', status: 'DELIVERED', provider: 'aliyun', segments: 1,
@@ -52,5 +54,37 @@ describe('diffWords', () => {
       expect(parts.filter((p) => p.kind !== 'removed').map((p) => p.text).join('')).toBe(after);
       expect(parts.some((p) => p.kind !== 'same')).toBe(true);
     }
+  });
+});
+
+describe('seriesByKey', () => {
+  const g = (key: string, total: number, delivered: number, over: Partial<StatsGroup> = {}): StatsGroup => ({
+    key, label: `${key}-label`, total, delivered, segments: total, deliveryRate: total ? delivered / total : null, medianSecondsToDelivery: delivered ? 2 : null,
+    undelivered: 0, failed: total - delivered, rejected: 0, expired: 0, ...over,
+  });
+
+  it('gives each key a value per day, largest volume first; a day without the key is 0 messages and a gap in rate and median', () => {
+    const series = seriesByKey([[g('US', 2, 1)], [], [g('US', 1, 1), g('CN', 5, 5, { medianSecondsToDelivery: 7 })]]);
+    expect(series.map((s) => s.key)).toEqual(['CN', 'US']);
+    expect(series[0]).toEqual({ key: 'CN', label: 'CN-label', total: [0, 0, 5], rate: [null, null, 100], median: [null, null, 7] });
+    expect(series[1]).toEqual({ key: 'US', label: 'US-label', total: [2, 0, 1], rate: [50, null, 100], median: [2, null, 2] });
+  });
+
+  it('adds up the keys beyond the limit into one series whose rate counts only final messages, as the server does', () => {
+    const day = [g('A', 10, 10), g('B', 9, 9), g('C', 2, 1, { failed: 0, undelivered: 0 }), g('D', 2, 1)];
+    const series = seriesByKey([day], 3, (x) => x.key.toLowerCase());
+    expect(series.map((s) => s.key)).toEqual(['A', 'B', OTHER_KEY]);
+    expect(series[0].label).toBe('a');
+    // C: 1 delivered of 1 final (the other still in flight); D: 1 of 2 → 2 of 3 final.
+    expect(series[2].total).toEqual([4]);
+    expect(series[2].rate[0]).toBeCloseTo(200 / 3);
+    expect(series[2].median).toEqual([null]);
+    // At the limit exactly, nobody is folded away.
+    expect(seriesByKey([day], 4).map((s) => s.key)).toEqual(['A', 'B', 'C', 'D']);
+  });
+
+  it('orders keys of equal volume by key, and has nothing for no messages', () => {
+    expect(seriesByKey([[g('B', 1, 1), g('A', 1, 1)]]).map((s) => s.key)).toEqual(['A', 'B']);
+    expect(seriesByKey([[], []])).toEqual([]);
   });
 });
