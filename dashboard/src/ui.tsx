@@ -3,6 +3,8 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from './i18n.js';
 
+export { failure, formErrors, type UnionResult } from './errors.js';
+
 export interface Loaded<T> { data: T | null; error: string | null; loading: boolean; reload: () => void }
 
 /** Runs `load` now and whenever `deps` change; `reload` runs it again. A slower older answer
@@ -29,11 +31,10 @@ export function Status({ loaded }: { loaded: Loaded<unknown> }) {
   return null;
 }
 
-/** A union result's failure as `CODE: message (details)`. */
-export const failure = (r: { code?: string; message?: string; issues?: { message: string }[] }): string => {
-  const details = r.issues?.map((i) => i.message).join('; ');
-  return `${r.code}: ${r.message}${details ? ` (${details})` : ''}`;
-};
+/** A field's error under it, tied to its input by `aria-describedby` (id `${id}-error`). */
+export function FieldError({ id, text }: { id: string; text?: string }) {
+  return text ? <span class="err field-error" id={`${id}-error`} role="alert" data-testid={`${id}-error`}>{text}</span> : null;
+}
 
 /** What the shell passes to every page: the language (so the router re-renders it on a switch)
  * and whether the key is ADMIN. */
