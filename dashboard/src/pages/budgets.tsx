@@ -28,7 +28,9 @@ interface Money { amount: string; currency: string }
 interface Budget { period: 'DAILY' | 'MONTHLY'; limit: Money; spent: Money; uncountedMessages: number; periodStart: string; resetsAt: string; updatedAt: string }
 const MONEY = '{ amount currency }';
 const BUDGET = `period limit ${MONEY} spent ${MONEY} uncountedMessages periodStart resetsAt updatedAt`;
-const ERR = '__typename ... on Error { code message } ... on ValidationError { issues { message path } }';
+// Only unions that have ValidationError may spread it (a GraphQL validation error otherwise).
+const ERR_PLAIN = '__typename ... on Error { code message }';
+const ERR = `${ERR_PLAIN} ... on ValidationError { issues { message path } }`;
 const FIELDS = ['period', 'limit', 'currency'];
 
 /** Spent over limit for the meter: decimals as floats are fine for a bar (the text is exact). */
@@ -80,7 +82,7 @@ export function Budgets({ admin }: PageProps) {
   const remove = async (period: string) => {
     setConfirming(null);
     try {
-      const r = (await gql<{ removeBudget: UnionResult }>(`mutation($period: BudgetPeriod!) { removeBudget(period: $period) { ${ERR} } }`, { period })).removeBudget;
+      const r = (await gql<{ removeBudget: UnionResult }>(`mutation($period: BudgetPeriod!) { removeBudget(period: $period) { ${ERR_PLAIN} } }`, { period })).removeBudget;
       setMessage(r.__typename.endsWith('Success') ? '' : failure(r));
     } catch (e) {
       setMessage((e as Error).message);

@@ -42,7 +42,9 @@ const EVENT_WORDS: Record<string, { en: string; zh: string }> = {
 
 interface Endpoint { id: string; url: string; description: string; eventTypes: string[]; enabled: boolean; disabledReason: string | null; consecutiveFailures: number }
 const ENDPOINT = 'id url description eventTypes enabled disabledReason consecutiveFailures';
-const ERR = '__typename ... on Error { code message } ... on ValidationError { issues { message path } }';
+// Only unions that have ValidationError may spread it (a GraphQL validation error otherwise).
+const ERR_PLAIN = '__typename ... on Error { code message }';
+const ERR = `${ERR_PLAIN} ... on ValidationError { issues { message path } }`;
 const FIELDS = ['url', 'eventTypes', 'description', 'enabled'];
 
 // The event types come from the schema itself, so a new one shows without a console release.
@@ -169,11 +171,11 @@ export function Webhooks({ admin }: PageProps) {
     setPending(null);
     try {
       if (kind === 'rotate') {
-        const r = (await gql<{ rotateWebhookSecret: UnionResult & { data?: { secret: string } } }>(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { ${ERR} ... on RotateWebhookSecretSuccess { data { secret } } } }`, { id })).rotateWebhookSecret;
+        const r = (await gql<{ rotateWebhookSecret: UnionResult & { data?: { secret: string } } }>(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { ${ERR_PLAIN} ... on RotateWebhookSecretSuccess { data { secret } } } }`, { id })).rotateWebhookSecret;
         setMessage(r.data ? '' : failure(r));
         if (r.data) setSecret(r.data.secret);
       } else {
-        const r = (await gql<{ deleteWebhookEndpoint: UnionResult }>(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { ${ERR} } }`, { id })).deleteWebhookEndpoint;
+        const r = (await gql<{ deleteWebhookEndpoint: UnionResult }>(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { ${ERR_PLAIN} } }`, { id })).deleteWebhookEndpoint;
         setMessage(r.__typename.endsWith('Success') ? '' : failure(r));
         if (open === id) setOpen(null);
       }
