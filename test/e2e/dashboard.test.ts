@@ -461,7 +461,7 @@ describe('the console in headless Chromium', () => {
     await page.close();
   });
 
-  it('charts by country over time; creates, edits, rotates and deletes a webhook endpoint (a bad URL refused beside its field); sets a budget that refuses a send, then removes it', async () => {
+  it('charts by country over time; creates, edits, rotates and deletes a webhook endpoint (a bad URL refused beside its field); sets a budget that refuses a send, then removes it; imports prices (a broken line shown); shows the configuration', async () => {
     // Messages to three countries, delivered, so the country charts have (at least) three lines.
     for (const to of ['+442071838750', '+442071838751', '+61412345678', '+14155550140']) {
       expect(expectNoErrors(await api(SEND, { input: { to, body: 'Country chart' } })).sendMessage.__typename).toBe('SendMessageSuccess');
@@ -582,10 +582,32 @@ describe('the console in headless Chromium', () => {
     await expect.poll(() => page.textContent('#send-result'), { timeout: 10_000 }).toMatch(/^Accepted: /);
     expect(await page.locator('#budget-exceeded').count()).toBe(0);
 
+    // Prices: a broken CSV names its line and shows it, and imports nothing; a good one imports.
+    await go(page, 'providers');
+    const header = 'provider,country,prefix,currency,price,effective_from';
+    await page.fill('#import-prices textarea[name=csv]', `${header}\nsimulator,GB,,USD,0.03,\nsimulator,AU,,USD,cheap,\n`);
+    await page.click('#import-prices button[type=submit]');
+    await expect.poll(() => page.textContent('#import-result').catch(() => ''), { timeout: 10_000 }).toBe('VALIDATION_FAILED: nothing was imported.');
+    const issue = page.locator('#import-issues li[data-line="3"]');
+    expect(await issue.textContent()).toMatch(/^Line 3, column price: /);
+    expect(await issue.locator('[data-testid=issue-line]').textContent()).toBe('simulator,AU,,USD,cheap,');
+    const gbPrices = async () => expectNoErrors(await api('{ prices(country: "GB") { pricePerSegment } }')).prices;
+    expect(await gbPrices()).toEqual([]);
+    await page.fill('#import-prices textarea[name=csv]', `${header}\nsimulator,GB,,USD,0.03,\nsimulator,AU,,USD,0.05,\n`);
+    await page.click('#import-prices button[type=submit]');
+    await expect.poll(() => page.textContent('#import-result'), { timeout: 10_000 }).toBe('Imported: 2 new, 0 replaced, 0 removed.');
+    expect(await gbPrices()).toEqual([{ pricePerSegment: '0.03' }]);
+    await expect.poll(() => page.textContent('#prices'), { timeout: 10_000 }).toContain('0.05 USD');
+    // The run-time configuration, read-only: the simulator's definition and the routing document.
+    await page.locator('#definitions tr[data-name=simulator]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('[data-testid=config-version]')).toMatch(/^Version \d+/);
+    expect(JSON.parse((await page.textContent('#routing-document'))!)).toEqual(expect.any(Object));
+
     // The new pages in Chinese and at 375 px: their words, and nothing wider than the screen.
     await page.selectOption('#lang', 'zh');
     await page.setViewportSize({ width: 375, height: 800 });
-    for (const [name, selector, word] of [['budgets', '#set-budget', '设置预算'], ['webhooks', '#create-webhook', '添加端点'], ['stats', '[data-testid=chart-country-volume] canvas', '按国家/地区的趋势']] as const) {
+    for (const [name, selector, word] of [['budgets', '#set-budget', '设置预算'], ['webhooks', '#create-webhook', '添加端点'], ['providers', '#routing-document', '路由文档'],
+      ['stats', '[data-testid=chart-country-volume] canvas', '按国家/地区的趋势']] as const) {
       await go(page, name);
       await page.locator(selector).first().waitFor({ state: 'attached', timeout: 10_000 });
       expect(await page.textContent('main'), name).toContain(word);

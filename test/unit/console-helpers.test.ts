@@ -2,7 +2,8 @@
 // shown between two versions of a template in the review queue, and the per-provider / per-country
 // series of the stats charts.
 import { describe, expect, it } from 'vitest';
-import { toCsv, type CsvRow } from '../../dashboard/src/csv.js';
+import { csvIssues, toCsv, type CsvRow } from '../../dashboard/src/csv.js';
+import { formErrors } from '../../dashboard/src/errors.js';
 import { diffWords } from '../../dashboard/src/diff.js';
 import { OTHER_KEY, seriesByKey, type StatsGroup } from '../../dashboard/src/series.js';
 
@@ -86,5 +87,44 @@ describe('seriesByKey', () => {
   it('orders keys of equal volume by key, and has nothing for no messages', () => {
     expect(seriesByKey([[g('B', 1, 1), g('A', 1, 1)]]).map((s) => s.key)).toEqual(['A', 'B']);
     expect(seriesByKey([[], []])).toEqual([]);
+  });
+});
+
+describe('csvIssues', () => {
+  it('gives each issue its line number, column and the text of that line (the header is line 1)', () => {
+    const csv = 'provider,country,prefix,currency,price,effective_from\r\nsimulator,US,,USD,0.01,\r\nsimulator,XX,,USD,abc,\r\n';
+    expect(csvIssues(csv, [
+      { path: ['csv', '3', 'price'], message: 'must be a decimal' },
+      { path: ['csv', '3'], message: 'whole line' },
+      { path: ['csv'], message: 'and 1 more problem not listed' },
+      { path: ['csv', '9'], message: 'past the end' },
+    ])).toEqual([
+      { line: 3, column: 'price', message: 'must be a decimal', text: 'simulator,XX,,USD,abc,' },
+      { line: 3, column: null, message: 'whole line', text: 'simulator,XX,,USD,abc,' },
+      { line: null, column: null, message: 'and 1 more problem not listed', text: null },
+      { line: 9, column: null, message: 'past the end', text: null },
+    ]);
+    expect(csvIssues('a\nb', [{ path: ['csv', '2'], message: 'x' }])[0].text).toBe('b');
+  });
+});
+
+describe('formErrors', () => {
+  it('puts each issue beside the field its path ends with, and the rest in general', () => {
+    const r = { __typename: 'ValidationError', code: 'VALIDATION_FAILED', message: 'Invalid input', issues: [
+      { path: ['input', 'url'], message: 'must be an http:// or https:// URL' },
+      { path: ['input', 'eventTypes', '0'], message: 'bad' }, { path: ['input', 'eventTypes'], message: 'name one' },
+      { path: ['input'], message: 'at most 20 endpoints' },
+    ] };
+    expect(formErrors(r, ['url', 'eventTypes'])).toEqual({
+      fields: { url: 'VALIDATION_FAILED: must be an http:// or https:// URL', eventTypes: 'VALIDATION_FAILED: bad; name one' },
+      general: 'VALIDATION_FAILED: Invalid input (at most 20 endpoints)',
+    });
+  });
+
+  it('is empty on success, and general for an error without issues or issues about no field of the form', () => {
+    expect(formErrors({ __typename: 'SetBudgetSuccess' }, ['limit'])).toEqual({ fields: {}, general: '' });
+    expect(formErrors({ __typename: 'ForbiddenError', code: 'FORBIDDEN', message: 'needs ADMIN' }, ['limit'])).toEqual({ fields: {}, general: 'FORBIDDEN: needs ADMIN' });
+    expect(formErrors({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', message: 'Invalid input', issues: [{ path: ['id'], message: 'unknown' }] }, ['limit']))
+      .toEqual({ fields: {}, general: 'VALIDATION_FAILED: Invalid input (unknown)' });
   });
 });
