@@ -472,6 +472,8 @@ describe('the console in headless Chromium', () => {
 
     const { page, pageErrors, foreign } = await watchedPage();
     await signIn(page);
+    // English, whatever an earlier journey left remembered (the Chinese browser's test stores zh).
+    await page.selectOption('#lang', 'en');
     await go(page, 'stats');
     const countryVolume = page.locator('[data-testid=chart-country-volume]');
     await countryVolume.locator('canvas').waitFor({ timeout: 10_000 });
@@ -550,8 +552,13 @@ describe('the console in headless Chromium', () => {
     await page.fill('#set-budget input[name=limit]', '-5');
     await page.click('#set-budget button[type=submit]');
     await expect.poll(() => page.textContent('[data-testid=set-budget-limit-error]').catch(() => ''), { timeout: 10_000 }).toMatch(/^VALIDATION_FAILED: /);
-    await page.fill('#set-budget input[name=limit]', '0');
-    await page.click('#set-budget button[type=submit]');
+    // By keyboard: Tab from the period to the limit, type, Enter submits.
+    await page.fill('#set-budget input[name=limit]', '');
+    await page.focus('#set-budget select[name=period]');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('limit');
+    await page.keyboard.type('0');
+    await page.keyboard.press('Enter');
     const daily = page.locator('#budgets tr[data-period=DAILY]');
     await daily.waitFor({ timeout: 10_000 });
     expect(await daily.locator('[data-testid=budget-spent]').textContent()).toMatch(/\$0\.00 of \$0\.00/);
