@@ -80,13 +80,16 @@ export const fmtMoney = (m: { amount: string; currency: string } | null | undefi
   }
 };
 /** A country's name in the chosen language ("US" → "United States" / "美国"); `fallback` (the server's
- * English label) or the code itself when Intl does not name it ("ZZ": unknown). */
+ * English label) or the code itself when Intl does not name it. */
+const regionNames = new Map<string, Intl.DisplayNames>();
 export const fmtCountry = (code: string, fallback?: string | null): string => {
+  const loc = locale();
+  if (!regionNames.has(loc)) regionNames.set(loc, new Intl.DisplayNames([loc], { type: 'region', fallback: 'none' }));
   try {
-    const name = new Intl.DisplayNames([locale()], { type: 'region', fallback: 'none' }).of(code);
+    const name = regionNames.get(loc)!.of(code);
     if (name) return name;
   } catch {
-    // Not a region code Intl accepts: fall through.
+    // Not a region code Intl accepts (the server's "ZZ" is one it does): the fallback.
   }
   return fallback ?? code;
 };

@@ -1,6 +1,6 @@
 // Small shared pieces: loading a query into state, and showing its failure.
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './i18n.js';
 
 export { failure, formErrors, type UnionResult } from './errors.js';
@@ -49,5 +49,20 @@ export function DataTable({ id, heads, children }: { id: string; heads: string[]
         <tbody>{children}</tbody>
       </table>
     </div>
+  );
+}
+
+/** "Are you sure?" in place of the button that asked: the question, then Confirm and Cancel. Focus
+ * moves to Cancel when it appears (the button that had it is gone, and a keyboard user must not be
+ * sent back to the top of the page; Cancel is the safe one to land on). */
+export function Confirm({ question, confirm, cancel, onConfirm, onCancel }: { question: string; confirm: string; cancel: string; onConfirm: () => void; onCancel: () => void }) {
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancelButton.current?.focus(), []);
+  return (
+    <span class="confirm" role="group" aria-label={question}>
+      {question}{' '}
+      <button type="button" class="danger" onClick={onConfirm}>{confirm}</button>{' '}
+      <button type="button" ref={cancelButton} onClick={onCancel}>{cancel}</button>
+    </span>
   );
 }

@@ -483,12 +483,15 @@ describe('the console in headless Chromium', () => {
     expect(legend).toEqual(expect.arrayContaining(['United States', 'United Kingdom', 'Australia']));
     expect(legend.indexOf('United Kingdom')).toBeLessThan(legend.indexOf('Australia'));
     for (const chart of ['country-rate', 'country-median', 'provider-median']) expect(await page.locator(`[data-testid=chart-${chart}] canvas`).count(), chart).toBe(1);
-    // The UK's delivery rate today is 100 %: the legend's value with the cursor on the last day.
-    const over = page.locator('[data-testid=chart-country-rate] .u-over');
-    const box = (await over.boundingBox())!;
-    await over.hover({ position: { x: box.width - 1, y: box.height / 2 } });
-    const ukRate = page.locator('[data-testid=chart-country-rate] .u-legend .u-series', { hasText: 'United Kingdom' }).locator('.u-value');
-    await expect.poll(() => ukRate.textContent(), { timeout: 5_000 }).toBe('100');
+    // The UK's delivery rate today is 100 %: the legend's value with the cursor on the last day
+    // (hovered again on each look: a live redraw makes a new chart without the cursor).
+    const ukRate = async () => {
+      const over = page.locator('[data-testid=chart-country-rate] .u-over');
+      const box = (await over.boundingBox())!;
+      await over.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+      return page.locator('[data-testid=chart-country-rate] .u-legend .u-series', { hasText: 'United Kingdom' }).locator('.u-value').textContent();
+    };
+    await expect.poll(ukRate, { timeout: 10_000 }).toBe('100');
     expect(await page.textContent('#by-country')).toContain('United Kingdom');
 
     // Webhook endpoints: a URL the server refuses shows its code beside the URL field.
@@ -538,7 +541,9 @@ describe('the console in headless Chromium', () => {
 
     // Delete (after confirming; Cancel first keeps it).
     await row.locator('button[data-action=delete]').click();
-    await row.locator('button:text("Cancel")').click();
+    // The question takes the button's place and the keyboard's focus lands on Cancel.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Enter');
     expect(await row.locator('button[data-action=delete]').count()).toBe(1);
     await row.locator('button[data-action=delete]').click();
     await row.locator('button:text("Confirm")').click();

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, fmtMoney, fmtNumber, fmtPercent, t } from '../i18n.js';
-import { DataTable, failure, FieldError, formErrors, Status, useLoad, type PageProps, type UnionResult } from '../ui.js';
+import { Confirm, DataTable, failure, FieldError, formErrors, Status, useLoad, type PageProps, type UnionResult } from '../ui.js';
 
 const tr = addPage('budgets', {
   en: {
@@ -111,11 +111,8 @@ export function Budgets({ admin }: PageProps) {
             <td>{fmtDateTime(b.updatedAt)}</td>
             <td>
               {confirming === b.period ? (
-                <span class="confirm">
-                  {tr('removeConfirm', { period: tr(b.period) })}{' '}
-                  <button type="button" class="danger" onClick={() => void remove(b.period)}>{tr('confirm')}</button>{' '}
-                  <button type="button" onClick={() => setConfirming(null)}>{tr('cancel')}</button>
-                </span>
+                <Confirm question={tr('removeConfirm', { period: tr(b.period) })} confirm={tr('confirm')} cancel={tr('cancel')}
+                  onConfirm={() => void remove(b.period)} onCancel={() => setConfirming(null)} />
               ) : <button type="button" aria-label={`${tr('remove')} ${tr(b.period)}`} onClick={() => setConfirming(b.period)}>{tr('remove')}</button>}
             </td>
           </tr>

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, lang, t } from '../i18n.js';
-import { DataTable, failure, FieldError, formErrors, Status, useLoad, type PageProps, type UnionResult } from '../ui.js';
+import { Confirm, DataTable, failure, FieldError, formErrors, Status, useLoad, type PageProps, type UnionResult } from '../ui.js';
 
 const tr = addPage('webhooks', {
   en: {
@@ -210,11 +210,8 @@ export function Webhooks({ admin }: PageProps) {
             <td>{w.consecutiveFailures}</td>
             <td>
               {pending?.id === w.id ? (
-                <span class="confirm">
-                  {tr(pending.kind === 'rotate' ? 'rotateConfirm' : 'deleteConfirm', { url: w.url })}{' '}
-                  <button type="button" class="danger" onClick={() => void act(pending)}>{tr('confirm')}</button>{' '}
-                  <button type="button" onClick={() => setPending(null)}>{tr('cancel')}</button>
-                </span>
+                <Confirm question={tr(pending.kind === 'rotate' ? 'rotateConfirm' : 'deleteConfirm', { url: w.url })} confirm={tr('confirm')} cancel={tr('cancel')}
+                  onConfirm={() => void act(pending)} onCancel={() => setPending(null)} />
               ) : (
                 <div class="actions" role="group" aria-label={tr('endpointOf', { url: w.url })}>
                   <button type="button" data-action="deliveries" aria-pressed={open === w.id} onClick={() => setOpen(open === w.id ? null : w.id)}>{tr('showDeliveries')}</button>
