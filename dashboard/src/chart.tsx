@@ -19,7 +19,7 @@ export function Chart({ title, xs, series, testid, max, dayLabel }: { title: str
       fmtDate: () => (d: Date) => fmtDay(d),
       // Whole days on the time axis (never the same day twice); a percentage stays within 0–100.
       scales: { x: { time: true }, y: max === undefined ? { range: (_u, _min, hi) => [0, Math.max(1, hi)] } : { range: [0, max] } },
-      axes: [{ incrs: [DAY / 1000, (2 * DAY) / 1000, (7 * DAY) / 1000, (14 * DAY) / 1000, (30 * DAY) / 1000], values: (_u, ticks) => ticks.map((s) => fmtDay(new Date(s * 1000))) }, { values: (_u, ticks) => ticks.map((v) => fmtNumber(v, 1)) }],
+      axes: [{ incrs: [DAY / 1000, (2 * DAY) / 1000, (7 * DAY) / 1000, (14 * DAY) / 1000, (30 * DAY) / 1000], values: (_u, ticks) => ticks.map((s) => fmtDay(new Date(s * 1000))) }, { values: (_u, ticks) => ticks.map((v) => fmtNumber(v, 2)) }],
       series: [{ label: dayLabel, value: (_u, v) => (v === null ? '' : fmtDay(new Date(v * 1000))) },
         ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}22`, width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmtNumber(v, 1)) }))],
     }, [xs, ...series.map((s) => s.values)] as uPlot.AlignedData, el);

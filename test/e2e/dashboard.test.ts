@@ -493,6 +493,7 @@ describe('the console in headless Chromium', () => {
     };
     await expect.poll(ukRate, { timeout: 10_000 }).toBe('100');
     expect(await page.textContent('#by-country')).toContain('United Kingdom');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-stats-countries.png'), fullPage: true });
 
     // Webhook endpoints: a URL the server refuses shows its code beside the URL field.
     await go(page, 'webhooks');
