@@ -6,7 +6,12 @@ const KEY = 'herald.apiKey';
 export const storedKey = (): string | null => sessionStorage.getItem(KEY);
 export const storeKey = (key: string | null): void => (key ? sessionStorage.setItem(KEY, key) : sessionStorage.removeItem(KEY));
 
-export class ApiError extends Error {}
+/** A request-level failure; `codes` are the errors' `extensions.code` (FORBIDDEN, …). */
+export class ApiError extends Error {
+  constructor(message: string, readonly codes: string[] = []) {
+    super(message);
+  }
+}
 
 /** Runs one operation; GraphQL errors (unexpected ones, such as a bad key) become ApiError. */
 export async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -15,9 +20,11 @@ export async function gql<T = any>(query: string, variables: Record<string, unkn
     headers: { 'content-type': 'application/json', authorization: `Bearer ${storedKey() ?? ''}` },
     body: JSON.stringify({ query, variables }),
   });
-  const result = (await response.json().catch(() => null)) as { data?: T; errors?: { message: string }[] } | null;
+  const result = (await response.json().catch(() => null)) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } | null;
   if (!result) throw new ApiError(`HTTP ${response.status}`);
-  if (result.errors?.length) throw new ApiError(result.errors.map((e) => e.message).join('; '));
+  if (result.errors?.length) {
+    throw new ApiError(result.errors.map((e) => e.message).join('; '), result.errors.flatMap((e) => (e.extensions?.code ? [e.extensions.code] : [])));
+  }
   return result.data as T;
 }
 

@@ -19,14 +19,14 @@ const shell: Record<Lang, Words> = {
     title: 'Herald console', signIn: 'Sign in', apiKey: 'API key', signOut: 'Sign out', refused: 'Sign-in refused: {{reason}}',
     live: 'live', offline: 'offline', language: 'Language', nav: 'Sections',
     messages: 'Messages', send: 'Send', stats: 'Stats', templates: 'Templates', keys: 'API keys', providers: 'Providers', inbox: 'Inbox',
-    optOuts: 'Opt-outs', senders: 'Sender ids', webhooks: 'Webhooks', verifications: 'Verifications',
+    budgets: 'Budgets', optOuts: 'Opt-outs', senders: 'Sender ids', webhooks: 'Webhooks', verifications: 'Verifications',
     notFound: 'No such page.', loading: 'Loading…', error: 'Error: {{message}}', unreachable: 'Herald could not be reached', adminOnly: 'This needs an ADMIN key.',
   },
   zh: {
     title: 'Herald 控制台', signIn: '登录', apiKey: 'API 密钥', signOut: '退出', refused: '登录被拒绝：{{reason}}',
     live: '实时', offline: '离线', language: '语言', nav: '栏目',
     messages: '消息记录', send: '发送', stats: '统计', templates: '模板', keys: 'API 密钥', providers: '通道', inbox: '会话',
-    optOuts: '退订名单', senders: '发送方身份', webhooks: 'Webhook', verifications: '验证码',
+    budgets: '预算', optOuts: '退订名单', senders: '发送方身份', webhooks: 'Webhook', verifications: '验证码',
     notFound: '页面不存在。', loading: '加载中…', error: '错误：{{message}}', unreachable: '无法连接 Herald', adminOnly: '需要 ADMIN 密钥。',
   },
 };
@@ -78,4 +78,18 @@ export const fmtMoney = (m: { amount: string; currency: string } | null | undefi
   } catch {
     return `${m.amount} ${m.currency}`;
   }
+};
+/** A country's name in the chosen language ("US" → "United States" / "美国"); `fallback` (the server's
+ * English label) or the code itself when Intl does not name it. */
+const regionNames = new Map<string, Intl.DisplayNames>();
+export const fmtCountry = (code: string, fallback?: string | null): string => {
+  const loc = locale();
+  if (!regionNames.has(loc)) regionNames.set(loc, new Intl.DisplayNames([loc], { type: 'region', fallback: 'none' }));
+  try {
+    const name = regionNames.get(loc)!.of(code);
+    if (name) return name;
+  } catch {
+    // Not a region code Intl accepts (the server's "ZZ" is one it does): the fallback.
+  }
+  return fallback ?? code;
 };

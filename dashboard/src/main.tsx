@@ -6,7 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { closeWs, gql, onLive, startLive, storedKey, storeKey } from './api.js';
 import { lang, setLang, t, type Lang } from './i18n.js';
-import { OptOuts, Senders, Verifications, Webhooks } from './pages/account.js';
+import { OptOuts, Senders, Verifications } from './pages/account.js';
+import { Budgets } from './pages/budgets.js';
 import { Inbox } from './pages/inbox.js';
 import { Keys } from './pages/keys.js';
 import { Messages, MESSAGE_FIELDS } from './pages/messages.js';
@@ -14,6 +15,7 @@ import { Providers } from './pages/providers.js';
 import { Send } from './pages/send.js';
 import { Stats } from './pages/stats.js';
 import { Templates } from './pages/templates.js';
+import { Webhooks } from './pages/webhooks.js';
 
 export interface Viewer { account: { name: string }; apiKey: { role: string; name: string } }
 
@@ -25,6 +27,7 @@ const PAGES: { path: string; label: string }[] = [
   { path: '/dashboard/inbox', label: 'inbox' },
   { path: '/dashboard/providers', label: 'providers' },
   { path: '/dashboard/keys', label: 'keys' },
+  { path: '/dashboard/budgets', label: 'budgets' },
   { path: '/dashboard/optouts', label: 'optOuts' },
   { path: '/dashboard/senders', label: 'senders' },
   { path: '/dashboard/webhooks', label: 'webhooks' },
@@ -128,9 +131,10 @@ function App() {
               <Route path="/dashboard/inbox" component={Inbox} lang={current} />
               <Route path="/dashboard/providers" component={Providers} lang={current} admin={admin} />
               <Route path="/dashboard/keys" component={Keys} lang={current} admin={admin} />
+              <Route path="/dashboard/budgets" component={Budgets} lang={current} admin={admin} />
               <Route path="/dashboard/optouts" component={OptOuts} lang={current} />
               <Route path="/dashboard/senders" component={Senders} lang={current} admin={admin} />
-              <Route path="/dashboard/webhooks" component={Webhooks} lang={current} />
+              <Route path="/dashboard/webhooks" component={Webhooks} lang={current} admin={admin} />
               <Route path="/dashboard/verifications" component={Verifications} lang={current} />
               <Route default component={NotFound} lang={current} />
             </Router>

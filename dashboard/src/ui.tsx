@@ -1,7 +1,9 @@
 // Small shared pieces: loading a query into state, and showing its failure.
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './i18n.js';
+
+export { failure, formErrors, type UnionResult } from './errors.js';
 
 export interface Loaded<T> { data: T | null; error: string | null; loading: boolean; reload: () => void }
 
@@ -29,11 +31,10 @@ export function Status({ loaded }: { loaded: Loaded<unknown> }) {
   return null;
 }
 
-/** A union result's failure as `CODE: message (details)`. */
-export const failure = (r: { code?: string; message?: string; issues?: { message: string }[] }): string => {
-  const details = r.issues?.map((i) => i.message).join('; ');
-  return `${r.code}: ${r.message}${details ? ` (${details})` : ''}`;
-};
+/** A field's error under it, tied to its input by `aria-describedby` (id `${id}-error`). */
+export function FieldError({ id, text }: { id: string; text?: string }) {
+  return text ? <span class="err field-error" id={`${id}-error`} role="alert" data-testid={`${id}-error`}>{text}</span> : null;
+}
 
 /** What the shell passes to every page: the language (so the router re-renders it on a switch)
  * and whether the key is ADMIN. */
@@ -48,5 +49,20 @@ export function DataTable({ id, heads, children }: { id: string; heads: string[]
         <tbody>{children}</tbody>
       </table>
     </div>
+  );
+}
+
+/** "Are you sure?" in place of the button that asked: the question, then Confirm and Cancel. Focus
+ * moves to Cancel when it appears (the button that had it is gone, and a keyboard user must not be
+ * sent back to the top of the page; Cancel is the safe one to land on). */
+export function Confirm({ question, confirm, cancel, onConfirm, onCancel }: { question: string; confirm: string; cancel: string; onConfirm: () => void; onCancel: () => void }) {
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancelButton.current?.focus(), []);
+  return (
+    <span class="confirm" role="group" aria-label={question}>
+      {question}{' '}
+      <button type="button" class="danger" onClick={onConfirm}>{confirm}</button>{' '}
+      <button type="button" ref={cancelButton} onClick={onCancel}>{cancel}</button>
+    </span>
   );
 }

@@ -346,7 +346,7 @@ describe('the console in headless Chromium', () => {
     await expect.poll(deliveryStatus, { timeout: 15_000 }).toEqual(['FAILED']);
     expect(hooked.__typename).toBe('SendMessageSuccess');
     await go(page, 'webhooks');
-    await page.locator(`#webhooks tr[data-id="${hook.data.endpoint.id}"] button`).click();
+    await page.locator(`#webhooks tr[data-id="${hook.data.endpoint.id}"] button[data-action=deliveries]`).click();
     const deliveryRow = page.locator('#deliveries tbody tr').first();
     await expect.poll(() => deliveryRow.locator('[data-testid=delivery-status]').textContent().catch(() => ''), { timeout: 10_000 }).toBe('FAILED');
     receiverUp = true;
@@ -457,6 +457,180 @@ describe('the console in headless Chromium', () => {
     await page.click('#sign-out');
     await page.locator('#sign-in').waitFor({ timeout: 10_000 });
     expect(await page.evaluate(() => sessionStorage.getItem('herald.apiKey'))).toBeNull();
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('charts by country over time; creates, edits, rotates and deletes a webhook endpoint (a bad URL refused beside its field); sets a budget that refuses a send, then removes it; imports prices (a broken line shown); shows the configuration', async () => {
+    // Messages to three countries, delivered, so the country charts have (at least) three lines.
+    for (const to of ['+442071838750', '+442071838751', '+61412345678', '+14155550140']) {
+      expect(expectNoErrors(await api(SEND, { input: { to, body: 'Country chart' } })).sendMessage.__typename).toBe('SendMessageSuccess');
+    }
+    const countries = async () => expectNoErrors(await api(`{ messageStats(groupBy: COUNTRY) { groups { key delivered } } }`)).messageStats.groups
+      .filter((g: { delivered: number }) => g.delivered > 0).map((g: { key: string }) => g.key).sort();
+    await expect.poll(countries, { timeout: 15_000 }).toEqual(expect.arrayContaining(['AU', 'GB', 'US']));
+
+    const { page, pageErrors, foreign } = await watchedPage();
+    await signIn(page);
+    // English, whatever an earlier journey left remembered (the Chinese browser's test stores zh).
+    await page.selectOption('#lang', 'en');
+    await go(page, 'stats');
+    const countryVolume = page.locator('[data-testid=chart-country-volume]');
+    await countryVolume.locator('canvas').waitFor({ timeout: 10_000 });
+    // One line per country, named in the page's language, after the day; the UK (2) before Australia (1).
+    const legend = await countryVolume.locator('.u-legend .u-series .u-label').allTextContents();
+    expect(legend[0]).toBe('Day');
+    expect(legend).toEqual(expect.arrayContaining(['United States', 'United Kingdom', 'Australia']));
+    expect(legend.indexOf('United Kingdom')).toBeLessThan(legend.indexOf('Australia'));
+    for (const chart of ['country-rate', 'country-median', 'provider-median']) expect(await page.locator(`[data-testid=chart-${chart}] canvas`).count(), chart).toBe(1);
+    // The UK's delivery rate today is 100 %: the legend's value with the cursor on the last day
+    // (hovered again on each look: a live redraw makes a new chart without the cursor).
+    const ukRate = async () => {
+      const over = page.locator('[data-testid=chart-country-rate] .u-over');
+      const box = (await over.boundingBox())!;
+      await over.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+      return page.locator('[data-testid=chart-country-rate] .u-legend .u-series', { hasText: 'United Kingdom' }).locator('.u-value').textContent();
+    };
+    await expect.poll(ukRate, { timeout: 10_000 }).toBe('100');
+    expect(await page.textContent('#by-country')).toContain('United Kingdom');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-stats-countries.png'), fullPage: true });
+
+    // Webhook endpoints: a URL the server refuses shows its code beside the URL field.
+    await go(page, 'webhooks');
+    await page.locator('#create-webhook').waitFor({ timeout: 10_000 });
+    await page.fill('#create-webhook input[name=url]', 'ftp://example.com/hook');
+    await page.click('#create-webhook button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=create-webhook-url-error]').catch(() => ''), { timeout: 10_000 }).toMatch(/^VALIDATION_FAILED: must be an http/);
+    expect(await page.getAttribute('#create-webhook input[name=url]', 'aria-describedby')).toBe('create-webhook-url-error');
+    // No event type chosen: the error is beside the event types.
+    await page.fill('#create-webhook input[name=url]', 'http://127.0.0.1:9/console-hook');
+    await page.uncheck('#create-webhook input[value=MESSAGE_STATUS_CHANGED]');
+    await page.click('#create-webhook button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=create-webhook-eventTypes-error]').catch(() => ''), { timeout: 10_000 }).toMatch(/^VALIDATION_FAILED: /);
+    expect(await page.locator('[data-testid=create-webhook-url-error]').count()).toBe(0);
+    await page.check('#create-webhook input[value=MESSAGE_DELIVERED]');
+    await page.fill('#create-webhook input[name=description]', 'from the console');
+    await page.click('#create-webhook button[type=submit]');
+    const firstSecret = (await page.locator('[data-testid=webhook-secret]').textContent({ timeout: 10_000 }))!;
+    expect(firstSecret).toMatch(/^whsec_/);
+    const endpoints = async () => expectNoErrors(await api('{ webhookEndpoints { id url eventTypes enabled description } }')).webhookEndpoints;
+    const [created] = (await endpoints()).filter((e: { url: string }) => e.url === 'http://127.0.0.1:9/console-hook');
+    expect(created).toMatchObject({ eventTypes: ['MESSAGE_DELIVERED'], enabled: true, description: 'from the console' });
+    const row = page.locator(`#webhooks tr[data-id="${created.id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+
+    // Edit: another URL and event, disabled; a bad URL is refused beside the field first.
+    await row.locator('button[data-action=edit]').click();
+    await page.fill('#edit-webhook input[name=url]', 'http://user:pw@127.0.0.1:9/x');
+    await page.click('#edit-webhook button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=edit-webhook-url-error]').catch(() => ''), { timeout: 10_000 }).toMatch(/^VALIDATION_FAILED: must not contain a user name/);
+    await page.fill('#edit-webhook input[name=url]', 'http://127.0.0.1:9/edited');
+    await page.check('#edit-webhook input[value=MESSAGE_FAILED]');
+    await page.uncheck('#edit-webhook input[name=enabled]');
+    await page.click('#edit-webhook button[type=submit]');
+    await page.locator('#edit-webhook').waitFor({ state: 'detached', timeout: 10_000 });
+    await expect.poll(() => row.locator('[data-testid=endpoint-state]').textContent(), { timeout: 10_000 }).toBe('disabled');
+    expect((await endpoints()).find((e: { id: string }) => e.id === created.id)).toMatchObject({
+      url: 'http://127.0.0.1:9/edited', eventTypes: expect.arrayContaining(['MESSAGE_DELIVERED', 'MESSAGE_FAILED']), enabled: false,
+    });
+
+    // Rotate (after confirming): a new secret, shown once.
+    await row.locator('button[data-action=rotate]').click();
+    await row.locator('button:text("Confirm")').click();
+    await expect.poll(() => page.textContent('[data-testid=webhook-secret]'), { timeout: 10_000 }).not.toBe(firstSecret);
+    expect(await page.textContent('[data-testid=webhook-secret]')).toMatch(/^whsec_/);
+
+    // Delete (after confirming; Cancel first keeps it).
+    await row.locator('button[data-action=delete]').click();
+    // The question takes the button's place and the keyboard's focus lands on Cancel.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Enter');
+    expect(await row.locator('button[data-action=delete]').count()).toBe(1);
+    await row.locator('button[data-action=delete]').click();
+    await row.locator('button:text("Confirm")').click();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await endpoints()).some((e: { id: string }) => e.id === created.id)).toBe(false);
+
+    // Budgets: a bad limit is refused beside the field; a daily limit of 0 refuses a priced send.
+    expect(expectNoErrors(await api(`mutation { setPrice(input: { provider: "simulator", country: "US", currency: "USD", pricePerSegment: "0.0079" }) { __typename } }`)).setPrice.__typename).toBe('SetPriceSuccess');
+    await go(page, 'budgets');
+    await page.locator('#set-budget').waitFor({ timeout: 10_000 });
+    await page.fill('#set-budget input[name=limit]', '-5');
+    await page.click('#set-budget button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=set-budget-limit-error]').catch(() => ''), { timeout: 10_000 }).toMatch(/^VALIDATION_FAILED: /);
+    // By keyboard: Tab from the period to the limit, type, Enter submits.
+    await page.fill('#set-budget input[name=limit]', '');
+    await page.focus('#set-budget select[name=period]');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('limit');
+    await page.keyboard.type('0');
+    await page.keyboard.press('Enter');
+    const daily = page.locator('#budgets tr[data-period=DAILY]');
+    await daily.waitFor({ timeout: 10_000 });
+    expect(await daily.locator('[data-testid=budget-spent]').textContent()).toMatch(/\$0\.00 of \$0\.00/);
+    expect(await page.locator('[data-testid=set-budget-limit-error]').count()).toBe(0);
+    const budgets = expectNoErrors(await api('{ budgets { period limit { amount currency } resetsAt } }')).budgets;
+    expect(budgets).toEqual([{ period: 'DAILY', limit: { amount: '0', currency: 'USD' }, resetsAt: expect.any(String) }]);
+
+    await go(page, 'send');
+    await page.fill('#send input[name=to]', '+14155550126');
+    await page.fill('#send textarea[name=body]', 'Over budget');
+    await page.click('#send button[type=submit]');
+    await page.locator('#budget-exceeded').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#budget-exceeded')).toMatch(/^BUDGET_EXCEEDED: refused by the daily budget/);
+    expect(await page.textContent('[data-testid=refusal-requested]')).toBe('$0.0079');
+    expect(await page.textContent('[data-testid=refusal-spent]')).toMatch(/of \$0\.00$/);
+
+    // Removed (after confirming), the same send is accepted.
+    await page.click('#budget-exceeded a');
+    await daily.waitFor({ timeout: 10_000 });
+    await daily.locator('button:text("Remove")').click();
+    await daily.locator('button:text("Confirm remove")').click();
+    await daily.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(expectNoErrors(await api('{ budgets { period } }')).budgets).toEqual([]);
+    await go(page, 'send');
+    await page.fill('#send input[name=to]', '+14155550126');
+    await page.fill('#send textarea[name=body]', 'Within budget');
+    await page.click('#send button[type=submit]');
+    await expect.poll(() => page.textContent('#send-result'), { timeout: 10_000 }).toMatch(/^Accepted: /);
+    expect(await page.locator('#budget-exceeded').count()).toBe(0);
+
+    // Prices: a broken CSV names its line and shows it, and imports nothing; a good one imports.
+    await go(page, 'providers');
+    const header = 'provider,country,prefix,currency,price,effective_from';
+    await page.fill('#import-prices textarea[name=csv]', `${header}\nsimulator,GB,,USD,0.03,\nsimulator,AU,,USD,cheap,\n`);
+    await page.click('#import-prices button[type=submit]');
+    await expect.poll(() => page.textContent('#import-result').catch(() => ''), { timeout: 10_000 }).toBe('VALIDATION_FAILED: nothing was imported.');
+    const issue = page.locator('#import-issues li[data-line="3"]');
+    expect(await issue.textContent()).toMatch(/^Line 3, column price: /);
+    expect(await issue.locator('[data-testid=issue-line]').textContent()).toBe('simulator,AU,,USD,cheap,');
+    const gbPrices = async () => expectNoErrors(await api('{ prices(country: "GB") { pricePerSegment } }')).prices;
+    expect(await gbPrices()).toEqual([]);
+    await page.fill('#import-prices textarea[name=csv]', `${header}\nsimulator,GB,,USD,0.03,\nsimulator,AU,,USD,0.05,\n`);
+    await page.click('#import-prices button[type=submit]');
+    await expect.poll(() => page.textContent('#import-result'), { timeout: 10_000 }).toBe('Imported: 2 new, 0 replaced, 0 removed.');
+    expect(await gbPrices()).toEqual([{ pricePerSegment: '0.03' }]);
+    await expect.poll(() => page.textContent('#prices'), { timeout: 10_000 }).toContain('0.05 USD');
+    // The run-time configuration, read-only: the simulator's definition and the routing document.
+    await page.locator('#definitions tr[data-name=simulator]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('[data-testid=config-version]')).toMatch(/^Version \d+/);
+    expect(JSON.parse((await page.textContent('#routing-document'))!)).toEqual(expect.any(Object));
+
+    // The new pages in Chinese and at 375 px: their words, and nothing wider than the screen.
+    await page.selectOption('#lang', 'zh');
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const [name, selector, word] of [['budgets', '#set-budget', '设置预算'], ['webhooks', '#create-webhook', '添加端点'], ['providers', '#routing-document', '路由文档'],
+      ['stats', '[data-testid=chart-country-volume] canvas', '按国家/地区的趋势']] as const) {
+      await go(page, name);
+      await page.locator(selector).first().waitFor({ state: 'attached', timeout: 10_000 });
+      expect(await page.textContent('main'), name).toContain(word);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), name).toBeLessThanOrEqual(375);
+    }
+    expect(await page.locator('[data-testid=chart-country-volume] .u-legend').textContent()).toContain('英国');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-zh-375-stats.png'), fullPage: true });
+    await page.selectOption('#lang', 'en');
+
+    expect(foreign).toEqual([]);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -1,6 +1,6 @@
-// The account's lists: opt-outs (add, remove), sender identities (add, remove; ADMIN), outgoing
-// webhook endpoints with each one's delivery log, and verifications (statuses and attempts, never
-// codes); a FAILED webhook delivery can be retried (`retryWebhookDelivery`).
+// The account's lists: opt-outs (add, remove), sender identities (add, remove; ADMIN) and
+// verifications (statuses and attempts, never codes). Webhook endpoints have their own page
+// (webhooks.tsx).
 import { useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, t } from '../i18n.js';
@@ -10,16 +10,12 @@ const tr = addPage('account', {
   en: {
     optOuts: 'Opt-outs', phone: 'Number', source: 'Source', since: 'Since', add: 'Add', remove: 'Remove', none: 'None.',
     senders: 'Sender identities', value: 'Number or sender id', kind: 'Kind', provider: 'Provider', isDefault: 'Default', makeDefault: 'Make it the default',
-    webhooks: 'Webhook endpoints', url: 'URL', events: 'Events', state: 'State', enabled: 'enabled', disabled: 'disabled: {{reason}}', failures: 'Consecutive failures',
-    deliveries: 'Deliveries', showDeliveries: 'Delivery log', retry: 'Retry', event: 'Event', status: 'Status', attempts: 'Attempts', lastCode: 'Last HTTP status', lastError: 'Last error', next: 'Next attempt',
-    verifications: 'Verifications', to: 'To', attemptsLeft: 'Attempts left', expires: 'Expires', created: 'Created',
+    verifications: 'Verifications', status: 'Status', attempts: 'Attempts', to: 'To', attemptsLeft: 'Attempts left', expires: 'Expires', created: 'Created',
   },
   zh: {
     optOuts: '退订名单', phone: '号码', source: '来源', since: '时间', add: '添加', remove: '移除', none: '无。',
     senders: '发送方身份', value: '号码或签名 ID', kind: '类型', provider: '通道', isDefault: '默认', makeDefault: '设为默认',
-    webhooks: 'Webhook 端点', url: 'URL', events: '事件', state: '状态', enabled: '启用', disabled: '已停用：{{reason}}', failures: '连续失败次数',
-    deliveries: '投递记录', showDeliveries: '投递记录', retry: '重试', event: '事件', status: '状态', attempts: '尝试次数', lastCode: '最近 HTTP 状态', lastError: '最近错误', next: '下次尝试',
-    verifications: '验证码记录', to: '号码', attemptsLeft: '剩余次数', expires: '过期时间', created: '创建时间',
+    verifications: '验证码记录', status: '状态', attempts: '尝试次数', to: '号码', attemptsLeft: '剩余次数', expires: '过期时间', created: '创建时间',
   },
 });
 
@@ -99,59 +95,6 @@ export function Senders({ admin }: PageProps) {
           </tr>
         ))}
       </DataTable>
-    </section>
-  );
-}
-
-interface Delivery { id: string; eventType: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null; nextAttemptAt: string | null; createdAt: string }
-
-function Deliveries({ endpointId }: { endpointId: string }) {
-  const loaded = useLoad(() => gql<{ webhookDeliveries: { edges: { node: Delivery }[] } }>(`query($id: ID!) { webhookDeliveries(endpointId: $id, first: 50) {
-    edges { node { id eventType status attempts lastStatusCode lastError nextAttemptAt createdAt } } } }`, { id: endpointId }).then((d) => d.webhookDeliveries.edges.map((e) => e.node)), [endpointId]);
-  const [error, setError] = useState('');
-  const retry = (id: string) =>
-    mutate(`mutation($id: ID!) { retryWebhookDelivery(id: $id) { __typename ${ERR_ISSUES} } }`, { id }, 'retryWebhookDelivery', setError, () => {
-      loaded.reload();
-      // The worker sends it within moments: look again shortly for the outcome.
-      setTimeout(loaded.reload, 1500);
-    });
-  return (
-    <div class="detail">
-      <h3>{tr('deliveries')}</h3>
-      <Status loaded={loaded} />
-      {error && <p class="err" role="alert">{error}</p>}
-      {loaded.data && !loaded.data.length && <p class="muted">{tr('none')}</p>}
-      <DataTable id="deliveries" heads={[tr('created'), tr('event'), tr('status'), tr('attempts'), tr('lastCode'), tr('lastError'), tr('next'), '']}>
-        {(loaded.data ?? []).map((d) => (
-          <tr key={d.id} data-id={d.id}>
-            <td>{fmtDateTime(d.createdAt)}</td><td>{d.eventType}</td><td data-testid="delivery-status">{d.status}</td><td>{d.attempts}</td>
-            <td>{d.lastStatusCode ?? ''}</td><td>{d.lastError ?? ''}</td><td>{fmtDateTime(d.nextAttemptAt)}</td>
-            <td>{d.status === 'FAILED' && <button type="button" onClick={() => void retry(d.id)}>{tr('retry')}</button>}</td>
-          </tr>
-        ))}
-      </DataTable>
-    </div>
-  );
-}
-
-export function Webhooks(_: PageProps) {
-  const loaded = useLoad(() => gql<{ webhookEndpoints: { id: string; url: string; eventTypes: string[]; enabled: boolean; disabledReason: string | null; consecutiveFailures: number }[] }>(
-    '{ webhookEndpoints { id url eventTypes enabled disabledReason consecutiveFailures } }').then((d) => d.webhookEndpoints), []);
-  const [open, setOpen] = useState<string | null>(null);
-  return (
-    <section class="card wide">
-      <h2>{tr('webhooks')}</h2>
-      <Status loaded={loaded} />
-      {loaded.data && !loaded.data.length && <p class="muted">{tr('none')}</p>}
-      <DataTable id="webhooks" heads={[tr('url'), tr('events'), tr('state'), tr('failures'), '']}>
-        {(loaded.data ?? []).map((w) => (
-          <tr key={w.id} data-id={w.id}>
-            <td>{w.url}</td><td>{w.eventTypes.join(', ')}</td><td>{w.enabled ? tr('enabled') : tr('disabled', { reason: w.disabledReason ?? '' })}</td><td>{w.consecutiveFailures}</td>
-            <td><button type="button" aria-pressed={open === w.id} onClick={() => setOpen(open === w.id ? null : w.id)}>{tr('showDeliveries')}</button></td>
-          </tr>
-        ))}
-      </DataTable>
-      {open && <Deliveries endpointId={open} />}
     </section>
   );
 }

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, t } from '../i18n.js';
-import { failure, Status, useLoad, type PageProps } from '../ui.js';
+import { Confirm, failure, Status, useLoad, type PageProps } from '../ui.js';
 
 const tr = addPage('keys', {
   en: {
@@ -79,11 +79,8 @@ export function Keys({ admin }: PageProps) {
                 <td data-testid="key-state">{k.revokedAt ? tr('revokedAt', { at: fmtDateTime(k.revokedAt) }) : tr('active')}</td>
                 <td>
                   {k.id === self ? <span class="muted">{tr('thisKey')}</span> : !k.revokedAt && admin && (confirming === k.id ? (
-                    <span class="confirm">
-                      {tr('revokeConfirm', { name: k.name })}{' '}
-                      <button type="button" class="danger" onClick={() => void revoke(k.id)}>{tr('confirm')}</button>{' '}
-                      <button type="button" onClick={() => setConfirming(null)}>{tr('cancel')}</button>
-                    </span>
+                    <Confirm question={tr('revokeConfirm', { name: k.name })} confirm={tr('confirm')} cancel={tr('cancel')}
+                      onConfirm={() => void revoke(k.id)} onCancel={() => setConfirming(null)} />
                   ) : <button type="button" onClick={() => setConfirming(k.id)}>{tr('revoke')}</button>)}
                 </td>
               </tr>

@@ -1,9 +1,11 @@
 // Providers: health as the dispatching process sees it (state, circuit, success rate, latency,
 // in flight, last error), measured delivery quality per country over the last hour, and the
-// account's prices per provider (ADMIN keys).
+// account's prices per provider with a CSV import, and the run-time configuration read-only
+// (ADMIN keys; configuration.tsx).
 import { gql } from '../api.js';
 import { addPage, fmtDateTime, fmtNumber, fmtPercent } from '../i18n.js';
 import { DataTable, Status, useLoad, type PageProps } from '../ui.js';
+import { ConfigurationView, PriceImport } from './configuration.js';
 
 const tr = addPage('providers', {
   en: {
@@ -71,9 +73,11 @@ export function Providers({ admin }: PageProps) {
                 <tr key={p.id}><td>{p.provider}</td><td>{p.country}</td><td>{p.prefix ?? ''}</td><td>{p.pricePerSegment} {p.currency}</td><td>{fmtDateTime(p.effectiveFrom)}</td></tr>
               ))}
             </DataTable>
+            <PriceImport onImported={prices.reload} />
           </>
         )}
       </section>
+      {admin && <ConfigurationView />}
     </>
   );
 }

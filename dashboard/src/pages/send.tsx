@@ -3,7 +3,7 @@
 // failures are shown with their stable code.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, gql } from '../api.js';
-import { addPage, fmtNumber } from '../i18n.js';
+import { addPage, fmtDateTime, fmtMoney, fmtNumber } from '../i18n.js';
 import { failure } from '../ui.js';
 
 const tr = addPage('send', {
@@ -11,11 +11,15 @@ const tr = addPage('send', {
     title: 'Send a message', to: 'To', body: 'Body', send: 'Send', sending: 'Sending…', accepted: 'Accepted: {{status}}',
     segments_one: '{{count}} segment', segments_other: '{{count}} segments', characters: '{{n}} characters', because: '(because of {{chars}})',
     sensitive: 'Sensitive words: {{words}}',
+    budgetExceeded: 'refused by the {{period}} budget — nothing was stored or sent.', budgetSpent: 'Spent this period', budgetOf: '{{spent}} of {{limit}}',
+    budgetRequested: 'This message would cost', DAILY: 'daily', MONTHLY: 'monthly', budgetResets: 'Resets', budgetLink: 'See the budgets',
   },
   zh: {
     title: '发送短信', to: '接收号码', body: '内容', send: '发送', sending: '发送中…', accepted: '已受理：{{status}}',
     segments_one: '{{count}} 条', segments_other: '{{count}} 条', characters: '{{n}} 个字符', because: '（因为 {{chars}}）',
     sensitive: '敏感词：{{words}}',
+    budgetExceeded: '超出{{period}}预算，已拒绝——未保存也未发送。', budgetSpent: '本期已花费', budgetOf: '{{spent}} / {{limit}}',
+    budgetRequested: '本条预估费用', DAILY: '每日', MONTHLY: '每月', budgetResets: '重置时间', budgetLink: '查看预算',
   },
 });
 
@@ -26,7 +30,26 @@ const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) {
   ... on SendMessageSuccess { data { id status } }
   ... on Error { code message }
   ... on ValidationError { issues { message } }
+  ... on BudgetExceededError { period limit { amount currency } spent { amount currency } requested { amount currency } resetsAt }
 } }`;
+
+interface Money { amount: string; currency: string }
+interface BudgetRefusal { code: string; message: string; period: 'DAILY' | 'MONTHLY'; limit: Money; spent: Money; requested: Money; resetsAt: string }
+
+/** A send refused by a budget: which one, how far it is, what this send would cost, when it resets. */
+function BudgetExceeded({ refusal }: { refusal: BudgetRefusal }) {
+  return (
+    <div id="budget-exceeded" class="refusal" role="alert">
+      <p><strong>{refusal.code}</strong>: {tr('budgetExceeded', { period: tr(refusal.period) })}</p>
+      <dl class="facts">
+        <dt>{tr('budgetSpent')}</dt><dd data-testid="refusal-spent">{tr('budgetOf', { spent: fmtMoney(refusal.spent), limit: fmtMoney(refusal.limit) })}</dd>
+        <dt>{tr('budgetRequested')}</dt><dd data-testid="refusal-requested">{fmtMoney(refusal.requested)}</dd>
+        <dt>{tr('budgetResets')}</dt><dd>{fmtDateTime(refusal.resetsAt)}</dd>
+      </dl>
+      <p><a href="/dashboard/budgets">{tr('budgetLink')}</a></p>
+    </div>
+  );
+}
 
 /** Segments, characters, encoding, sensitive words and warnings of a body. */
 export function PreviewView({ preview }: { preview: Preview | null }) {
@@ -67,6 +90,7 @@ export function Send() {
   const [to, setTo] = useState('');
   const [body, setBody] = useState('');
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [refusal, setRefusal] = useState<BudgetRefusal | null>(null);
   const { preview, error } = usePreview(body ? { body, ...(to.trim() ? { to: to.trim() } : {}) } : null);
   return (
     <section class="card">
@@ -74,8 +98,10 @@ export function Send() {
       <form id="send" onSubmit={async (event) => {
         event.preventDefault();
         setResult({ ok: true, text: tr('sending') });
+        setRefusal(null);
         try {
           const r = (await gql(SEND, { input: { to: to.trim(), body } })).sendMessage;
+          if (r.__typename === 'BudgetExceededError') setRefusal(r);
           if (r.data) {
             setResult({ ok: true, text: tr('accepted', { status: r.data.status }) });
             setBody('');
@@ -92,6 +118,7 @@ export function Send() {
         </div>
         <button type="submit">{tr('send')}</button>
         <p id="send-result" role="status" class={result ? (result.ok ? 'ok' : 'err') : ''}>{result?.text ?? ''}</p>
+        {refusal && <BudgetExceeded refusal={refusal} />}
       </form>
     </section>
   );

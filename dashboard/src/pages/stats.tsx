@@ -1,36 +1,39 @@
 // Stats from `messageStats`: over time (UTC days) as uPlot charts — volume, delivery rate and
-// median time to delivery, and volume and delivery rate per provider — and tables by provider
-// and by country. Redrawn (at most about once
-// a second) as messages change live.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+// median time to delivery, overall, per provider and per country (the six largest; the rest as
+// "others") — and tables by provider and by country. Redrawn (at most about once a second) as
+// messages change live.
+import { useEffect, useState } from 'preact/hooks';
 import { gql, onMessageEvent } from '../api.js';
-import { addPage, fmtDay, fmtNumber, fmtPercent, locale } from '../i18n.js';
+import { Chart, DAY, PALETTE } from '../chart.js';
+import { addPage, fmtCountry, fmtNumber, fmtPercent } from '../i18n.js';
+import { OTHER_KEY, seriesByKey, STATS_GROUP, type KeySeries, type StatsGroup } from '../series.js';
 import { Status, useLoad } from '../ui.js';
 
 const tr = addPage('stats', {
   en: {
     title: 'Stats', day: 'Day', range: 'Range', days_other: 'Last {{count}} days', volume: 'Volume per day', rate: 'Delivery rate per day (%)',
-    median: 'Median seconds to delivery per day', providerVolume: 'Messages per provider per day', providerRate: 'Delivery rate per provider per day (%)', total: 'Messages', delivered: 'Delivered', byProvider: 'By provider', byCountry: 'By country',
+    median: 'Median seconds to delivery per day', providerVolume: 'Messages per provider per day', providerRate: 'Delivery rate per provider per day (%)', providerMedian: 'Median seconds to delivery per provider per day',
+    countryVolume: 'Messages per country per day', countryRate: 'Delivery rate per country per day (%)', countryMedian: 'Median seconds to delivery per country per day',
+    providerOverTime: 'By provider over time', countryOverTime: 'By country over time', other: 'Others', total: 'Messages', delivered: 'Delivered', byProvider: 'By provider', byCountry: 'By country',
     key: 'Name', deliveryRate: 'Delivery rate', medianS: 'Median s to delivery', segments: 'Segments', empty: 'No messages in the range.',
     totals_one: '{{count}} message · {{delivered}} delivered', totals_other: '{{count}} messages · {{delivered}} delivered',
     rateText: ' · {{rate}} delivery rate', medianText: ' · median {{s}} s to delivery',
   },
   zh: {
     title: '统计', day: '日期', range: '时间范围', days_other: '最近 {{count}} 天', volume: '每日发送量', rate: '每日送达率（%）',
-    median: '每日送达耗时中位数（秒）', providerVolume: '各通道每日消息数', providerRate: '各通道每日送达率（%）', total: '消息数', delivered: '已送达', byProvider: '按通道', byCountry: '按国家/地区',
+    median: '每日送达耗时中位数（秒）', providerVolume: '各通道每日消息数', providerRate: '各通道每日送达率（%）', providerMedian: '各通道每日送达耗时中位数（秒）',
+    countryVolume: '各国家/地区每日消息数', countryRate: '各国家/地区每日送达率（%）', countryMedian: '各国家/地区每日送达耗时中位数（秒）',
+    providerOverTime: '按通道的趋势', countryOverTime: '按国家/地区的趋势', other: '其他', total: '消息数', delivered: '已送达', byProvider: '按通道', byCountry: '按国家/地区',
     key: '名称', deliveryRate: '送达率', medianS: '送达耗时中位数（秒）', segments: '计费条数', empty: '该时间范围内没有消息。',
     totals_one: '{{count}} 条消息 · 已送达 {{delivered}} 条', totals_other: '{{count}} 条消息 · 已送达 {{delivered}} 条',
     rateText: ' · 送达率 {{rate}}', medianText: ' · 送达耗时中位数 {{s}} 秒',
   },
 });
 
-interface Group { key: string; label: string | null; total: number; delivered: number; segments: number; deliveryRate: number | null; medianSecondsToDelivery: number | null }
-const GROUP = 'key label total delivered segments deliveryRate medianSecondsToDelivery';
+type Group = StatsGroup;
 const QUERY = `query($from: DateTime!, $to: DateTime!, $groupBy: StatsGroupBy!) { messageStats(from: $from, to: $to, groupBy: $groupBy) {
-  totals { ${GROUP} } groups { ${GROUP} }
+  totals { ${STATS_GROUP} } groups { ${STATS_GROUP} }
 } }`;
-const DAY = 86_400_000;
 
 async function load(days: number) {
   // Whole UTC days (the DAY keys are UTC), up to the next minute so a message just sent counts.
@@ -50,21 +53,21 @@ async function load(days: number) {
     series.rate.push(g?.deliveryRate === null || g?.deliveryRate === undefined ? null : g.deliveryRate * 100);
     series.median.push(g?.medianSecondsToDelivery ?? null);
   }
-  const perProvider = await providersPerDay(xs.map((x) => x * 1000), to);
-  return { totals: byDay.totals, xs, series, perProvider, byProvider: byProvider.groups, byCountry: byCountry.groups };
+  const starts = xs.map((x) => x * 1000);
+  const [perProvider, perCountry] = await Promise.all([perDay('PROVIDER', starts, to), perDay('COUNTRY', starts, to)]);
+  return { totals: byDay.totals, xs, series, perProvider, perCountry, byProvider: byProvider.groups, byCountry: byCountry.groups };
 }
 
-const PALETTE = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b83280', '#2c7a7b', '#975a16', '#4a5568'];
-
 /**
- * Per provider and day: `messageStats` groups by one dimension over a range, so each day is one
- * PROVIDER query, sent as aliases of one document (15 a request, under the server's alias limit).
+ * One dimension (PROVIDER or COUNTRY) per day: `messageStats` groups by one dimension over a range,
+ * so each day is one query, sent as aliases of one document (15 a request, under the server's alias
+ * limit). The server aggregates; the page only lays the answers out as series (series.ts).
  */
-async function providersPerDay(days: number[], end: Date) {
-  const perDay: Group[][] = [];
+async function perDay(groupBy: 'PROVIDER' | 'COUNTRY', days: number[], end: Date): Promise<Group[][]> {
+  const out: Group[][] = [];
   for (let i = 0; i < days.length; i += 15) {
     const chunk = days.slice(i, i + 15);
-    const fields = chunk.map((_, j) => `d${j}: messageStats(from: $f${j}, to: $t${j}, groupBy: PROVIDER) { groups { ${GROUP} } }`).join('\n');
+    const fields = chunk.map((_, j) => `d${j}: messageStats(from: $f${j}, to: $t${j}, groupBy: ${groupBy}) { groups { ${STATS_GROUP} } }`).join('\n');
     const params = chunk.map((_, j) => `$f${j}: DateTime!, $t${j}: DateTime!`).join(', ');
     const vars: Record<string, Date> = {};
     chunk.forEach((day, j) => {
@@ -72,37 +75,25 @@ async function providersPerDay(days: number[], end: Date) {
       vars[`t${j}`] = new Date(Math.min(day + DAY, end.getTime()));
     });
     const data = await gql<Record<string, { groups: Group[] }>>(`query(${params}) { ${fields} }`, vars);
-    chunk.forEach((_, j) => perDay.push(data[`d${j}`].groups));
+    chunk.forEach((_, j) => out.push(data[`d${j}`].groups));
   }
-  const names = [...new Set(perDay.flat().map((g) => g.key))].sort();
-  return names.map((name, i) => {
-    const at = perDay.map((groups) => groups.find((g) => g.key === name));
-    return {
-      name, color: PALETTE[i % PALETTE.length],
-      total: at.map((g) => g?.total ?? 0),
-      rate: at.map((g) => (g?.deliveryRate === null || g?.deliveryRate === undefined ? null : g.deliveryRate * 100)),
-    };
-  });
+  return out;
 }
 
-/** One uPlot chart, sized to its container (so it fits 375 px), redrawn when data or language change. */
-function Chart({ title, xs, series, testid, max }: { title: string; xs: number[]; series: { label: string; values: (number | null)[]; color: string }[]; testid: string; max?: number }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current!;
-    const width = Math.max(280, el.clientWidth || 600);
-    const plot = new uPlot({
-      width, height: 200, title,
-      fmtDate: () => (d: Date) => fmtDay(d),
-      // Whole days on the time axis (never the same day twice); a percentage stays within 0–100.
-      scales: { x: { time: true }, y: max === undefined ? { range: (_u, _min, hi) => [0, Math.max(1, hi)] } : { range: [0, max] } },
-      axes: [{ incrs: [DAY / 1000, (2 * DAY) / 1000, (7 * DAY) / 1000, (14 * DAY) / 1000, (30 * DAY) / 1000], values: (_u, ticks) => ticks.map((s) => fmtDay(new Date(s * 1000))) }, { values: (_u, ticks) => ticks.map((v) => fmtNumber(v, 1)) }],
-      series: [{ label: tr('day'), value: (_u, v) => (v === null ? '' : fmtDay(new Date(v * 1000))) },
-        ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}22`, width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmtNumber(v, 1)) }))],
-    }, [xs, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
-    return () => plot.destroy();
-  }, [xs, series, title, max, locale()]);
-  return <div class="chart" data-testid={testid} role="img" aria-label={title} ref={box} />;
+/** Volume, delivery rate and median time to delivery per day, one line per key of a dimension. */
+function PerKeyCharts({ prefix, perDay, xs, titles, name }: { prefix: string; perDay: Group[][]; xs: number[]; titles: { volume: string; rate: string; median: string }; name: (g: Group) => string }) {
+  const keyed = seriesByKey(perDay, 6, name);
+  if (!keyed.length) return null;
+  const lines = (pick: (s: KeySeries) => (number | null)[]) => keyed.map((s, i) => ({
+    label: s.key === OTHER_KEY ? tr('other') : s.label, values: pick(s), color: s.key === OTHER_KEY ? '#8a93a6' : PALETTE[i % PALETTE.length],
+  }));
+  return (
+    <>
+      <Chart testid={`chart-${prefix}-volume`} dayLabel={tr('day')} title={titles.volume} xs={xs} series={lines((s) => s.total)} />
+      <Chart testid={`chart-${prefix}-rate`} dayLabel={tr('day')} title={titles.rate} xs={xs} max={100} series={lines((s) => s.rate)} />
+      <Chart testid={`chart-${prefix}-median`} dayLabel={tr('day')} title={titles.median} xs={xs} series={lines((s) => s.median)} />
+    </>
+  );
 }
 
 function GroupTable({ title, groups, id }: { title: string; groups: Group[]; id: string }) {
@@ -153,21 +144,23 @@ export function Stats() {
             {d.totals.medianSecondsToDelivery === null ? '' : tr('medianText', { s: fmtNumber(d.totals.medianSecondsToDelivery, 1) })}
           </p>
           <div class="charts" data-days={d.xs.length}>
-            <Chart testid="chart-volume" title={tr('volume')} xs={d.xs} series={[
+            <Chart testid="chart-volume" dayLabel={tr('day')} title={tr('volume')} xs={d.xs} series={[
               { label: tr('total'), values: d.series.total, color: '#5b6b8c' }, { label: tr('delivered'), values: d.series.delivered, color: '#1f9d55' }]} />
-            <Chart testid="chart-rate" title={tr('rate')} xs={d.xs} max={100} series={[{ label: tr('deliveryRate'), values: d.series.rate, color: '#2b6cb0' }]} />
-            {d.perProvider.length > 0 && (
-              <>
-                <Chart testid="chart-provider-volume" title={tr('providerVolume')} xs={d.xs}
-                  series={d.perProvider.map((p) => ({ label: p.name, values: p.total, color: p.color }))} />
-                <Chart testid="chart-provider-rate" title={tr('providerRate')} xs={d.xs} max={100}
-                  series={d.perProvider.map((p) => ({ label: p.name, values: p.rate, color: p.color }))} />
-              </>
-            )}
-            <Chart testid="chart-median" title={tr('median')} xs={d.xs} series={[{ label: tr('medianS'), values: d.series.median, color: '#b7791f' }]} />
+            <Chart testid="chart-rate" dayLabel={tr('day')} title={tr('rate')} xs={d.xs} max={100} series={[{ label: tr('deliveryRate'), values: d.series.rate, color: '#2b6cb0' }]} />
+            <Chart testid="chart-median" dayLabel={tr('day')} title={tr('median')} xs={d.xs} series={[{ label: tr('medianS'), values: d.series.median, color: '#b7791f' }]} />
+          </div>
+          <h3>{tr('providerOverTime')}</h3>
+          <div class="charts">
+            <PerKeyCharts prefix="provider" perDay={d.perProvider} xs={d.xs} name={(g) => g.key}
+              titles={{ volume: tr('providerVolume'), rate: tr('providerRate'), median: tr('providerMedian') }} />
+          </div>
+          <h3>{tr('countryOverTime')}</h3>
+          <div class="charts" id="country-charts">
+            <PerKeyCharts prefix="country" perDay={d.perCountry} xs={d.xs} name={(g) => fmtCountry(g.key, g.label)}
+              titles={{ volume: tr('countryVolume'), rate: tr('countryRate'), median: tr('countryMedian') }} />
           </div>
           <GroupTable id="by-provider" title={tr('byProvider')} groups={d.byProvider} />
-          <GroupTable id="by-country" title={tr('byCountry')} groups={d.byCountry} />
+          <GroupTable id="by-country" title={tr('byCountry')} groups={d.byCountry.map((g) => ({ ...g, label: fmtCountry(g.key, g.label) }))} />
         </div>
       )}
     </section>
