@@ -100,6 +100,13 @@ export const scenario: ChaosScenario = {
       }).catch(() => (drained = false));
       const expected = await expectedIds();
       const lost = expected.filter((id) => !received.has(id)).length;
+      if (lost > 0) {
+        // Where the missing ones are: not relayed (behind the cursor or the frontier), or relayed and not sent.
+        const state = await truth.query(`SELECT (SELECT json_agg(r) FROM "OutboxRelay" r) AS relay, pg_current_snapshot()::text AS snapshot,
+          (SELECT max(txid)::text FROM "MessageEvent") AS "maxTxid", (SELECT json_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM "WebhookDelivery" GROUP BY 1) d) AS deliveries,
+          (SELECT json_agg(json_build_object('enabled', enabled, 'reason', "disabledReason")) FROM "WebhookEndpoint") AS endpoints`);
+        options.log(`lost ${lost}: ${JSON.stringify(state[0])}`);
+      }
       const duplicates = [...received.values()].reduce((n, c) => n + (c - 1), 0);
       const unknown = [...received.keys()].filter((id) => !expected.includes(id)).length;
       const setup = `${count} messages, worker and server SIGKILLed ${kills}× in turn, ${expected.length} committed status changes`;

@@ -3,11 +3,17 @@
 // transaction frontier, read the committed rows above the cursor for accounts with an enabled
 // endpoint, write their deliveries and move the cursor, all or nothing.
 //
-// The frontier: `pg_snapshot_xmin(pg_current_snapshot())` is the oldest transaction still
-// running, so every transaction below it has committed or rolled back and no row of theirs can
-// appear later. Rows are read by (txid, id) below it; a row committed by a slower transaction
-// with a lower id than one already read cannot be skipped, as a plain id cursor would.
+// The frontier: the oldest transaction still running (in this pass's snapshot), so every
+// transaction below it has committed or rolled back and no row of theirs can appear later. Rows
+// are read by (txid, id) below it; a row committed by a slower transaction with a lower id than
+// one already read cannot be skipped, as a plain id cursor would.
+//
+// Transaction ids are shared by every database of a PostgreSQL server, so a long transaction in
+// another database (another application, a migration) would hold the frontier of this one: the
+// running transactions pg_stat_activity shows in another database are left out (a backend serves
+// one database; one it cannot show, or that ended meanwhile, is kept: the frontier only waits).
 import type { PrismaClient } from '../db/database.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { EndpointInfo, InboundSnapshot, MessageSnapshot, NewDelivery } from './outbox.js';
 
 export type RelaySource = 'message-events' | 'inbound';
@@ -52,6 +58,15 @@ export interface OutboxRelayStore {
   relayInbound(limit: number, decide: (batch: RelayBatch<RelayedInbound>) => NewDelivery[]): Promise<number | null>;
 }
 
+const FRONTIER = Prisma.sql`
+  SELECT least(
+    pg_snapshot_xmax(q.s)::text::bigint,
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(q.s) AS x
+      WHERE (x::text::bigint & 4294967295) NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL))
+  ) AS frontier
+  FROM (SELECT pg_current_snapshot() AS s) q`;
+
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 export function createOutboxRelayStore(prisma: PrismaClient): OutboxRelayStore {
@@ -65,7 +80,7 @@ export function createOutboxRelayStore(prisma: PrismaClient): OutboxRelayStore {
       const [cursor] = await tx.$queryRaw<{ txid: bigint; lastId: string }[]>`
         SELECT txid, "lastId" FROM "OutboxRelay" WHERE source = ${source} FOR UPDATE SKIP LOCKED`;
       if (!cursor) return null;
-      const [{ frontier }] = await tx.$queryRaw<{ frontier: bigint }[]>`SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS frontier`;
+      const [{ frontier }] = await tx.$queryRaw<{ frontier: bigint }[]>`${FRONTIER}`;
       const rows = await read(tx, cursor, frontier);
       const accountIds = [...new Set(rows.map((r) => r.accountId))];
       const endpoints =

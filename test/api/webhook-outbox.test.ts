@@ -2,7 +2,8 @@
 // from committed rows only, whoever wrote them and whether or not that process lived to publish.
 // The relay is driven by hand here (the webhook worker runs it in every pass); its own timing
 // is covered end to end in outgoing-webhooks.test.ts and the outbox chaos scenario.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { relayOnce } from '../../src/outgoing-webhooks/relay.js';
 import { createOutboxRelayStore } from '../../src/store/outbox-relay.js';
 import { createFreshDatabase } from '../support/services.js';
@@ -133,5 +134,23 @@ describe('the webhook outbox', () => {
     await relay();
     const rows = (await deliveries()).slice(before).map((r) => JSON.parse(r.payload).data);
     expect(rows.map((d) => [d.messageId, d.status]).sort()).toEqual([[fast, 'SENT'], [slow, 'SENT']].sort());
+  });
+
+  it.skipIf(testDatabaseKind() === 'pglite')('is not held by a long transaction in another database of the server (PostgreSQL)', async () => {
+    const other = new pg.Client({ connectionString: inject('postgresUrl') }); // the run's database, not this file's
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()'); // takes a transaction id, as a write would
+      const id = await newMessage();
+      await relay();
+      const before = (await deliveries()).length;
+      await commitStatusChange(id, 'SENT');
+      await relay();
+      expect((await deliveries()).length).toBe(before + 1);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end();
+    }
   });
 });
