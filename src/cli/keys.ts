@@ -33,7 +33,8 @@ export function keysCommand(config: () => Config): Command {
       const key = await withDatabase(config(), async ({ prisma }) => {
         const { createApiKey, ensureAccount } = await import('../services/api-keys.js');
         const account = await ensureAccount(prisma, opts.account);
-        return createApiKey(prisma, { accountId: account.id, name: opts.name, role: opts.role });
+        // The CLI has no key of its own: the audit log names the command instead.
+        return createApiKey(prisma, { accountId: account.id, name: opts.name, role: opts.role }, { accountId: account.id, keyId: null, keyName: 'herald keys create' });
       });
       console.log(`Created ${key.role} key "${key.name}" (id ${key.id}) in account "${opts.account}". It is shown once:`);
       console.log(key.secret);
@@ -78,7 +79,7 @@ export function keysCommand(config: () => Config): Command {
             where: /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix },
           });
           const { revokeApiKey } = await import('../services/api-keys.js');
-          return key ? revokeApiKey(prisma, key.accountId, key.id, pubsub) : undefined;
+          return key ? revokeApiKey(prisma, key.accountId, key.id, pubsub, { accountId: key.accountId, keyId: null, keyName: 'herald keys revoke' }) : undefined;
         });
       } finally {
         announced = await pubsub?.close({ timeoutMs: ANNOUNCE_TIMEOUT_MS });

@@ -6,6 +6,7 @@ import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { decodeId } from './global-id.js';
 import { unwrap } from './unwrap.js';
+import { auditActorOf } from './audit-log.js';
 
 export const ApiKeyRoleEnum = builder.enumType('ApiKeyRole', {
   description: 'ADMIN manages keys, templates and compliance rules; SENDER sends and reads.',
@@ -75,7 +76,7 @@ builder.mutationFields((t) => ({
     args: { name: t.arg.string({ required: true }), role: t.arg({ type: ApiKeyRoleEnum, required: true }) },
     resolve: async (_root, args, ctx) => {
       const name = unwrap(parseOrError(keyName, args.name, ['name']));
-      return createApiKey(ctx.prisma, { accountId: ctx.auth.accountId, name, role: args.role });
+      return createApiKey(ctx.prisma, { accountId: ctx.auth.accountId, name, role: args.role }, await auditActorOf(ctx));
     },
   }),
   revokeApiKey: t.field({
@@ -86,7 +87,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'ApiKey'));
-      return unwrap(await revokeApiKey(ctx.prisma, ctx.auth.accountId, id, ctx.pubsub));
+      return unwrap(await revokeApiKey(ctx.prisma, ctx.auth.accountId, id, ctx.pubsub, await auditActorOf(ctx)));
     },
   }),
 }));

@@ -1,6 +1,7 @@
 // Budgets (ADMIN only): an account's daily and monthly spending limits, what each current period
 // has spent, and the error a send over budget answers. Rules in src/domain/budgets.ts, writes and
 // the charge in src/services/budgets.ts; docs/budgets.md.
+import { auditActorOf } from './audit-log.js';
 import { BudgetExceededError, budgetPeriods } from '../domain/budgets.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { formatMicros, type Money } from '../domain/money.js';
@@ -71,7 +72,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, ForbiddenError] },
     args: { input: t.arg({ type: SetBudgetInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const period = unwrap(await setBudget(ctx.store.budgets, ctx.auth.accountId, input));
+      const period = unwrap(await setBudget(ctx.store.budgets, ctx.auth.accountId, input, await auditActorOf(ctx)));
       return (await listBudgets(ctx.store.budgets, ctx.prisma, ctx.auth.accountId)).find((b) => b.period === period)!;
     },
   }),
@@ -81,6 +82,6 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [NotFoundError, ForbiddenError] },
     args: { period: t.arg({ type: BudgetPeriodEnum, required: true }) },
-    resolve: async (_root, args, ctx) => unwrap(await removeBudget(ctx.store.budgets, ctx.auth.accountId, args.period)),
+    resolve: async (_root, args, ctx) => unwrap(await removeBudget(ctx.store.budgets, ctx.auth.accountId, args.period, await auditActorOf(ctx))),
   }),
 }));

@@ -1,4 +1,6 @@
 // Opt-outs, the account's sensitive-word rules and its frequency-limit settings.
+import { auditActorOf } from './audit-log.js';
+import { addSensitiveWordRule, removeSensitiveWordRules, updateAccountSettings } from '../services/compliance-settings.js';
 import { ForbiddenError, InvalidPhoneNumberError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { foldTerm } from '../domain/sensitive/fold-text.js';
 import { parseLimitPolicyOverrides, resolveLimitPolicy } from '../limits/policy.js';
@@ -143,14 +145,14 @@ builder.mutationFields((t) => ({
     description: 'Stops every message of this account to the number (idempotent).',
     errors: { types: [InvalidPhoneNumberError] },
     args: { phone: t.arg.string({ required: true }) },
-    resolve: async (_query, _root, args, ctx) => unwrap(await addOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })),
+    resolve: async (_query, _root, args, ctx) => unwrap(await addOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry, audit: { prisma: ctx.prisma, actor: await auditActorOf(ctx) } })),
   }),
   removeOptOut: t.field({
     type: 'String',
     description: 'Allows messages to the number again; returns it in E.164.',
     errors: { types: [InvalidPhoneNumberError, NotFoundError] },
     args: { phone: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => unwrap(await removeOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry })).phone,
+    resolve: async (_root, args, ctx) => unwrap(await removeOptOut(ctx.store.optOuts, ctx.auth.accountId, args.phone, { defaultCountry: ctx.config.defaultCountry, audit: { prisma: ctx.prisma, actor: await auditActorOf(ctx) } })).phone,
   }),
   addSensitiveWordRule: t.prismaField({
     type: SensitiveWordRule,
@@ -178,11 +180,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AccountSettingsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const data = unwrap(parseSettingsInput(input, ctx.config.maxBodyLength));
-      await ctx.prisma.accountSettings.upsert({
-        where: { accountId: ctx.auth.accountId },
-        create: { accountId: ctx.auth.accountId, ...data },
-        update: data,
-      });
+      await updateAccountSettings(ctx.prisma, ctx.auth.accountId, data, await auditActorOf(ctx));
       ctx.compliance.invalidate(ctx.auth.accountId);
       return loadSettings(ctx);
     },
@@ -198,9 +196,7 @@ async function addRule(ctx: Context, kind: RuleKind, input: string) {
   const same = await findRulesLike(ctx, kind, word);
   if (same.length) return same[0];
   const key = { accountId: ctx.auth.accountId, kind, word };
-  // Not upsert, which reads then inserts: concurrent adds of one word failed with a unique violation.
-  await ctx.prisma.sensitiveWordRule.createMany({ data: [key], skipDuplicates: true });
-  const rule = await ctx.prisma.sensitiveWordRule.findUniqueOrThrow({ where: { accountId_kind_word: key } });
+  const rule = await addSensitiveWordRule(ctx.prisma, key, await auditActorOf(ctx));
   ctx.compliance.invalidate(ctx.auth.accountId);
   return rule;
 }
@@ -208,10 +204,8 @@ async function addRule(ctx: Context, kind: RuleKind, input: string) {
 /** Removes the rules that screen the same as `input`; the word as it was added, or NotFoundError. */
 async function removeRule(ctx: Context, kind: RuleKind, input: string): Promise<string | NotFoundError> {
   const rules = await findRulesLike(ctx, kind, input.trim());
-  const removed = rules.length
-    ? await ctx.prisma.sensitiveWordRule.deleteMany({ where: { accountId: ctx.auth.accountId, kind, word: { in: rules.map((r) => r.word) } } })
-    : { count: 0 };
-  if (!removed.count) return new NotFoundError(`${kind} rule for "${input}"`);
+  const removed = await removeSensitiveWordRules(ctx.prisma, ctx.auth.accountId, kind, rules.map((r) => r.word), await auditActorOf(ctx));
+  if (!removed) return new NotFoundError(`${kind} rule for "${input}"`);
   ctx.compliance.invalidate(ctx.auth.accountId);
   return rules[0].word;
 }

@@ -7,6 +7,7 @@ import { simulateInboundMessage } from '../services/inbound-simulation.js';
 import { accountNode } from './account-node.js';
 import { builder } from './builder.js';
 import { unwrap } from './unwrap.js';
+import { auditActorOf } from './audit-log.js';
 
 export const MessageDirectionEnum = builder.enumType('MessageDirection', {
   description: 'OUTBOUND: sent by this account. INBOUND: received from a handset.',
@@ -90,7 +91,7 @@ builder.mutationFields((t) => ({
         await simulateInboundMessage(ctx.prisma, ctx.providers, ctx.auth.accountId, args, {
           defaultCountry: ctx.config.defaultCountry,
           maxBodyLength: ctx.config.maxBodyLength,
-        }),
+        }, await auditActorOf(ctx)),
       );
       return ctx.prisma.inboundMessage.findUniqueOrThrow({ where: { id } });
     },

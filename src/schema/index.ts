@@ -22,6 +22,7 @@ import './verification.js';
 import './providers.js';
 import './webhook-endpoints.js';
 import './stats.js';
+import './audit-log.js';
 
 let schema: GraphQLSchema | undefined;
 

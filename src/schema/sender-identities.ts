@@ -6,6 +6,7 @@ import { accountNode } from './account-node.js';
 import { builder, definedProviders } from './builder.js';
 import { decodeId } from './global-id.js';
 import { unwrap } from './unwrap.js';
+import { auditActorOf } from './audit-log.js';
 
 const SenderIdentityKindEnum = builder.enumType('SenderIdentityKind', {
   description: 'NUMBER: a phone number in E.164. ALPHANUMERIC: a sender id such as HERALD (cannot receive replies).',
@@ -48,7 +49,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const { id } = unwrap(
-        await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, { defaultCountry: ctx.config.defaultCountry, providers: definedProviders(ctx) }),
+        await addSenderIdentity(ctx.prisma, ctx.auth.accountId, args, { defaultCountry: ctx.config.defaultCountry, providers: definedProviders(ctx) }, await auditActorOf(ctx)),
       );
       // No `...query`: a selection of only __typename would make it an empty (invalid) select.
       return ctx.prisma.senderIdentity.findUniqueOrThrow({ where: { id } });
@@ -62,7 +63,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'SenderIdentity'));
-      unwrap(await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, id));
+      unwrap(await removeSenderIdentity(ctx.prisma, ctx.auth.accountId, id, await auditActorOf(ctx)));
       return String(args.id);
     },
   }),

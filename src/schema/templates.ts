@@ -10,6 +10,7 @@ import { createTemplate, deleteTemplate, reviewTemplate, submitTemplate, updateT
 import { accountNode } from './account-node.js';
 import { builder, definedProviders } from './builder.js';
 import { unwrap } from './unwrap.js';
+import { auditActorOf } from './audit-log.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
 
@@ -89,7 +90,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const input = { provider: args.provider, code: args.code ?? null, params: args.params };
-      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.store, ctx.auth.accountId, id, input, { providers: definedProviders(ctx) })).id);
+      return loadTemplate(ctx, unwrap(await setTemplateProviderMapping(ctx.store, ctx.auth.accountId, id, input, { providers: definedProviders(ctx) }, await auditActorOf(ctx))).id);
     },
   }),
 }));
@@ -146,7 +147,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError] },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      loadTemplate(ctx, unwrap(await createTemplate(ctx.store, ctx.auth.accountId, input, { maxBodyLength: ctx.config.maxBodyLength })).id),
+      loadTemplate(ctx, unwrap(await createTemplate(ctx.store, ctx.auth.accountId, input, { maxBodyLength: ctx.config.maxBodyLength }, await auditActorOf(ctx))).id),
   }),
   updateTemplate: t.field({
     type: Template,
@@ -155,7 +156,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTemplateInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
-      return loadTemplate(ctx, unwrap(await updateTemplate(ctx.store, ctx.auth.accountId, id, args.input, { maxBodyLength: ctx.config.maxBodyLength })).id);
+      return loadTemplate(ctx, unwrap(await updateTemplate(ctx.store, ctx.auth.accountId, id, args.input, { maxBodyLength: ctx.config.maxBodyLength }, await auditActorOf(ctx))).id);
     },
   }),
   submitTemplate: t.field({
@@ -166,7 +167,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const screen = (text: string) => ctx.compliance.screen(ctx.auth.accountId, text);
-      return loadTemplate(ctx, unwrap(await submitTemplate(ctx.store, ctx.auth.accountId, id, screen)).id);
+      return loadTemplate(ctx, unwrap(await submitTemplate(ctx.store, ctx.auth.accountId, id, screen, await auditActorOf(ctx))).id);
     },
   }),
   reviewTemplate: t.field({
@@ -178,7 +179,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
       const decision = { approve: args.approve, reason: args.reason, reviewerKeyId: ctx.auth.keyId };
-      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.store, ctx.auth.accountId, id, decision)).id);
+      return loadTemplate(ctx, unwrap(await reviewTemplate(ctx.store, ctx.auth.accountId, id, decision, await auditActorOf(ctx))).id);
     },
   }),
   deleteTemplate: t.field({
@@ -188,7 +189,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'Template'));
-      return loadTemplate(ctx, unwrap(await deleteTemplate(ctx.store, ctx.auth.accountId, id)).id);
+      return loadTemplate(ctx, unwrap(await deleteTemplate(ctx.store, ctx.auth.accountId, id, await auditActorOf(ctx))).id);
     },
   }),
 }));

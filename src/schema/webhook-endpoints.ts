@@ -15,6 +15,7 @@ import { builder } from './builder.js';
 import { isUuid } from '../domain/ids.js';
 import { decodeId, NO_ROW_ID } from './global-id.js';
 import { unwrap } from './unwrap.js';
+import { auditActorOf } from './audit-log.js';
 
 export const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   description:
@@ -142,7 +143,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const endpoint = { url: input.url, eventTypes: input.eventTypes.map(eventTypeFromEnum), description: input.description };
-      return unwrap(await createWebhookEndpoint(ctx.store, ctx.auth.accountId, endpoint, ctx.config.outgoingWebhooks));
+      return unwrap(await createWebhookEndpoint(ctx.store, ctx.auth.accountId, endpoint, ctx.config.outgoingWebhooks, await auditActorOf(ctx)));
     },
   }),
   updateWebhookEndpoint: t.field({
@@ -154,7 +155,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
       const changes = { ...args.input, eventTypes: args.input.eventTypes?.map(eventTypeFromEnum) };
-      return unwrap(await updateWebhookEndpoint(ctx.store, ctx.auth.accountId, id, changes, ctx.config.outgoingWebhooks));
+      return unwrap(await updateWebhookEndpoint(ctx.store, ctx.auth.accountId, id, changes, ctx.config.outgoingWebhooks, await auditActorOf(ctx)));
     },
   }),
   deleteWebhookEndpoint: t.field({
@@ -165,7 +166,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
-      return unwrap(await deleteWebhookEndpoint(ctx.store, ctx.auth.accountId, id));
+      return unwrap(await deleteWebhookEndpoint(ctx.store, ctx.auth.accountId, id, await auditActorOf(ctx)));
     },
   }),
   rotateWebhookSecret: t.field({
@@ -176,7 +177,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = unwrap(decodeId(args.id, 'WebhookEndpoint'));
-      return unwrap(await rotateWebhookSecret(ctx.store, ctx.auth.accountId, id));
+      return unwrap(await rotateWebhookSecret(ctx.store, ctx.auth.accountId, id, await auditActorOf(ctx)));
     },
   }),
   retryWebhookDelivery: t.field({
@@ -189,7 +190,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = String(args.id).toLowerCase();
       if (!isUuid(id)) throw new NotFoundError('webhook delivery');
-      return unwrap(await retryWebhookDelivery(ctx.store, ctx.auth.accountId, id, new Date()));
+      return unwrap(await retryWebhookDelivery(ctx.store, ctx.auth.accountId, id, new Date(), await auditActorOf(ctx)));
     },
   }),
 }));

@@ -5,28 +5,33 @@ import { NotFoundError } from '../domain/errors.js';
 import type { HeraldPubSub } from '../pubsub/pubsub.js';
 import type { ApiKeyReads } from '../store/api-keys.js';
 import { announceChange } from '../store/invalidation.js';
+import { recordAudit, type AuditActor } from './audit.js';
 
 export type CreatedApiKey = ApiKey & {
   /** The whole key. Returned once; only its hash is stored. */
   secret: string;
 };
 
+/** Creates a key; with `audit`, its audit entry commits with it (never the secret: name, role, prefix). */
 export async function createApiKey(
   prisma: PrismaClient,
   input: { accountId: string; name: string; role: ApiKeyRole },
+  audit?: AuditActor,
 ): Promise<CreatedApiKey> {
   const generated = generateApiKey();
-  const row = await prisma.apiKey.create({
-    data: {
-      accountId: input.accountId,
-      name: input.name,
-      role: input.role,
-      prefix: generated.prefix,
-      secretHash: new Uint8Array(generated.secretHash),
-    },
-  });
+  const data = { accountId: input.accountId, name: input.name, role: input.role, prefix: generated.prefix, secretHash: new Uint8Array(generated.secretHash) };
+  const row = audit
+    ? await prisma.$transaction(async (tx) => {
+        const created = await tx.apiKey.create({ data });
+        await recordAudit(tx, audit, { action: 'apiKey.create', subjectId: created.id, after: shownKey(created) });
+        return created;
+      })
+    : await prisma.apiKey.create({ data });
   return { ...row, secret: generated.key };
 }
+
+/** What the audit log keeps of a key: never its secret or hash. */
+const shownKey = (k: Pick<ApiKey, 'name' | 'role' | 'prefix' | 'revokedAt'>) => ({ name: k.name, role: k.role, prefix: k.prefix, revokedAt: k.revokedAt });
 
 /** Finds an account by name, creating it on first use. */
 export async function ensureAccount(prisma: PrismaClient, name: string) {
@@ -39,11 +44,17 @@ export async function ensureAccount(prisma: PrismaClient, name: string) {
  * and with `pubsub` every instance closes the key's open WebSockets at once (code 4403).
  * Without it (the CLI has no pub/sub) open sockets last until they reconnect.
  */
-export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyId: string, pubsub?: Pick<HeraldPubSub, 'publishKeyRevoked'>) {
+export async function revokeApiKey(prisma: PrismaClient, accountId: string, keyId: string, pubsub?: Pick<HeraldPubSub, 'publishKeyRevoked'>, audit?: AuditActor) {
   const key = await prisma.apiKey.findFirst({ where: { id: keyId, accountId } });
   if (!key) return new NotFoundError('API key');
-  // Already revoked: announced again all the same, in case an instance missed it.
-  const revoked = key.revokedAt ? key : await prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  // Already revoked: announced again all the same, in case an instance missed it (and not logged again).
+  const revoked = key.revokedAt
+    ? key
+    : await prisma.$transaction(async (tx) => {
+        const updated = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+        if (audit) await recordAudit(tx, audit, { action: 'apiKey.revoke', subjectId: key.id, before: shownKey(key), after: shownKey(updated) });
+        return updated;
+      });
   // Authentication reads keys from memory (store/api-keys.ts): every process on this database drops it.
   await announceChange(prisma, 'api-keys', key.id);
   pubsub?.publishKeyRevoked({ keyId: key.id, accountId });

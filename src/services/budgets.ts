@@ -4,6 +4,8 @@
 // a budget over its limit refuses the send (BudgetExceededError) and the transaction rolls back,
 // so nothing is stored or submitted. What counts is the intake estimate: the cost sendMessages
 // answers (services/cost-estimate.ts), in the budget's currency. docs/budgets.md has the rules.
+import { recordAudit, type AuditActor } from './audit.js';
+import { formatMicros } from '../domain/money.js';
 import { randomUUID } from 'node:crypto';
 import {
   BudgetExceededError,
@@ -141,13 +143,17 @@ export async function listBudgets(budgets: BudgetStore, db: Parameters<BudgetSto
 }
 
 /** Sets the budget of a period (replacing its limit and currency); bad input changes nothing. */
-export async function setBudget(budgets: BudgetStore, accountId: string, input: BudgetInput): Promise<BudgetPeriod | ValidationError> {
+export async function setBudget(budgets: BudgetStore, accountId: string, input: BudgetInput, audit?: AuditActor): Promise<BudgetPeriod | ValidationError> {
   const parsed = parseBudgetInput(input, ['input']);
   if (parsed instanceof ValidationError) return parsed;
-  await budgets.set(accountId, parsed);
+  await budgets.set(accountId, parsed, audit && ((tx, before, after) => recordAudit(tx, audit, { action: 'budget.set', subjectId: parsed.period, before: before && shownBudget(before), after: shownBudget(after) })));
   return parsed.period;
 }
 
-export async function removeBudget(budgets: BudgetStore, accountId: string, period: BudgetPeriod): Promise<BudgetPeriod | NotFoundError> {
-  return (await budgets.remove(accountId, period)) ? period : new NotFoundError(`${period.toLowerCase()} budget`);
+export async function removeBudget(budgets: BudgetStore, accountId: string, period: BudgetPeriod, audit?: AuditActor): Promise<BudgetPeriod | NotFoundError> {
+  const removed = await budgets.remove(accountId, period, audit && ((tx, before) => recordAudit(tx, audit, { action: 'budget.remove', subjectId: period, before: shownBudget(before) })));
+  return removed ? period : new NotFoundError(`${period.toLowerCase()} budget`);
 }
+
+/** What the audit log keeps of a budget. */
+const shownBudget = (b: { period: string; currency: string; limitMicros: bigint }) => ({ period: b.period, currency: b.currency, limit: formatMicros(b.limitMicros) });

@@ -21,6 +21,7 @@ import {
 import { lockConfiguration, readConfiguration, recordChange, type Author, type ChangeRecord } from '../store/configuration.js';
 import type { Tx } from '../store/db-client.js';
 import { announceChange } from '../store/invalidation.js';
+import { recordAudit, type AuditAction, type AuditRecord } from './audit.js';
 
 export interface ConfigurationDeps {
   prisma: PrismaClient;
@@ -160,7 +161,9 @@ async function change<E extends Error>(
     const inForce = effectiveProviders(deps.environment.providers, rows);
     const result = await body(tx, inForce, rows, snapshot.routing?.document ?? null);
     if (result instanceof Error) return result;
-    return { version: await recordChange(tx, author, result) };
+    const version = await recordChange(tx, author, result);
+    await recordAudit(tx, author, auditOfChange(result));
+    return { version };
   });
   if (!(outcome instanceof Error)) await announceChange(deps.prisma, 'config', String(outcome.version));
   return outcome;
@@ -175,4 +178,11 @@ function stored(deps: ConfigurationDeps, spec: ProviderSpec): { settings: object
 /** What the change log keeps of a definition: its settings and which secret fields it has, never their values. */
 function shown(spec: ProviderSpec, enabled: boolean): Record<string, unknown> {
   return { kind: spec.kind, enabled, settings: splitSpec(spec).settings, credentialFields: credentialFields(spec.kind) };
+}
+
+/** The audit entry of a configuration change: the same before and after as the change log. */
+function auditOfChange(change: ChangeRecord): AuditRecord {
+  const provider = change.subject.startsWith('provider:') ? change.subject.slice('provider:'.length) : null;
+  const action = (provider ? `provider.${change.action.toLowerCase()}` : `routing.${change.action.toLowerCase()}`) as AuditAction;
+  return { action, subjectId: provider, before: change.before, after: change.after };
 }

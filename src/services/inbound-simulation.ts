@@ -7,6 +7,7 @@ import { normalizePhoneNumber } from '../domain/phone.js';
 import { parseSenderIdentity } from '../domain/sender-identity.js';
 import { SimulatorProvider } from '../providers/simulator/simulator.js';
 import type { SmsProvider } from '../providers/types.js';
+import { recordAudit, type AuditActor } from './audit.js';
 
 type CountryCode = Parameters<typeof normalizePhoneNumber>[1];
 
@@ -23,6 +24,7 @@ export async function simulateInboundMessage(
   accountId: string,
   input: SimulateInboundInput,
   options: { defaultCountry?: string | undefined; maxBodyLength: number },
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const simulator = providers.find((p): p is SimulatorProvider => p instanceof SimulatorProvider);
   if (!simulator) return new ForbiddenError('the simulator provider is not enabled (SMS_PROVIDERS)');
@@ -47,5 +49,7 @@ export async function simulateInboundMessage(
     select: { id: true },
   });
   if (!stored) throw new Error('the simulated inbound message was accepted by the webhook but not stored');
+  // The reply was stored by the webhook's own transaction (the real path): the entry follows it.
+  if (audit) await recordAudit(prisma, audit, { action: 'simulator.inbound', subjectId: stored.id, phone: from.e164, after: { from: from.e164, to: to.value, body: input.body } });
   return stored;
 }

@@ -7,6 +7,7 @@ import { parsePriceInput, priceIssuesAt, priceKey, type PriceInput } from '../do
 import type { Price } from '../generated/prisma/client.js';
 import { announceChange } from '../store/invalidation.js';
 import { recordChange, type Author } from '../store/configuration.js';
+import { recordAudit } from './audit.js';
 import { formatMicros } from '../domain/money.js';
 import { deletePrices, insertPrices } from '../store/prices.js';
 import { formatPriceCsv, parsePriceCsv } from './price-csv.js';
@@ -50,6 +51,7 @@ export async function setPrice(prisma: PrismaClient, accountId: string, input: P
       const before = await tx.price.findUnique({ where });
       const price = await tx.price.upsert({ where, create: { accountId, ...parsed }, update: { currency, pricePerSegmentMicros } });
       await recordChange(tx, options.author, { subject: `price:${price.id}`, action: 'SET', before: before && shownPrice(before), after: shownPrice(price) });
+      await recordAudit(tx, options.author, { action: 'price.set', subjectId: price.id, before: before && shownPrice(before), after: shownPrice(price) });
       return price;
     });
   let price: Price;
@@ -70,6 +72,7 @@ export async function removePrice(prisma: PrismaClient, accountId: string, id: s
     if (!before) return false;
     await tx.price.delete({ where: { id } });
     await recordChange(tx, author, { subject: `price:${id}`, action: 'REMOVE', before: shownPrice(before) });
+    await recordAudit(tx, author, { action: 'price.remove', subjectId: id, before: shownPrice(before) });
     return true;
   });
   if (!removed) return new NotFoundError('price');
@@ -103,6 +106,7 @@ export async function importPrices(
         const replaced = replacedIds.length;
         const counts = { created: rows.length - replaced, replaced, removed: options.replace ? existing.length - replaced : 0 };
         await recordChange(tx, options.author, { subject: 'price:', action: 'IMPORT', after: { ...counts, replace: Boolean(options.replace) } });
+        await recordAudit(tx, options.author, { action: 'price.import', after: { ...counts, replace: Boolean(options.replace) } });
         return counts;
       },
       { timeout: IMPORT_TIMEOUT_MS },

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError, type HeraldError } from '../domain/erro
 import { parseSenderIdentity } from '../domain/sender-identity.js';
 import type { SenderIdentity } from '../generated/prisma/client.js';
 import { announceChange } from '../store/invalidation.js';
+import { recordAudit, type AuditActor } from './audit.js';
 
 export interface AddSenderIdentityInput {
   value: string;
@@ -32,6 +33,7 @@ export async function addSenderIdentity(
   accountId: string,
   input: AddSenderIdentityInput,
   options: SenderIdentityOptions,
+  audit?: AuditActor,
 ): Promise<SenderIdentity | HeraldError> {
   const parsed = parseSenderIdentity(input.value, options.defaultCountry);
   const provider = input.provider?.trim() || null;
@@ -47,9 +49,20 @@ export async function addSenderIdentity(
       const existing = await tx.senderIdentity.findUnique({ where: { value: parsed.value } });
       if (existing && existing.accountId !== accountId) return new ValidationError([{ path: ['value'], message: TAKEN }]);
       if (input.isDefault) await tx.senderIdentity.updateMany({ where: { accountId, isDefault: true }, data: { isDefault: false } });
-      return existing
-        ? tx.senderIdentity.update({ where: { id: existing.id }, data })
-        : tx.senderIdentity.create({ data: { accountId, value: parsed.value, kind: parsed.kind, ...data } });
+      const saved = existing
+        ? await tx.senderIdentity.update({ where: { id: existing.id }, data })
+        : await tx.senderIdentity.create({ data: { accountId, value: parsed.value, kind: parsed.kind, ...data } });
+      // A number is kept masked (redactForAudit) and found again by its keyed hash.
+      if (audit) {
+        await recordAudit(tx, audit, {
+          action: 'senderIdentity.add',
+          subjectId: saved.id,
+          before: existing && shownIdentity(existing),
+          after: shownIdentity(saved),
+          ...(saved.kind === 'NUMBER' && { phone: saved.value }),
+        });
+      }
+      return saved;
     });
     // Sends read the account's identities from memory (store/sender-identities.ts).
     if (!(added instanceof ValidationError)) await announceChange(prisma, 'sender-identities', accountId);
@@ -61,10 +74,21 @@ export async function addSenderIdentity(
   }
 }
 
-export async function removeSenderIdentity(prisma: PrismaClient, accountId: string, id: string): Promise<{ id: string } | NotFoundError> {
-  const removed = await prisma.senderIdentity.deleteMany({ where: { id, accountId } });
-  if (!removed.count) return new NotFoundError('sender identity');
+export async function removeSenderIdentity(prisma: PrismaClient, accountId: string, id: string, audit?: AuditActor): Promise<{ id: string } | NotFoundError> {
+  const removed = await prisma.$transaction(async (tx) => {
+    const existing = await tx.senderIdentity.findFirst({ where: { id, accountId } });
+    if (!existing) return false;
+    await tx.senderIdentity.delete({ where: { id } });
+    if (audit) await recordAudit(tx, audit, { action: 'senderIdentity.remove', subjectId: id, before: shownIdentity(existing), ...(existing.kind === 'NUMBER' && { phone: existing.value }) });
+    return true;
+  });
+  if (!removed) return new NotFoundError('sender identity');
   await announceChange(prisma, 'sender-identities', accountId);
   return { id };
 }
 
+
+/** What the audit log keeps of an identity (a number is masked when recorded). */
+function shownIdentity(i: SenderIdentity) {
+  return { kind: i.kind, value: i.value, provider: i.provider, isDefault: i.isDefault };
+}

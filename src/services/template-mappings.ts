@@ -5,6 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError, type HeraldError } from '../domain/errors.js';
 import type { ProviderTemplate } from '../providers/types.js';
 import type { Store } from '../store/store.js';
+import { recordAudit, type AuditActor } from './audit.js';
 
 export interface MappingInput {
   provider: string;
@@ -24,6 +25,7 @@ export async function setTemplateProviderMapping(
   id: string,
   input: MappingInput,
   options: { providers: readonly string[] },
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const template = await store.templates.findLive(accountId, id);
   if (!template) return new NotFoundError('template');
@@ -42,6 +44,12 @@ export async function setTemplateProviderMapping(
   const mappings = { ...readMappings(template.providerTemplates) };
   if (code) mappings[input.provider] = { code, ...(input.params && { params: input.params }) };
   else delete mappings[input.provider];
-  await store.prisma.template.update({ where: { id: template.id }, data: { providerTemplates: mappings as unknown as Prisma.InputJsonValue } });
+  await store.prisma.$transaction(async (tx) => {
+    await tx.template.update({ where: { id: template.id }, data: { providerTemplates: mappings as unknown as Prisma.InputJsonValue } });
+    if (audit) {
+      const before = readMappings(template.providerTemplates)[input.provider] ?? null;
+      await recordAudit(tx, audit, { action: 'template.mapProvider', subjectId: template.id, before: { provider: input.provider, mapping: before }, after: { provider: input.provider, mapping: mappings[input.provider] ?? null } });
+    }
+  });
   return { id: template.id };
 }

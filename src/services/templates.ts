@@ -5,6 +5,7 @@ import { parseOrError } from '../domain/validation.js';
 import { z } from 'zod';
 import type { Store } from '../store/store.js';
 import type { TemplateReads } from '../store/templates.js';
+import { recordAudit, type AuditActor } from './audit.js';
 
 /** The store's parts template edits use: the client for their transactions, the locks. */
 type TemplateStore = Pick<Store, 'prisma' | 'templates'>;
@@ -31,6 +32,7 @@ export async function createTemplate(
   accountId: string,
   input: { name: string; body: string; category: TemplateCategory },
   options: { maxBodyLength: number },
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const name = parseOrError(nameSchema, input.name, ['input', 'name']);
   if (name instanceof ValidationError) return name;
@@ -44,6 +46,7 @@ export async function createTemplate(
     const template = await tx.template.create({ data: { accountId, name, category: input.category } });
     const version = await tx.templateVersion.create({ data: { templateId: template.id, version: 1, body, variables, status: 'DRAFT' } });
     await tx.template.update({ where: { id: template.id }, data: { currentVersionId: version.id } });
+    if (audit) await recordAudit(tx, audit, { action: 'template.create', subjectId: template.id, after: { name, category: input.category, version: 1, body, status: 'DRAFT' } });
     return { id: template.id };
   });
 }
@@ -58,6 +61,7 @@ export async function updateTemplate(
   id: string,
   input: { name?: string | null; body?: string | null; category?: TemplateCategory | null },
   options: { maxBodyLength: number },
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const name = input.name == null ? undefined : parseOrError(nameSchema, input.name, ['input', 'name']);
   if (name instanceof ValidationError) return name;
@@ -86,6 +90,12 @@ export async function updateTemplate(
       });
       await tx.template.update({ where: { id }, data: { currentVersionId: version.id } });
     }
+    if (audit) {
+      const before = { name: template.name, category: template.category, version: current.version, body: current.body, status: current.status };
+      const newVersion = plan !== 'edit-in-place' && (body !== undefined || input.category);
+      const after = { name: name ?? template.name, category: input.category ?? template.category, version: newVersion ? current.version + 1 : current.version, body: content.body, status: newVersion ? 'DRAFT' : current.status };
+      await recordAudit(tx, audit, { action: 'template.update', subjectId: id, before, after });
+    }
     return { id };
   });
 }
@@ -96,6 +106,7 @@ export async function submitTemplate(
   accountId: string,
   id: string,
   screen: (text: string) => Promise<string[]>,
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const template = await store.templates.findLive(accountId, id);
   if (!template) return new NotFoundError('template');
@@ -103,9 +114,15 @@ export async function submitTemplate(
   if (refused) return refused;
   const words = await screen(template.currentVersion.body);
   if (words.length) return new SensitiveContentError(words);
-  const moved = await store.prisma.templateVersion.updateMany({
-    where: { id: template.currentVersion.id, status: 'DRAFT' },
-    data: { status: 'PENDING_REVIEW', submittedAt: new Date(), rejectionReason: null },
+  const moved = await store.prisma.$transaction(async (tx) => {
+    const moved = await tx.templateVersion.updateMany({
+      where: { id: template.currentVersion.id, status: 'DRAFT' },
+      data: { status: 'PENDING_REVIEW', submittedAt: new Date(), rejectionReason: null },
+    });
+    if (moved.count && audit) {
+      await recordAudit(tx, audit, { action: 'template.submit', subjectId: id, before: { version: template.currentVersion.version, status: 'DRAFT' }, after: { version: template.currentVersion.version, status: 'PENDING_REVIEW' } });
+    }
+    return moved;
   });
   return moved.count ? { id } : (checkCanSubmit('PENDING_REVIEW') as HeraldError);
 }
@@ -116,6 +133,7 @@ export async function reviewTemplate(
   accountId: string,
   id: string,
   decision: { approve: boolean; reason?: string | null; reviewerKeyId: string },
+  audit?: AuditActor,
 ): Promise<{ id: string } | HeraldError> {
   const reason = decision.reason?.trim() || null;
   if (!decision.approve && !reason) return new ValidationError([{ path: ['reason'], message: 'a rejection needs a reason the author can act on' }]);
@@ -123,21 +141,33 @@ export async function reviewTemplate(
   if (!template) return new NotFoundError('template');
   const refused = checkCanReview(template.currentVersion.status);
   if (refused) return refused;
-  const moved = await store.prisma.templateVersion.updateMany({
-    where: { id: template.currentVersion.id, status: 'PENDING_REVIEW' },
-    data: {
-      status: decision.approve ? 'APPROVED' : 'REJECTED',
-      rejectionReason: decision.approve ? null : reason,
-      reviewedAt: new Date(),
-      reviewedByKeyId: decision.reviewerKeyId,
-    },
+  const status = decision.approve ? 'APPROVED' : 'REJECTED';
+  const moved = await store.prisma.$transaction(async (tx) => {
+    const moved = await tx.templateVersion.updateMany({
+      where: { id: template.currentVersion.id, status: 'PENDING_REVIEW' },
+      data: { status, rejectionReason: decision.approve ? null : reason, reviewedAt: new Date(), reviewedByKeyId: decision.reviewerKeyId },
+    });
+    if (moved.count && audit) {
+      const version = template.currentVersion.version;
+      await recordAudit(tx, audit, {
+        action: decision.approve ? 'template.approve' : 'template.reject',
+        subjectId: id,
+        before: { version, status: 'PENDING_REVIEW' },
+        after: { version, status, ...(reason && !decision.approve && { reason }) },
+      });
+    }
+    return moved;
   });
   return moved.count ? { id } : (checkCanReview('APPROVED') as HeraldError);
 }
 
 /** Hides the template; messages sent with it keep showing the version they used. */
-export async function deleteTemplate(store: TemplateStore, accountId: string, id: string): Promise<{ id: string } | HeraldError> {
-  const deleted = await store.prisma.template.updateMany({ where: { id, accountId, deletedAt: null }, data: { deletedAt: new Date() } });
+export async function deleteTemplate(store: TemplateStore, accountId: string, id: string, audit?: AuditActor): Promise<{ id: string } | HeraldError> {
+  const deleted = await store.prisma.$transaction(async (tx) => {
+    const deleted = await tx.template.updateMany({ where: { id, accountId, deletedAt: null }, data: { deletedAt: new Date() } });
+    if (deleted.count && audit) await recordAudit(tx, audit, { action: 'template.delete', subjectId: id });
+    return deleted;
+  });
   return deleted.count ? { id } : new NotFoundError('template');
 }
 

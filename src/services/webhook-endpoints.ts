@@ -1,6 +1,7 @@
 // Outgoing webhook endpoints of an account: register, change, delete, rotate the secret; retry
 // a failed delivery.
 // Every function is scoped by accountId: an endpoint of another account is NOT_FOUND.
+import { recordAudit, type AuditActor } from './audit.js';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseOrError } from '../domain/validation.js';
@@ -78,6 +79,7 @@ export async function createWebhookEndpoint(
   accountId: string,
   input: WebhookEndpointInput,
   policy: EndpointUrlPolicy,
+  audit?: AuditActor,
 ): Promise<EndpointWithSecret | ValidationError> {
   const parsed = parseOrError(createSchema, { ...input, description: input.description ?? undefined }, ['input']);
   if (parsed instanceof ValidationError) return parsed;
@@ -88,7 +90,11 @@ export async function createWebhookEndpoint(
     return new ValidationError([{ path: ['input'], message: `an account has at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints` }]);
   }
   const secret = generateSecret();
-  const endpoint = await store.prisma.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
+  const endpoint = await store.prisma.$transaction(async (tx) => {
+    const endpoint = await tx.webhookEndpoint.create({ data: { accountId, ...parsed, secret } });
+    if (audit) await recordAudit(tx, audit, { action: 'webhookEndpoint.create', subjectId: endpoint.id, after: shownEndpoint(endpoint) });
+    return endpoint;
+  });
   return { endpoint, secret };
 }
 
@@ -98,6 +104,7 @@ export async function updateWebhookEndpoint(
   id: string,
   patch: WebhookEndpointPatch,
   policy: EndpointUrlPolicy,
+  audit?: AuditActor,
 ): Promise<WebhookEndpoint | ValidationError | NotFoundError> {
   const parsed = parseOrError(
     updateSchema,
@@ -110,16 +117,27 @@ export async function updateWebhookEndpoint(
   // Enabling again clears Herald's reason and failure record: the account says it is fixed.
   const enabling = parsed.enabled === true ? { disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null } : {};
   const disabling = parsed.enabled === false ? { disabledReason: null, disabledAt: new Date() } : {};
-  const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { ...parsed, ...enabling, ...disabling } });
-  if (count === 0) return new NotFoundError('webhook endpoint');
-  return store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+  const updated = await store.prisma.$transaction(async (tx) => {
+    const before = await tx.webhookEndpoint.findFirst({ where: { id, accountId } });
+    if (!before) return null;
+    const after = await tx.webhookEndpoint.update({ where: { id }, data: { ...parsed, ...enabling, ...disabling } });
+    if (audit) await recordAudit(tx, audit, { action: 'webhookEndpoint.update', subjectId: id, before: shownEndpoint(before), after: shownEndpoint(after) });
+    return after;
+  });
+  if (!updated) return new NotFoundError('webhook endpoint');
+  return updated;
 }
 
 /** Deletes the endpoint with its delivery log; returns the deleted endpoint. */
-export async function deleteWebhookEndpoint(store: EndpointStore, accountId: string, id: string): Promise<WebhookEndpoint | NotFoundError> {
-  const endpoint = await store.prisma.webhookEndpoint.findFirst({ where: { id, accountId } });
+export async function deleteWebhookEndpoint(store: EndpointStore, accountId: string, id: string, audit?: AuditActor): Promise<WebhookEndpoint | NotFoundError> {
+  const endpoint = await store.prisma.$transaction(async (tx) => {
+    const endpoint = await tx.webhookEndpoint.findFirst({ where: { id, accountId } });
+    if (!endpoint) return null;
+    const { count } = await tx.webhookEndpoint.deleteMany({ where: { id, accountId } });
+    if (count && audit) await recordAudit(tx, audit, { action: 'webhookEndpoint.delete', subjectId: id, before: shownEndpoint(endpoint) });
+    return endpoint;
+  });
   if (!endpoint) return new NotFoundError('webhook endpoint');
-  await store.prisma.webhookEndpoint.deleteMany({ where: { id, accountId } });
   return endpoint;
 }
 
@@ -127,9 +145,14 @@ export async function deleteWebhookEndpoint(store: EndpointStore, accountId: str
  * A new secret, used from the next attempt on (retries of older events included): the old one
  * stops at once, so a receiver updates its secret right after rotating.
  */
-export async function rotateWebhookSecret(store: EndpointStore, accountId: string, id: string): Promise<EndpointWithSecret | NotFoundError> {
+export async function rotateWebhookSecret(store: EndpointStore, accountId: string, id: string, audit?: AuditActor): Promise<EndpointWithSecret | NotFoundError> {
   const secret = generateSecret();
-  const { count } = await store.prisma.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
+  const count = await store.prisma.$transaction(async (tx) => {
+    const { count } = await tx.webhookEndpoint.updateMany({ where: { id, accountId }, data: { secret } });
+    // Neither secret is kept: only that it changed.
+    if (count && audit) await recordAudit(tx, audit, { action: 'webhookEndpoint.rotateSecret', subjectId: id, after: { secretRotated: true } });
+    return count;
+  });
   if (count === 0) return new NotFoundError('webhook endpoint');
   return { endpoint: await store.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } }), secret };
 }
@@ -140,16 +163,37 @@ export async function rotateWebhookSecret(store: EndpointStore, accountId: strin
  * it). Only FAILED ones: a PENDING delivery is already coming and a SUCCEEDED one arrived. A
  * delivery of a disabled endpoint would never be claimed, so that is refused too.
  */
-export async function retryWebhookDelivery(store: EndpointStore, accountId: string, id: string, now: Date): Promise<WebhookDelivery | NotFoundError | ValidationError> {
+export async function retryWebhookDelivery(store: EndpointStore, accountId: string, id: string, now: Date, audit?: AuditActor): Promise<WebhookDelivery | NotFoundError | ValidationError> {
   const delivery = await store.prisma.webhookDelivery.findFirst({ where: { id, endpoint: { accountId } }, include: { endpoint: { select: { enabled: true } } } });
   if (!delivery) return new NotFoundError('webhook delivery');
   if (delivery.status !== 'FAILED') return new ValidationError([{ path: ['id'], message: `is ${delivery.status}: only a FAILED delivery can be retried` }]);
   if (!delivery.endpoint.enabled) return new ValidationError([{ path: ['id'], message: 'its endpoint is disabled: enable it first' }]);
   // The status in the condition: of two retries at once, one wins and the other sees no change.
-  const { count } = await store.prisma.webhookDelivery.updateMany({
-    where: { id, status: 'FAILED' },
-    data: { status: 'PENDING', nextAttemptAt: now, completedAt: null },
+  const count = await store.prisma.$transaction(async (tx) => {
+    const { count } = await tx.webhookDelivery.updateMany({
+      where: { id, status: 'FAILED' },
+      data: { status: 'PENDING', nextAttemptAt: now, completedAt: null },
+    });
+    if (count && audit) {
+      await recordAudit(tx, audit, { action: 'webhookDelivery.retry', subjectId: id, before: { status: 'FAILED', endpointId: delivery.endpointId }, after: { status: 'PENDING', endpointId: delivery.endpointId } });
+    }
+    return count;
   });
   if (count === 0) return new ValidationError([{ path: ['id'], message: 'is being retried already' }]);
   return store.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
 }
+
+/** What the audit log keeps of an endpoint: never its secret. */
+function shownEndpoint(e: WebhookEndpoint) {
+  return { url: urlWithoutSecrets(e.url), description: e.description, eventTypes: e.eventTypes, enabled: e.enabled };
+}
+
+/** A URL may carry a token (user:password@, ?token=…): the log keeps the names, not the values. */
+function urlWithoutSecrets(text: string): string {
+  const url = new URL(text);
+  if (url.username || url.password) url.username = url.password = REDACTED_PART;
+  for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, REDACTED_PART);
+  return url.toString();
+}
+
+const REDACTED_PART = 'REDACTED';

@@ -41,10 +41,13 @@ export interface BudgetStore {
   cached(accountId: string): Promise<readonly BudgetLimit[]>;
   /** The account's budgets as the database has them now, on `db` (a send's transaction). */
   list(db: Db, accountId: string): Promise<BudgetRow[]>;
-  /** Sets (creates or replaces) the budget of its period; announces the change. */
-  set(accountId: string, budget: BudgetLimit): Promise<BudgetRow>;
-  /** Removes the budget of a period; false when there was none. */
-  remove(accountId: string, period: BudgetPeriod): Promise<boolean>;
+  /**
+   * Sets (creates or replaces) the budget of its period; announces the change. `also` runs in
+   * the same transaction with the row before and after (the audit entry).
+   */
+  set(accountId: string, budget: BudgetLimit, also?: (tx: Tx, before: BudgetRow | null, after: BudgetRow) => Promise<void>): Promise<BudgetRow>;
+  /** Removes the budget of a period; false when there was none. `also` as for `set`. */
+  remove(accountId: string, period: BudgetPeriod, also?: (tx: Tx, before: BudgetRow) => Promise<void>): Promise<boolean>;
   /** Creates the spend row if missing and locks it until `tx` ends; returns what it holds. */
   lockSpend(tx: Tx, key: SpendKey): Promise<SpendRow>;
   /** Writes the locked spend row's new values. */
@@ -80,21 +83,30 @@ export function createBudgetStore(prisma: PrismaClient): BudgetStore {
     cached: (accountId) => cache.get(accountId),
     list,
 
-    async set(accountId, budget) {
+    async set(accountId, budget, also) {
       const data = { currency: budget.currency, limitMicros: budget.limitMicros };
-      const row = await prisma.budget.upsert({
-        where: { accountId_period: { accountId, period: budget.period } },
-        create: { accountId, period: budget.period, ...data },
-        update: data,
+      const where = { accountId_period: { accountId, period: budget.period } };
+      const saved = await prisma.$transaction(async (tx) => {
+        const before = await tx.budget.findUnique({ where });
+        const row = await tx.budget.upsert({ where, create: { accountId, period: budget.period, ...data }, update: data });
+        const after = { ...toLimit(row), updatedAt: row.updatedAt };
+        await also?.(tx, before && { ...toLimit(before), updatedAt: before.updatedAt }, after);
+        return after;
       });
       await announceChange(prisma, 'budgets', accountId);
-      return { ...toLimit(row), updatedAt: row.updatedAt };
+      return saved;
     },
 
-    async remove(accountId, period) {
-      const removed = await prisma.budget.deleteMany({ where: { accountId, period } });
-      if (removed.count) await announceChange(prisma, 'budgets', accountId);
-      return removed.count > 0;
+    async remove(accountId, period, also) {
+      const removed = await prisma.$transaction(async (tx) => {
+        const before = await tx.budget.findUnique({ where: { accountId_period: { accountId, period } } });
+        if (!before) return false;
+        await tx.budget.delete({ where: { accountId_period: { accountId, period } } });
+        await also?.(tx, { ...toLimit(before), updatedAt: before.updatedAt });
+        return true;
+      });
+      if (removed) await announceChange(prisma, 'budgets', accountId);
+      return removed;
     },
 
     async lockSpend(tx, k) {

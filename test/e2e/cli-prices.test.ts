@@ -11,6 +11,7 @@ let dataDir: string;
 let workDir: string;
 let adminKey: string;
 let server: HeraldProcess | undefined;
+let serverUrl: string | undefined;
 
 const HEADER = 'provider,country,prefix,currency,price,effective_from';
 const cli = (args: string[]) => runCli(args, { DATA_DIR: dataDir });
@@ -78,8 +79,20 @@ describe('herald prices', { timeout: 120_000 }, () => {
   it("a server on the same data directory prices previews from the CLI's list", async () => {
     server = spawnHerald(['server'], { DATA_DIR: dataDir, PORT: '0', DISPATCH: 'off', BOOTSTRAP_ADMIN_KEY: 'false' });
     const [, url] = await server.waitFor(/listening on (http:\/\/\S+\/graphql)/, 60_000);
+    serverUrl = url;
     const api = graphqlCaller(url, adminKey);
     const preview = expectNoErrors(await api(`{ previewMessage(input: { body: "hi", to: "+14155550100" }) { costs { provider pricePerSegment currency estimatedCost } } }`));
     expect(preview.previewMessage.costs).toEqual([{ provider: 'simulator', pricePerSegment: '0.01', currency: 'USD', estimatedCost: '0.01' }]);
+  });
+
+  it('the audit log names the CLI commands that created the key and imported the prices (the refused import is not there)', async () => {
+    expect(serverUrl, 'the server of the test before').toBeDefined();
+    const api = graphqlCaller(serverUrl!, adminKey);
+    const { auditLog } = expectNoErrors(await api(`{ auditLog(first: 10) { edges { node { keyId keyName action after } } } }`));
+    expect(auditLog.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { keyId: null, keyName: 'herald prices import (CLI)', action: 'price.import', after: { created: 0, replaced: 2, removed: 0, replace: true } },
+      { keyId: null, keyName: 'herald prices import (CLI)', action: 'price.import', after: { created: 2, replaced: 0, removed: 0, replace: false } },
+      { keyId: null, keyName: 'herald keys create', action: 'apiKey.create', after: expect.objectContaining({ name: 'e2e', role: 'ADMIN' }) },
+    ]);
   });
 });
