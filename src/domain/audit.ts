@@ -45,7 +45,8 @@ export const AUDIT_ACTIONS = {
   'webhookEndpoint.rotateSecret': 'webhookEndpoint',
   'webhookDelivery.retry': 'webhookDelivery',
   'simulator.inbound': 'inboundMessage',
-  /** Reserved for the erasure of a recipient's data (the subject is the masked number). */
+  'retention.set': 'retentionPolicy',
+  /** The erasure of a recipient's data (the subject is the masked number). */
   'recipient.erase': 'recipient',
 } as const;
 

@@ -3,6 +3,7 @@
 import { ForbiddenError, ValidationError } from '../domain/errors.js';
 import type { RetentionPeriods } from '../domain/retention.js';
 import { setRetentionPolicy } from '../services/retention.js';
+import { auditActorOf } from './audit-log.js';
 import { builder } from './builder.js';
 import { unwrap } from './unwrap.js';
 
@@ -45,6 +46,6 @@ builder.mutationField('setRetentionPolicy', (t) =>
     authScopes: { admin: true },
     errors: { types: [ValidationError, ForbiddenError] },
     args: { input: t.arg({ type: RetentionPolicyInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => unwrap(await setRetentionPolicy(ctx.store.retention, ctx.auth.accountId, { ...input })),
+    resolve: async (_root, { input }, ctx) => unwrap(await setRetentionPolicy(ctx.store.retention, ctx.auth.accountId, { ...input }, await auditActorOf(ctx))),
   }),
 );

@@ -3,7 +3,8 @@
 // in every dispatching process; a database lock lets one instance at a time do the work, so with
 // several instances it simply moves on whichever holds the lock.
 import { createBackgroundLoop, type BackgroundLoop } from '../concurrency/background-loop.js';
-import type { ValidationError } from '../domain/errors.js';
+import { ValidationError } from '../domain/errors.js';
+import { recordAudit, type AuditActor } from './audit.js';
 import { applyRetentionChange, retentionCutoff, type RetentionPeriods } from '../domain/retention.js';
 import type { Logger } from '../logging/logger.js';
 import { metrics } from '../metrics/metrics.js';
@@ -16,11 +17,16 @@ export const RETENTION_BATCH = 500;
 /** A pass stops after this long and asks for the next one at once. */
 const PASS_BUDGET_MS = 5_000;
 
-export async function setRetentionPolicy(store: RetentionStore, accountId: string, change: unknown): Promise<(RetentionPeriods & { isDefault: boolean }) | ValidationError> {
+export async function setRetentionPolicy(
+  store: RetentionStore,
+  accountId: string,
+  change: unknown,
+  audit?: AuditActor,
+): Promise<(RetentionPeriods & { isDefault: boolean }) | ValidationError> {
   const { isDefault: _, ...current } = await store.policy(accountId);
   const next = applyRetentionChange(current, change);
-  if (!('bodyDays' in next)) return next;
-  await store.setPolicy(accountId, next);
+  if (next instanceof ValidationError) return next;
+  await store.setPolicy(accountId, next, audit && ((tx, before) => recordAudit(tx, audit, { action: 'retention.set', subjectId: accountId, before, after: next })));
   return { ...next, isDefault: false };
 }
 

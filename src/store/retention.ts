@@ -8,11 +8,12 @@ import { Prisma } from '../generated/prisma/client.js';
 import { LOCK_KEY as ROLLUP_LOCK } from './message-stats-rollup.js';
 
 const RETENTION_LOCK = Prisma.raw(`hashtextextended('herald:retention', 0)`);
-type Tx = Prisma.TransactionClient;
+export type Tx = Prisma.TransactionClient;
 
 export interface RetentionStore {
   policy(accountId: string): Promise<RetentionPeriods & { isDefault: boolean }>;
-  setPolicy(accountId: string, periods: RetentionPeriods): Promise<void>;
+  /** Writes the periods and hands the periods they replace to `also`, on one transaction. */
+  setPolicy(accountId: string, periods: RetentionPeriods, also?: (tx: Tx, before: RetentionPeriods) => Promise<void>): Promise<void>;
   /** Every account with its periods (the defaults where it set none). */
   accounts(): Promise<(RetentionPeriods & { accountId: string })[]>;
   /** Blanks bodies of messages and replies created before `cutoff`; null when another instance holds the lock. */
@@ -47,8 +48,12 @@ export function createRetentionStore(prisma: PrismaClient): RetentionStore {
       return row ? { bodyDays: row.bodyDays, recordDays: row.recordDays, verificationDays: row.verificationDays, webhookLogDays: row.webhookLogDays, isDefault: false } : { ...DEFAULT_RETENTION, isDefault: true };
     },
 
-    async setPolicy(accountId, periods) {
-      await prisma.retentionPolicy.upsert({ where: { accountId }, create: { accountId, ...periods }, update: periods });
+    async setPolicy(accountId, periods, also) {
+      await prisma.$transaction(async (tx) => {
+        const before = await tx.retentionPolicy.findUnique({ where: { accountId } });
+        await tx.retentionPolicy.upsert({ where: { accountId }, create: { accountId, ...periods }, update: periods });
+        await also?.(tx, before ? pick(before) : DEFAULT_RETENTION);
+      });
     },
 
     async accounts() {

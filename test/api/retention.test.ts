@@ -46,6 +46,11 @@ describe('the retention policy', () => {
     // A fractional number is refused by GraphQL itself (Int).
     expect((await account.admin(SET, { input: { bodyDays: 1.5 } })).errors?.[0]?.message).toMatch(/Int/);
     expect(expectNoErrors(await account.admin(`{ retentionPolicy { ${POLICY} } }`)).retentionPolicy).toEqual(set.data);
+    // The change is in the audit log, with what it replaced; the refusals are not.
+    const audit = expectNoErrors(await account.admin(`{ auditLog(first: 10, filter: { action: "retention.set" }) { edges { node { action before after } } } }`)).auditLog.edges;
+    expect(audit.map((e: { node: unknown }) => e.node)).toEqual([
+      { action: 'retention.set', before: { bodyDays: 90, recordDays: 395, verificationDays: 30, webhookLogDays: 30 }, after: { bodyDays: 30, recordDays: 395, verificationDays: 30, webhookLogDays: 7 } },
+    ]);
     // null keeps for ever, everything together.
     const forever = expectNoErrors(await account.admin(SET, { input: { bodyDays: null, recordDays: null, webhookLogDays: null, verificationDays: null } })).setRetentionPolicy;
     expect(forever.data).toMatchObject({ bodyDays: null, recordDays: null, webhookLogDays: null, verificationDays: null });

@@ -40,6 +40,7 @@ const AUDITED: Record<string, AuditAction[]> = {
   rotateWebhookSecret: ['webhookEndpoint.rotateSecret'],
   retryWebhookDelivery: ['webhookDelivery.retry'],
   simulateInboundMessage: ['simulator.inbound'],
+  setRetentionPolicy: ['retention.set'],
 };
 
 const NOT_ADMINISTRATIVE: Record<string, string> = {
