@@ -82,6 +82,9 @@ export function redactForAudit(value: unknown, key = ''): unknown {
 }
 
 /** The keyed hash an entry is found by number with (hex HMAC-SHA256 of the E.164 number). */
+/** The per-install setting holding the key of `phoneHash` (the audit log and erased opt-outs share it). */
+export const PHONE_HASH_KEY_SETTING = 'audit.phoneHashKey';
+
 export function phoneHash(key: Buffer, e164: string): string {
   return createHmac('sha256', key).update(e164).digest('hex');
 }

@@ -14,6 +14,7 @@ import './sender-identities.js';
 import './prices.js';
 import './budgets.js';
 import './retention.js';
+import './erasure.js';
 import './configuration.js';
 import './inbound.js';
 import './inbound-conversation.js';

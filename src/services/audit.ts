@@ -4,7 +4,7 @@
 // secret-looking keys redacted, phone numbers masked, and a number the action was about kept
 // only as a keyed hash (an erasure later never needs to touch the log).
 import type { CountryCode } from 'libphonenumber-js';
-import { AUDIT_ACTIONS, DEPLOYMENT_SUBJECTS, formatAuditCsv, phoneHash, redactForAudit, type AuditAction, type AuditRow } from '../domain/audit.js';
+import { AUDIT_ACTIONS, DEPLOYMENT_SUBJECTS, formatAuditCsv, PHONE_HASH_KEY_SETTING, phoneHash, redactForAudit, type AuditAction, type AuditRow } from '../domain/audit.js';
 import type { Auth } from '../domain/api-key.js';
 import { InvalidPhoneNumberError } from '../domain/errors.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
@@ -16,7 +16,7 @@ import type { SecretStore } from '../store/secrets.js';
 export { AUDIT_ACTIONS, type AuditAction };
 
 /** The per-install HMAC key of the log's phone hashes (store/secrets.ts). */
-export const AUDIT_PHONE_KEY = 'audit.phoneHashKey';
+export const AUDIT_PHONE_KEY = PHONE_HASH_KEY_SETTING;
 
 /**
  * Who acts: an API key (its name is looked up when the entry is written), or a tool without one

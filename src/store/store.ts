@@ -14,6 +14,7 @@ import { createMessageStatsReads, type MessageStatsReads } from './message-stats
 import { createMessageStatsRollup, type MessageStatsRollup } from './message-stats-rollup.js';
 import { createNewMessages, type NewMessages } from './new-messages.js';
 import { createOptOutStore, type OptOutStore } from './opt-outs.js';
+import { PHONE_HASH_KEY_SETTING } from '../domain/audit.js';
 import { createPriceReads, type PriceReads } from './prices.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
 import { createSenderIdentityReads, type SenderIdentityReads } from './sender-identities.js';
@@ -123,7 +124,8 @@ export interface DeliveryStore {
 
 export function createStore(database: Pick<Database, 'prisma' | 'background' | 'poolSize'>, options: StoreOptions = {}): Store {
   const { prisma, background } = database;
-  const optOuts = createOptOutStore(prisma);
+  const secrets = createSecretStore(prisma);
+  const optOuts = createOptOutStore(prisma, async () => Buffer.from(await secrets.getOrCreate(PHONE_HASH_KEY_SETTING), 'hex'));
   const newMessages = createNewMessages(prisma);
   const quality = new QualityAggregator(Date.now, options.qualityBucketMs);
   const onRequests = { messageStatus: createMessageStatusStore(prisma, quality), reports: createReportStore(prisma, quality) };
@@ -151,7 +153,7 @@ export function createStore(database: Pick<Database, 'prisma' | 'background' | '
     accountSettings: createAccountSettingsReads(prisma),
     inboundMessages: createInboundMessages(prisma, optOuts),
     verificationLocks: createVerificationLocks(),
-    secrets: createSecretStore(prisma),
+    secrets,
     stats: createMessageStatsReads(prisma),
     statsRollup: createMessageStatsRollup({ prisma, background }),
     subscriptionReads: createSubscriptionReads(prisma),

@@ -41,6 +41,7 @@ const AUDITED: Record<string, AuditAction[]> = {
   retryWebhookDelivery: ['webhookDelivery.retry'],
   simulateInboundMessage: ['simulator.inbound'],
   setRetentionPolicy: ['retention.set'],
+  eraseRecipientData: ['recipient.erase'],
 };
 
 const NOT_ADMINISTRATIVE: Record<string, string> = {
@@ -53,9 +54,7 @@ const NOT_ADMINISTRATIVE: Record<string, string> = {
 };
 
 /** Actions no mutation records yet, with why they exist. */
-const RESERVED: Partial<Record<AuditAction, string>> = {
-  'recipient.erase': 'erasure of a recipient, recorded by the erasure service',
-};
+const RESERVED: Partial<Record<AuditAction, string>> = {};
 
 type Scopes = { admin?: boolean; operator?: boolean };
 const mutations = Object.values(buildSchema().getMutationType()!.getFields());
