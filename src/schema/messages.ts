@@ -182,6 +182,8 @@ builder.mutationFields((t) => ({
           maxBodyLength: ctx.config.maxBodyLength,
           defaultCountry: ctx.config.defaultCountry,
           now: new Date(),
+          // A token may then watch what it sent (schema/token-scope.ts mayReadMessage).
+          ...(ctx.auth.token && { accessTokenId: ctx.auth.token.tokenId }),
         }),
       );
       // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).

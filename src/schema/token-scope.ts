@@ -28,6 +28,7 @@ import {
 } from 'graphql';
 import type { AccessScope, TokenPrincipal } from '../domain/access-token.js';
 import { ForbiddenError, type RateLimitedError } from '../domain/errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
 
@@ -81,11 +82,17 @@ const OPEN_TYPES = new Set([
  */
 const CLOSED_FIELDS = new Set(['InboundMessage.inReplyTo', 'MessagePreview.costs']);
 
-/** A token may read a message it names, or one of its batch. */
+/**
+ * A token may read a message it names, one of its batch, or one it sent itself (its jti is
+ * recorded on the message by sendMessage: durable, and known before the send returns the id, so
+ * no race). Never a message its parent key or another token sent.
+ */
 async function mayReadMessage(scope: AccessScope, rawId: unknown, ctx: Context): Promise<string | undefined> {
   const id = decodeId(String(rawId), 'Message', null);
   if (id && scope.messages.includes(id)) return undefined;
-  if (id && scope.batch && (await ctx.prisma.message.count({ where: { id, accountId: ctx.auth.accountId, batchId: scope.batch } })) > 0) return undefined;
+  const sentBy = scope.send && ctx.auth.token ? ctx.auth.token.tokenId : null;
+  const owned: Prisma.MessageWhereInput[] = [...(scope.batch ? [{ batchId: scope.batch }] : []), ...(sentBy ? [{ accessTokenId: sentBy }] : [])];
+  if (id && owned.length && (await ctx.prisma.message.count({ where: { id, accountId: ctx.auth.accountId, OR: owned } })) > 0) return undefined;
   return `this access token does not grant message ${String(rawId)}`;
 }
 

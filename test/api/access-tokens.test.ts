@@ -326,6 +326,76 @@ describe('sending with a token', () => {
   });
 });
 
+describe('a token that sends', () => {
+  let account: SeededAccount;
+  let tokenA: string;
+  let sentByA: string[];
+  let sentByKey: string;
+  let sentByB: string;
+  beforeAll(async () => {
+    account = await t.seedAccount();
+    const templateId = await approvedTemplate(account, 'Your code is {{code}}');
+    const minted = () => mint(account, { sendTemplates: [templateId], sendPerMinute: 10 });
+    tokenA = await minted();
+    const tokenB = await minted();
+    const sendAs = async (bearer: string, extra: Record<string, unknown> = {}) => {
+      const result = expectNoErrors(await graphqlCaller(t.url, bearer)(SEND_TEMPLATE, { input: { to: '+14155550123', templateId, variables: { code: '1' }, ...extra } })).sendMessage;
+      expect(result.__typename, JSON.stringify(result)).toBe('SendMessageSuccess');
+      return result.data.id as string;
+    };
+    // The grouped write, and the transaction an idempotency key takes (services/messages.ts).
+    sentByA = [await sendAs(tokenA), await sendAs(tokenA, { idempotencyKey: 'token-a-1' })];
+    sentByKey = await sendAs(account.senderKey);
+    sentByB = await sendAs(tokenB);
+  });
+
+  it('records its jti on what it sent, and nothing on what its key sent', async () => {
+    const rows = await t.database.prisma.message.findMany({ where: { accountId: account.accountId }, select: { id: true, accessTokenId: true } });
+    const raw = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':')[1];
+    const recorded = new Map(rows.map((r) => [r.id, r.accessTokenId]));
+    const jti = decodeJwt(tokenA).jti;
+    expect(sentByA.map((id) => recorded.get(raw(id)!))).toEqual([jti, jti]);
+    expect(recorded.get(raw(sentByKey)!)).toBeNull();
+    expect(recorded.get(raw(sentByB)!)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(recorded.get(raw(sentByB)!)).not.toBe(jti);
+  });
+
+  it('reads what it sent over HTTP, and nothing its key or another token sent', async () => {
+    const caller = graphqlCaller(t.url, tokenA);
+    for (const id of sentByA) expect(expectNoErrors(await caller(`query($id: ID!) { message(id: $id) { id status } }`, { id })).message.id).toBe(id);
+    for (const id of [sentByKey, sentByB]) {
+      const refused = await caller(`query($id: ID!) { message(id: $id) { id body } }`, { id });
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('watches what it sent over SSE, and nothing its key or another token sent', async () => {
+    const watch = (id: string) => firstSseEvent(tokenA, `subscription { messageStatusChanged(id: "${id}") { id } }`);
+    expect((await watch(sentByA[0]!)).data.messageStatusChanged).toEqual({ id: sentByA[0] });
+    for (const id of [sentByKey, sentByB]) expect((await watch(id)).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('watches what it sent over graphql-ws, and nothing its key or another token sent', async () => {
+    const ws = connect(`Bearer ${tokenA}`);
+    await ws.opened;
+    await ws.next((m) => m.type === 'connection_ack');
+    const ids = { mine: sentByA[1]!, key: sentByKey, other: sentByB };
+    for (const [name, id] of Object.entries(ids)) ws.socket.send(JSON.stringify({ id: name, type: 'subscribe', payload: { query: `subscription { messageStatusChanged(id: "${id}") { id } }` } }));
+    expect((await ws.next((m) => m.id === 'mine')).payload.data.messageStatusChanged).toEqual({ id: ids.mine });
+    for (const name of ['key', 'other']) {
+      const refused = await ws.next((m) => m.id === name && m.type !== 'complete');
+      expect(refused.payload.data ?? null).toBeNull();
+      expect((refused.payload.errors ?? refused.payload)[0].extensions.code).toBe('FORBIDDEN');
+    }
+    ws.socket.close();
+  });
+
+  it('still cannot list messages', async () => {
+    expect((await graphqlCaller(t.url, tokenA)('{ messages(first: 5) { edges { node { id } } } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
 describe("a token's request rate", () => {
   it("is the key's policy but a budget of its own: a page cannot use up its backend's key", async () => {
     const account = await t.seedAccount();
