@@ -86,6 +86,11 @@ const MessageFilter = builder.inputType('MessageFilter', {
     createdBefore: t.field({ type: 'DateTime', required: false }),
     search: t.string({ required: false, description: 'Case-insensitive substring of the body.' }),
     provider: t.string({ required: false, description: 'The provider that took it (its configured name, exact).' }),
+    changedAfter: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'Only messages whose status changed (an applied event) after this time: what a client missed while disconnected.',
+    }),
   }),
 });
 
@@ -106,6 +111,8 @@ function messageWhere(accountId: string, filter: MessageFilterShape | null | und
   }
   if (filter.search) where.body = { contains: filter.search, mode: 'insensitive' };
   if (filter.provider) where.provider = filter.provider;
+  // Through the events (indexed by time), not Message.updatedAt: every status change writes one.
+  if (filter.changedAfter) where.events = { some: { at: { gt: filter.changedAfter }, applied: true } };
   return where;
 }
 

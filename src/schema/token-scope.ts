@@ -39,6 +39,12 @@ type RootRule = (scope: AccessScope, args: Args, ctx: Context) => string | undef
 const ROOT_RULES: Record<string, RootRule> = {
   'Query.message': (scope, args, ctx) => mayReadMessage(scope, args.id, ctx),
   'Query.batch': (scope, args) => (scope.batch !== null && decodeId(String(args.id), 'Batch', null) === scope.batch ? undefined : `this access token does not grant batch ${String(args.id)}`),
+  // A client catching up on its batch's transitions after a reconnection (the SDK's events()).
+  'Query.messages': (scope, args) => {
+    const batchId = (args.filter as { batchId?: unknown } | undefined)?.batchId;
+    const granted = scope.batch !== null && batchId != null && decodeId(String(batchId), 'Batch', null) === scope.batch;
+    return granted ? undefined : 'an access token lists messages only with filter.batchId set to its batch';
+  },
   'Query.inboundMessages': (scope) => (scope.inbound ? undefined : 'this access token does not grant inbound messages'),
   'Subscription.messageStatusChanged': (scope, args, ctx) => mayReadMessage(scope, args.id, ctx),
   'Subscription.messageEvents': (scope, args) => {
@@ -69,6 +75,8 @@ const OPEN_TYPES = new Set([
   'InboundMessageConnection',
   'InboundMessageEdge',
   'PageInfo',
+  'QueryMessagesConnection',
+  'QueryMessagesConnectionEdge',
   // A message's estimated and actual cost: an amount and a currency, leading nowhere. (Its
   // routing decision, with providers' measured quality, stays closed.)
   'Money',

@@ -242,7 +242,7 @@ describe('a token scoped to message A', () => {
       const response = await caller(query);
       expect(response.data ?? null, query).toBeNull();
       expect(response.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
-      if (field !== 'messageEvents') expect(response.errors?.[0]?.message).toBe(`an access token cannot use ${field}`);
+      if (field !== 'messageEvents' && field !== 'messages') expect(response.errors?.[0]?.message).toBe(`an access token cannot use ${field}`);
     }
   });
 
@@ -274,6 +274,12 @@ describe('a token scoped to a batch or to inbound messages', () => {
     expect(expectNoErrors(await caller(`query($id: ID!) { message(id: $id) { id } }`, { id: batch.accepted[0].id })).message.id).toBe(batch.accepted[0].id);
     expect((await caller(`query($id: ID!) { batch(id: $id) { id } }`, { id: otherBatch.batchId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await caller(`query($id: ID!) { message(id: $id) { id } }`, { id: otherBatch.accepted[0].id })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Lists messages only with its batch as the filter (the SDK's events() catching up).
+    const list = (filter: Record<string, unknown>) => caller(`query($filter: MessageFilter) { messages(first: 5, filter: $filter) { edges { node { id status } } } }`, { filter });
+    const listed = expectNoErrors(await list({ batchId: batch.batchId, changedAfter: new Date(Date.now() - 60_000).toISOString() })).messages.edges;
+    expect(listed.map((e: any) => e.node.id).sort()).toEqual(batch.accepted.map((m: any) => m.id).sort());
+    expect(expectNoErrors(await list({ batchId: batch.batchId, changedAfter: new Date(Date.now() + 60_000).toISOString() })).messages.edges).toEqual([]);
+    for (const filter of [{ batchId: otherBatch.batchId }, {}]) expect((await list(filter)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     // messageEvents only with its batch as the filter.
     const events = await firstSseEvent(await mint(account, { batch: otherBatch.batchId }), `subscription { messageEvents(filter: { batchId: "${batch.batchId}" }) { id } }`);
     expect(events.errors[0].extensions.code).toBe('FORBIDDEN');
