@@ -397,6 +397,24 @@ describe('a token that sends', () => {
     ws.socket.close();
   });
 
+  it("costs no query more than a key's send: the jti is one more value in the same insert", async () => {
+    const templateId = await approvedTemplate(account, 'Counted {{code}}');
+    const token = await mint(account, { sendTemplates: [templateId], sendPerMinute: 10 });
+    const queriesOf = async (bearer: string) => {
+      const before = t.queries.length;
+      const result = expectNoErrors(await graphqlCaller(t.url, bearer)(SEND_TEMPLATE, { input: { to: '+14155550123', templateId, variables: { code: '1' } } })).sendMessage;
+      expect(result.__typename).toBe('SendMessageSuccess');
+      return t.queries.slice(before);
+    };
+    // Each caller once before counting: key and template reads are cached after a first use.
+    await queriesOf(account.senderKey);
+    await queriesOf(token);
+    const byKey = await queriesOf(account.senderKey);
+    const byToken = await queriesOf(token);
+    expect(byToken.length, byToken.join('\n')).toBe(byKey.length);
+    expect(byToken.filter((sql) => sql.includes('INSERT INTO "Message"') && sql.includes('"accessTokenId"'))).toHaveLength(1);
+  });
+
   it('still cannot list messages', async () => {
     expect((await graphqlCaller(t.url, tokenA)('{ messages(first: 5) { edges { node { id } } } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
