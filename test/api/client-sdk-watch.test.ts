@@ -271,6 +271,36 @@ describe('SMSClient.events and inbound', () => {
     }
   });
 
+  it("events() with a token catches up on its batch (the token may list its batch's messages)", async () => {
+    const { senderKey } = await t.seedAccount();
+    const proxy = await relay(t.url);
+    try {
+      const backend = client({ url: t.url, apiKey: senderKey });
+      await t.herald.dispatcher!.stop();
+      const { batchId } = await backend.sendBulk({ message: 'batch', recipients: [{ to: '+14155550120' }, { to: '+14155550121' }] });
+      const { token } = await backend.createAccessToken({ batch: batchId, ttlSeconds: 120 });
+      const page = client({ url: proxy.url, token });
+      const seen: Message[] = [];
+      const done = (async () => {
+        for await (const m of page.events({ batchId, status: ['DELIVERED'] })) {
+          seen.push(m);
+          if (seen.length === 2) break;
+        }
+      })();
+      await waitFor(async () => (await subscriptionsOpen()) === 1, { what: 'the subscription' });
+      proxy.cut(true);
+      t.herald.dispatcher!.start();
+      await waitFor(async () => (await backend.getBatch(batchId))?.counts.DELIVERED === 2, { what: 'the batch delivered' });
+      expect(seen).toEqual([]);
+      proxy.up();
+      await done;
+      expect(seen.map((m) => m.status)).toEqual(['DELIVERED', 'DELIVERED']);
+      expect(new Set(seen.map((m) => m.id)).size).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('inbound() yields the replies stored while disconnected on reconnection, oldest first, none twice', async () => {
     const { adminKey } = await t.seedAccount();
     const proxy = await relay(t.url);
