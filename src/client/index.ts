@@ -66,6 +66,7 @@ import {
   type WebhookEventType,
 } from './generated/graphql.js';
 import { fromGraphQLErrors, HeraldApiError } from './errors.js';
+import { CATCH_UP_PAGE_SIZE, inboundResume, messageEventsResume } from './catch-up.js';
 import { Realtime } from './realtime.js';
 import * as G from './generated/graphql.js';
 
@@ -284,16 +285,35 @@ export class SMSClient {
 
   /**
    * Every status transition of the account's messages (messageEvents), optionally only into
-   * `filter.status` or of `filter.batchId`. Reconnects like watch(), but transitions made while
-   * disconnected are not replayed: follow a message with watch() when each one matters.
+   * `filter.status` or of `filter.batchId`. Reconnects like watch(), then first yields what
+   * changed while it was disconnected (each such message once, in its current state, oldest
+   * change first; with `filter.status`, when its current status is in it), then live
+   * transitions again; none is yielded twice. A token needs `filter.batchId` set to its batch.
    */
   async *events(filter?: MessageEventFilter): AsyncGenerator<Message> {
-    for await (const { messageEvents } of this.#realtime.subscribe(G.MessageEventsDocument, { filter })) yield messageEvents;
+    const resume = messageEventsResume(
+      (messageEvents: Message) => ({ messageEvents }),
+      (r) => r.messageEvents,
+      async (catchUp, after) => {
+        const { messages } = await this.request(ListMessagesDocument, { filter: catchUp, first: CATCH_UP_PAGE_SIZE, after });
+        return pageOf(messages);
+      },
+      filter,
+    );
+    for await (const { messageEvents } of this.#realtime.subscribe(G.MessageEventsDocument, { filter }, resume)) yield messageEvents;
   }
 
-  /** Every message received on the account's numbers (inboundMessageReceived); reconnects like events(). */
+  /**
+   * Every message received on the account's numbers (inboundMessageReceived). Reconnects like
+   * events(), then first yields the replies stored while it was disconnected (oldest first), none twice.
+   */
   async *inbound(): AsyncGenerator<InboundMessage> {
-    for await (const { inboundMessageReceived } of this.#realtime.subscribe(G.InboundReceivedDocument, {})) yield inboundMessageReceived;
+    const resume = inboundResume(
+      (inboundMessageReceived: InboundMessage) => ({ inboundMessageReceived }),
+      (r) => r.inboundMessageReceived,
+      async (after) => pageOf((await this.request(G.ListInboundMessagesDocument, { first: CATCH_UP_PAGE_SIZE, after })).inboundMessages),
+    );
+    for await (const { inboundMessageReceived } of this.#realtime.subscribe(G.InboundReceivedDocument, {}, resume)) yield inboundMessageReceived;
   }
 
   /** Closes the subscription socket, if one is open (running watch/events/inbound loops end). */

@@ -54,6 +54,22 @@ function toApiError(error: unknown): HeraldApiError {
   return new HeraldApiError('CONNECTION_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
+/**
+ * How a subscription catches up after a reconnection (events(), inbound()): `missed()` reads
+ * what happened while the socket was down; `fresh(item)` is false for an item already yielded.
+ */
+export interface Resume<T> {
+  missed(): Promise<T[]>;
+  fresh(item: T): boolean;
+}
+
+/**
+ * How long after a reconnection the catch-up read waits, so that it runs after the server has
+ * made the subscription again (a transition between the two would otherwise fall in neither).
+ * Live items that arrive meanwhile wait for it, and are yielded after it.
+ */
+const SETTLE_MS = 300;
+
 export class Realtime {
   #client: Promise<Client> | undefined;
   constructor(private readonly options: RealtimeOptions) {}
@@ -74,24 +90,63 @@ export class Realtime {
     return this.#client;
   }
 
-  /** The operation's results, one `data` at a time; a GraphQL or socket error rejects with HeraldApiError. */
-  async *subscribe<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): AsyncGenerator<TResult> {
+  /**
+   * The operation's results, one `data` at a time; a GraphQL or socket error rejects with
+   * HeraldApiError. With `resume`, after each reconnection what `resume.missed()` finds is
+   * yielded before any later live result, and every result `resume.fresh` refuses is skipped.
+   */
+  async *subscribe<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, resume?: Resume<TResult>): AsyncGenerator<TResult> {
     const client = await this.#connect();
+    // Catch-ups in the order of the reconnections; `wake` interrupts a wait for a live result.
+    const gaps: Promise<TResult[]>[] = [];
+    let wake = () => {};
+    const stopListening = resume
+      ? client.on('connected', (_socket, _payload, wasRetry) => {
+          if (!wasRetry) return;
+          const gap = new Promise((resolve) => setTimeout(resolve, SETTLE_MS)).then(() => resume.missed());
+          gap.catch(() => {}); // rejected while unobserved: observed (and thrown) when its turn comes
+          gaps.push(gap);
+          wake();
+        })
+      : () => {};
     const results = client.iterate<TResult>({ query: document.toString(), variables: variables as Record<string, unknown> });
+    type Next = IteratorResult<{ data?: TResult | null; errors?: readonly { message: string; extensions?: { code?: unknown } }[] }>;
+    /** The catch-ups waiting, in order, without the items already yielded. */
+    async function* caughtUp(): AsyncGenerator<TResult> {
+      while (gaps.length) {
+        const missed = await gaps[0]!.catch((error: unknown) => {
+          throw toApiError(error);
+        });
+        gaps.shift();
+        for (const item of missed) if (resume!.fresh(item)) yield item;
+      }
+    }
+    let pending: Promise<Next> | undefined;
     try {
       for (;;) {
-        let next: IteratorResult<{ data?: TResult | null; errors?: readonly { message: string; extensions?: { code?: unknown } }[] }>;
+        yield* caughtUp();
+        pending ??= results.next();
+        const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+        let next: Next | 'woken';
         try {
-          next = await results.next();
+          next = await Promise.race([pending, woken]);
         } catch (error) {
           throw toApiError(error);
         }
+        if (next === 'woken') continue; // the live result awaited stays `pending`
+        pending = undefined;
         if (next.done) return;
         if (next.value.errors?.length) throw fromGraphQLErrors(next.value.errors);
-        if (next.value.data) yield next.value.data;
+        const data = next.value.data;
+        if (!data) continue;
+        // A result that arrived with a catch-up waiting goes after it (if it was in it, it is skipped).
+        yield* caughtUp();
+        if (!resume || resume.fresh(data)) yield data;
       }
     } finally {
-      // Breaking out of a for-await ends the operation on the server (graphql-ws `complete`).
+      stopListening();
+      // Breaking out of a for-await ends the operation on the server (graphql-ws `complete`);
+      // graphql-ws's iterator ends at once even while a next() is pending.
       await results.return?.();
     }
   }

@@ -82,7 +82,8 @@ export interface AccessTokenClaims {
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
-  jti: z.string().min(1),
+  // Herald mints uuids; a sent message records it in a uuid column (Message.accessTokenId).
+  jti: z.uuid(),
   exp: z.number(),
   acct: z.string().min(1),
   scope: z.object({

@@ -87,6 +87,11 @@ const MessageFilter = builder.inputType('MessageFilter', {
     createdBefore: t.field({ type: 'DateTime', required: false }),
     search: t.string({ required: false, description: 'Case-insensitive substring of the body.' }),
     provider: t.string({ required: false, description: 'The provider that took it (its configured name, exact).' }),
+    changedAfter: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'Only messages whose status changed (an applied event) after this time: what a client missed while disconnected.',
+    }),
   }),
 });
 
@@ -107,6 +112,8 @@ function messageWhere(accountId: string, filter: MessageFilterShape | null | und
   }
   if (filter.search) where.body = { contains: filter.search, mode: 'insensitive' };
   if (filter.provider) where.provider = filter.provider;
+  // Through the events (indexed by time), not Message.updatedAt: every status change writes one.
+  if (filter.changedAfter) where.events = { some: { at: { gt: filter.changedAfter }, applied: true } };
   return where;
 }
 
@@ -183,6 +190,8 @@ builder.mutationFields((t) => ({
           maxBodyLength: ctx.config.maxBodyLength,
           defaultCountry: ctx.config.defaultCountry,
           now: new Date(),
+          // A token may then watch what it sent (schema/token-scope.ts mayReadMessage).
+          ...(ctx.auth.token && { accessTokenId: ctx.auth.token.tokenId }),
         }),
       );
       // Read before waking the dispatcher, so the answer shows the message as accepted (QUEUED).

@@ -28,6 +28,7 @@ import {
 } from 'graphql';
 import type { AccessScope, TokenPrincipal } from '../domain/access-token.js';
 import { ForbiddenError, type RateLimitedError } from '../domain/errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Context } from './context.js';
 import { decodeId } from './global-id.js';
 
@@ -38,6 +39,12 @@ type RootRule = (scope: AccessScope, args: Args, ctx: Context) => string | undef
 const ROOT_RULES: Record<string, RootRule> = {
   'Query.message': (scope, args, ctx) => mayReadMessage(scope, args.id, ctx),
   'Query.batch': (scope, args) => (scope.batch !== null && decodeId(String(args.id), 'Batch', null) === scope.batch ? undefined : `this access token does not grant batch ${String(args.id)}`),
+  // A client catching up on its batch's transitions after a reconnection (the SDK's events()).
+  'Query.messages': (scope, args) => {
+    const batchId = (args.filter as { batchId?: unknown } | undefined)?.batchId;
+    const granted = scope.batch !== null && batchId != null && decodeId(String(batchId), 'Batch', null) === scope.batch;
+    return granted ? undefined : 'an access token lists messages only with filter.batchId set to its batch';
+  },
   'Query.inboundMessages': (scope) => (scope.inbound ? undefined : 'this access token does not grant inbound messages'),
   'Subscription.messageStatusChanged': (scope, args, ctx) => mayReadMessage(scope, args.id, ctx),
   'Subscription.messageEvents': (scope, args) => {
@@ -68,6 +75,8 @@ const OPEN_TYPES = new Set([
   'InboundMessageConnection',
   'InboundMessageEdge',
   'PageInfo',
+  'QueryMessagesConnection',
+  'QueryMessagesConnectionEdge',
   // A message's estimated and actual cost: an amount and a currency, leading nowhere. (Its
   // routing decision, with providers' measured quality, stays closed.)
   'Money',
@@ -81,11 +90,17 @@ const OPEN_TYPES = new Set([
  */
 const CLOSED_FIELDS = new Set(['InboundMessage.inReplyTo', 'MessagePreview.costs']);
 
-/** A token may read a message it names, or one of its batch. */
+/**
+ * A token may read a message it names, one of its batch, or one it sent itself (its jti is
+ * recorded on the message by sendMessage: durable, and known before the send returns the id, so
+ * no race). Never a message its parent key or another token sent.
+ */
 async function mayReadMessage(scope: AccessScope, rawId: unknown, ctx: Context): Promise<string | undefined> {
   const id = decodeId(String(rawId), 'Message', null);
   if (id && scope.messages.includes(id)) return undefined;
-  if (id && scope.batch && (await ctx.prisma.message.count({ where: { id, accountId: ctx.auth.accountId, batchId: scope.batch } })) > 0) return undefined;
+  const sentBy = scope.send && ctx.auth.token ? ctx.auth.token.tokenId : null;
+  const owned: Prisma.MessageWhereInput[] = [...(scope.batch ? [{ batchId: scope.batch }] : []), ...(sentBy ? [{ accessTokenId: sentBy }] : [])];
+  if (id && owned.length && (await ctx.prisma.message.count({ where: { id, accountId: ctx.auth.accountId, OR: owned } })) > 0) return undefined;
   return `this access token does not grant message ${String(rawId)}`;
 }
 

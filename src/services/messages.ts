@@ -54,10 +54,10 @@ export async function sendMessage(
   if (draft instanceof HeraldError) return draft;
   const costs = await budgetCosts(store, compliance, accountId, draft);
   if (!key && !options.secret && !costs) {
-    const row = await store.newMessages.insert(accountId, draft);
+    const row = await store.newMessages.insert(accountId, draft, options.accessTokenId);
     return { id: row.id, status: draft.status, created: true, row };
   }
-  if (!key && !costs) return insertMessage(store, store.prisma, accountId, draft, options.secret);
+  if (!key && !costs) return insertMessage(store, store.prisma, accountId, draft, options);
 
   // One transaction for the idempotency key, the message and the budget's charge: a refused
   // charge rolls back the other two, so nothing of a send over budget is kept.
@@ -66,7 +66,7 @@ export async function sendMessage(
       if (key && !(await store.idempotency.claim(tx, accountId, key, requestHash, IDEMPOTENCY_WINDOW_HOURS))) {
         return (await findIdempotentResult(store, accountId, key, requestHash, tx)) ?? new IdempotencyConflictError(key);
       }
-      const message = await insertMessage(store, tx, accountId, draft, options.secret);
+      const message = await insertMessage(store, tx, accountId, draft, options);
       if (key) await store.idempotency.link(tx, accountId, key, message.id);
       const refused = costs && (await compliance.budgets!.charge(tx, accountId, costs));
       if (refused) throw new RolledBack(refused);
@@ -134,7 +134,7 @@ async function findIdempotentResult(
   return { id: record.messageId, status: status ?? 'QUEUED', created: false };
 }
 
-async function insertMessage(store: SendStore, db: Db, accountId: string, draft: MessageDraft, secret?: SendOptions['secret']): Promise<AcceptedMessage> {
+async function insertMessage(store: SendStore, db: Db, accountId: string, draft: MessageDraft, { secret, accessTokenId }: SendOptions): Promise<AcceptedMessage> {
   // A secret (a verification code) is stored masked; only the sealed copy holds the real text.
   const mask = (text: string) => (secret ? maskSecret(text, secret.value) : text);
   const row = await store.newMessages.insertOne(db, accountId, draft, {
@@ -142,7 +142,7 @@ async function insertMessage(store: SendStore, db: Db, accountId: string, draft:
     variables: draft.variables && secret ? JSON.parse(mask(JSON.stringify(draft.variables))) : draft.variables,
     sealedBody: secret ? new Uint8Array(sealText(secret.key, draft.body)) : null,
     sealedVariables: secret && draft.variables ? new Uint8Array(sealText(secret.key, JSON.stringify(draft.variables))) : null,
-  });
+  }, accessTokenId);
   return { id: row.id, status: draft.status, created: true };
 }
 

@@ -42,6 +42,11 @@ export interface SendOptions extends DraftOptions {
    * the real body sealed under `key` for the dispatcher. Only the verification service sets it.
    */
   secret?: { value: string; key: Buffer };
+  /**
+   * The browser access token sending (its jti), recorded on the message so that this token may
+   * read and watch what it sent. Only sendMessage's resolver sets it.
+   */
+  accessTokenId?: string;
 }
 
 /**

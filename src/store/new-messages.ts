@@ -27,16 +27,20 @@ export interface StoredText {
 }
 
 export interface NewMessages {
-  /** Writes one message and its first event, grouped with the other sends of the turn. */
-  insert(accountId: string, draft: MessageDraft): Promise<Message>;
+  /**
+   * Writes one message and its first event, grouped with the other sends of the turn.
+   * `accessTokenId`: the browser token sending it (the jti), which may then watch it.
+   */
+  insert(accountId: string, draft: MessageDraft, accessTokenId?: string | null): Promise<Message>;
   /** Writes one message with `text` in place of the draft's, on `db` (a caller's transaction). */
-  insertOne(db: Db, accountId: string, draft: MessageDraft, text: StoredText): Promise<{ id: string }>;
+  insertOne(db: Db, accountId: string, draft: MessageDraft, text: StoredText, accessTokenId?: string | null): Promise<{ id: string }>;
 }
 
 interface Pending {
   id: string;
   accountId: string;
   draft: MessageDraft;
+  accessTokenId: string | null;
 }
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -49,18 +53,19 @@ export function createNewMessages(prisma: PrismaClient): NewMessages {
     return prisma.$queryRaw<Message[]>`
       WITH m AS (
         INSERT INTO "Message" (id, "accountId", "to", "from", body, encoding, segments, status, "scheduledAt", "dueAt",
-                               "idempotencyKey", metadata, variables, "templateId", "templateVersionId", category, "createdAt", "updatedAt")
+                               "idempotencyKey", metadata, variables, "templateId", "templateVersionId", category, "accessTokenId", "createdAt", "updatedAt")
         SELECT u.id, u."accountId", u."to", u."from", u.body, u.encoding::"Encoding", u.segments, u.status::"MessageStatus",
                u."scheduledAt", COALESCE(u."scheduledAt", ${now}), u."idempotencyKey", u.metadata, u.variables,
-               u."templateId", u."templateVersionId", u.category::"TemplateCategory", ${now}, ${now}
+               u."templateId", u."templateVersionId", u.category::"TemplateCategory", u."accessTokenId", ${now}, ${now}
         FROM unnest(${column((p) => p.id)}::uuid[], ${column((p) => p.accountId)}::uuid[], ${column((p) => p.draft.to)}::text[],
                     ${column((p) => p.draft.from)}::text[], ${column((p) => p.draft.body)}::text[], ${column((p) => p.draft.encoding)}::text[],
                     ${column((p) => p.draft.segments)}::int[], ${column((p) => p.draft.status)}::text[], ${column((p) => p.draft.scheduledAt)}::timestamptz[],
                     ${column((p) => p.draft.idempotencyKey)}::text[], ${column((p) => json(p.draft.metadata))}::jsonb[],
                     ${column((p) => json(p.draft.variables))}::jsonb[], ${column((p) => p.draft.templateId)}::uuid[],
-                    ${column((p) => p.draft.templateVersionId)}::uuid[], ${column((p) => p.draft.category)}::text[])
+                    ${column((p) => p.draft.templateVersionId)}::uuid[], ${column((p) => p.draft.category)}::text[],
+                    ${column((p) => p.accessTokenId)}::uuid[])
           AS u(id, "accountId", "to", "from", body, encoding, segments, status, "scheduledAt", "idempotencyKey", metadata, variables,
-               "templateId", "templateVersionId", category)
+               "templateId", "templateVersionId", category, "accessTokenId")
         RETURNING *
       ), e AS (
         INSERT INTO "MessageEvent" ("messageId", status, source, at, applied)
@@ -87,9 +92,9 @@ export function createNewMessages(prisma: PrismaClient): NewMessages {
   );
 
   return {
-    insert: (accountId, draft) => insertGrouped({ id: uuidv7(), accountId, draft }),
+    insert: (accountId, draft, accessTokenId = null) => insertGrouped({ id: uuidv7(), accountId, draft, accessTokenId }),
 
-    async insertOne(db, accountId, draft, text) {
+    async insertOne(db, accountId, draft, text, accessTokenId = null) {
       return db.message.create({
         select: { id: true },
         data: {
@@ -110,6 +115,7 @@ export function createNewMessages(prisma: PrismaClient): NewMessages {
           templateId: draft.templateId,
           templateVersionId: draft.templateVersionId,
           category: draft.category,
+          accessTokenId,
           events: { create: { status: draft.status, source: 'API' } },
         },
       });

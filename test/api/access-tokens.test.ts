@@ -242,7 +242,7 @@ describe('a token scoped to message A', () => {
       const response = await caller(query);
       expect(response.data ?? null, query).toBeNull();
       expect(response.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
-      if (field !== 'messageEvents') expect(response.errors?.[0]?.message).toBe(`an access token cannot use ${field}`);
+      if (field !== 'messageEvents' && field !== 'messages') expect(response.errors?.[0]?.message).toBe(`an access token cannot use ${field}`);
     }
   });
 
@@ -274,6 +274,12 @@ describe('a token scoped to a batch or to inbound messages', () => {
     expect(expectNoErrors(await caller(`query($id: ID!) { message(id: $id) { id } }`, { id: batch.accepted[0].id })).message.id).toBe(batch.accepted[0].id);
     expect((await caller(`query($id: ID!) { batch(id: $id) { id } }`, { id: otherBatch.batchId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await caller(`query($id: ID!) { message(id: $id) { id } }`, { id: otherBatch.accepted[0].id })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Lists messages only with its batch as the filter (the SDK's events() catching up).
+    const list = (filter: Record<string, unknown>) => caller(`query($filter: MessageFilter) { messages(first: 5, filter: $filter) { edges { node { id status } } } }`, { filter });
+    const listed = expectNoErrors(await list({ batchId: batch.batchId, changedAfter: new Date(Date.now() - 60_000).toISOString() })).messages.edges;
+    expect(listed.map((e: any) => e.node.id).sort()).toEqual(batch.accepted.map((m: any) => m.id).sort());
+    expect(expectNoErrors(await list({ batchId: batch.batchId, changedAfter: new Date(Date.now() + 60_000).toISOString() })).messages.edges).toEqual([]);
+    for (const filter of [{ batchId: otherBatch.batchId }, {}]) expect((await list(filter)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     // messageEvents only with its batch as the filter.
     const events = await firstSseEvent(await mint(account, { batch: otherBatch.batchId }), `subscription { messageEvents(filter: { batchId: "${batch.batchId}" }) { id } }`);
     expect(events.errors[0].extensions.code).toBe('FORBIDDEN');
@@ -323,6 +329,94 @@ describe('sending with a token', () => {
     );
     // Two messages sent in all: refusals sent nothing.
     expect(await t.database.prisma.message.count({ where: { accountId: account.accountId } })).toBe(2);
+  });
+});
+
+describe('a token that sends', () => {
+  let account: SeededAccount;
+  let tokenA: string;
+  let sentByA: string[];
+  let sentByKey: string;
+  let sentByB: string;
+  beforeAll(async () => {
+    account = await t.seedAccount();
+    const templateId = await approvedTemplate(account, 'Your code is {{code}}');
+    const minted = () => mint(account, { sendTemplates: [templateId], sendPerMinute: 10 });
+    tokenA = await minted();
+    const tokenB = await minted();
+    const sendAs = async (bearer: string, extra: Record<string, unknown> = {}) => {
+      const result = expectNoErrors(await graphqlCaller(t.url, bearer)(SEND_TEMPLATE, { input: { to: '+14155550123', templateId, variables: { code: '1' }, ...extra } })).sendMessage;
+      expect(result.__typename, JSON.stringify(result)).toBe('SendMessageSuccess');
+      return result.data.id as string;
+    };
+    // The grouped write, and the transaction an idempotency key takes (services/messages.ts).
+    sentByA = [await sendAs(tokenA), await sendAs(tokenA, { idempotencyKey: 'token-a-1' })];
+    sentByKey = await sendAs(account.senderKey);
+    sentByB = await sendAs(tokenB);
+  });
+
+  it('records its jti on what it sent, and nothing on what its key sent', async () => {
+    const rows = await t.database.prisma.message.findMany({ where: { accountId: account.accountId }, select: { id: true, accessTokenId: true } });
+    const raw = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':')[1];
+    const recorded = new Map(rows.map((r) => [r.id, r.accessTokenId]));
+    const jti = decodeJwt(tokenA).jti;
+    expect(sentByA.map((id) => recorded.get(raw(id)!))).toEqual([jti, jti]);
+    expect(recorded.get(raw(sentByKey)!)).toBeNull();
+    expect(recorded.get(raw(sentByB)!)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(recorded.get(raw(sentByB)!)).not.toBe(jti);
+  });
+
+  it('reads what it sent over HTTP, and nothing its key or another token sent', async () => {
+    const caller = graphqlCaller(t.url, tokenA);
+    for (const id of sentByA) expect(expectNoErrors(await caller(`query($id: ID!) { message(id: $id) { id status } }`, { id })).message.id).toBe(id);
+    for (const id of [sentByKey, sentByB]) {
+      const refused = await caller(`query($id: ID!) { message(id: $id) { id body } }`, { id });
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('watches what it sent over SSE, and nothing its key or another token sent', async () => {
+    const watch = (id: string) => firstSseEvent(tokenA, `subscription { messageStatusChanged(id: "${id}") { id } }`);
+    expect((await watch(sentByA[0]!)).data.messageStatusChanged).toEqual({ id: sentByA[0] });
+    for (const id of [sentByKey, sentByB]) expect((await watch(id)).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('watches what it sent over graphql-ws, and nothing its key or another token sent', async () => {
+    const ws = connect(`Bearer ${tokenA}`);
+    await ws.opened;
+    await ws.next((m) => m.type === 'connection_ack');
+    const ids = { mine: sentByA[1]!, key: sentByKey, other: sentByB };
+    for (const [name, id] of Object.entries(ids)) ws.socket.send(JSON.stringify({ id: name, type: 'subscribe', payload: { query: `subscription { messageStatusChanged(id: "${id}") { id } }` } }));
+    expect((await ws.next((m) => m.id === 'mine')).payload.data.messageStatusChanged).toEqual({ id: ids.mine });
+    for (const name of ['key', 'other']) {
+      const refused = await ws.next((m) => m.id === name && m.type !== 'complete');
+      expect(refused.payload.data ?? null).toBeNull();
+      expect((refused.payload.errors ?? refused.payload)[0].extensions.code).toBe('FORBIDDEN');
+    }
+    ws.socket.close();
+  });
+
+  it("costs no query more than a key's send: the jti is one more value in the same insert", async () => {
+    const templateId = await approvedTemplate(account, 'Counted {{code}}');
+    const token = await mint(account, { sendTemplates: [templateId], sendPerMinute: 10 });
+    const queriesOf = async (bearer: string) => {
+      const before = t.queries.length;
+      const result = expectNoErrors(await graphqlCaller(t.url, bearer)(SEND_TEMPLATE, { input: { to: '+14155550123', templateId, variables: { code: '1' } } })).sendMessage;
+      expect(result.__typename).toBe('SendMessageSuccess');
+      return t.queries.slice(before);
+    };
+    // Each caller once before counting: key and template reads are cached after a first use.
+    await queriesOf(account.senderKey);
+    await queriesOf(token);
+    const byKey = await queriesOf(account.senderKey);
+    const byToken = await queriesOf(token);
+    expect(byToken.length, byToken.join('\n')).toBe(byKey.length);
+    expect(byToken.filter((sql) => sql.includes('INSERT INTO "Message"') && sql.includes('"accessTokenId"'))).toHaveLength(1);
+  });
+
+  it('still cannot list messages', async () => {
+    expect((await graphqlCaller(t.url, tokenA)('{ messages(first: 5) { edges { node { id } } } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
 

@@ -206,4 +206,130 @@ describe('SMSClient.events and inbound', () => {
     expect(received).toEqual(['+14155550123:hello back']);
     expect((await sms.inboundMessages()).items.map((m) => m.id)).toEqual([stored.id]);
   });
+
+  it('events() yields what changed while disconnected on reconnection, then live transitions, none twice', async () => {
+    const { senderKey } = await t.seedAccount();
+    const proxy = await relay(t.url);
+    try {
+      const sms = client({ url: proxy.url, apiKey: senderKey });
+      const direct = client({ url: t.url, apiKey: senderKey });
+      const seen: Message[] = [];
+      const done = (async () => {
+        for await (const m of sms.events()) {
+          seen.push(m);
+          if (seen.filter((s) => s.status === 'DELIVERED').length === 4) break;
+        }
+      })();
+      const delivered = (id: string) => seen.some((m) => m.id === id && m.status === 'DELIVERED');
+      await waitFor(async () => (await subscriptionsOpen()) === 1, { what: 'the subscription' });
+      const first = await direct.sendSMS({ to: '+14155550100', message: 'before the drop' });
+      await waitFor(() => delivered(first.id), { what: 'the first message delivered, live' });
+      // Down while two messages go all the way to DELIVERED: nothing of them is seen live.
+      proxy.cut(true);
+      const missed = await Promise.all([direct.sendSMS({ to: '+14155550101', message: 'missed 1' }), direct.sendSMS({ to: '+14155550102', message: 'missed 2' })]);
+      for (const m of missed) await waitFor(async () => (await direct.getMessage(m.id))?.status === 'DELIVERED', { what: 'DELIVERED stored' });
+      expect(seen.some((m) => missed.some((x) => x.id === m.id))).toBe(false);
+      proxy.up();
+      await waitFor(() => missed.every((m) => delivered(m.id)), { what: 'the missed messages caught up' });
+      const after = await direct.sendSMS({ to: '+14155550103', message: 'after the drop' });
+      await done;
+      const keys = seen.map((m) => `${m.id}:${m.status}`);
+      expect(new Set(keys).size, keys.join(' ')).toBe(keys.length);
+      // Caught up in their current state, once each; the one sent afterwards moves live again.
+      for (const m of missed) expect(seen.filter((s) => s.id === m.id).map((s) => s.status)).toEqual(['DELIVERED']);
+      expect(seen.filter((s) => s.id === after.id).map((s) => s.status)).toEqual(['QUEUED', 'SENDING', 'SENT', 'DELIVERED']);
+      expect(proxy.connections).toBeGreaterThan(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('events() neither loses nor doubles a transition when the socket drops while messages move', async () => {
+    const { senderKey } = await t.seedAccount();
+    const proxy = await relay(t.url);
+    try {
+      const sms = client({ url: proxy.url, apiKey: senderKey });
+      const direct = client({ url: t.url, apiKey: senderKey });
+      simulatorOf(t).configure({ reportDelayMs: 400 });
+      const seen: Message[] = [];
+      const done = (async () => {
+        for await (const m of sms.events({ status: ['DELIVERED'] })) {
+          seen.push(m);
+          if (seen.length === 6) break;
+        }
+      })();
+      await waitFor(async () => (await subscriptionsOpen()) === 1, { what: 'the subscription' });
+      const sent = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => direct.sendSMS({ to: `+1415555011${i}`, message: `m${i}` })));
+      // Reconnection at once, while reports are on their way: some arrive live, some in the catch-up, some in both.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      proxy.cut(false);
+      await done;
+      expect(seen.map((m) => m.id).sort()).toEqual(sent.map((m) => m.id).sort());
+      expect(seen.every((m) => m.status === 'DELIVERED')).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("events() with a token catches up on its batch (the token may list its batch's messages)", async () => {
+    const { senderKey } = await t.seedAccount();
+    const proxy = await relay(t.url);
+    try {
+      const backend = client({ url: t.url, apiKey: senderKey });
+      await t.herald.dispatcher!.stop();
+      const { batchId } = await backend.sendBulk({ message: 'batch', recipients: [{ to: '+14155550120' }, { to: '+14155550121' }] });
+      const { token } = await backend.createAccessToken({ batch: batchId, ttlSeconds: 120 });
+      const page = client({ url: proxy.url, token });
+      const seen: Message[] = [];
+      const done = (async () => {
+        for await (const m of page.events({ batchId, status: ['DELIVERED'] })) {
+          seen.push(m);
+          if (seen.length === 2) break;
+        }
+      })();
+      await waitFor(async () => (await subscriptionsOpen()) === 1, { what: 'the subscription' });
+      proxy.cut(true);
+      t.herald.dispatcher!.start();
+      await waitFor(async () => (await backend.getBatch(batchId))?.counts.DELIVERED === 2, { what: 'the batch delivered' });
+      expect(seen).toEqual([]);
+      proxy.up();
+      await done;
+      expect(seen.map((m) => m.status)).toEqual(['DELIVERED', 'DELIVERED']);
+      expect(new Set(seen.map((m) => m.id)).size).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('inbound() yields the replies stored while disconnected on reconnection, oldest first, none twice', async () => {
+    const { adminKey } = await t.seedAccount();
+    const proxy = await relay(t.url);
+    try {
+      const sms = client({ url: proxy.url, apiKey: adminKey });
+      const direct = client({ url: t.url, apiKey: adminKey });
+      const number = await direct.addSenderIdentity('+14155550198');
+      const reply = (body: string) => direct.simulateInboundMessage({ from: '+14155550123', to: number.value, body });
+      const received: string[] = [];
+      const done = (async () => {
+        for await (const m of sms.inbound()) {
+          received.push(m.body);
+          if (received.length === 4) break;
+        }
+      })();
+      await waitFor(async () => (await subscriptionsOpen()) === 1, { what: 'the subscription' });
+      await reply('live 1');
+      await waitFor(() => received.length === 1, { what: 'the first reply, live' });
+      proxy.cut(true);
+      await reply('missed 1');
+      await reply('missed 2');
+      expect(received).toEqual(['live 1']);
+      proxy.up();
+      await waitFor(() => received.length === 3, { what: 'the missed replies caught up' });
+      await reply('live 2');
+      await done;
+      expect(received).toEqual(['live 1', 'missed 1', 'missed 2', 'live 2']);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -200,6 +200,62 @@ describe('the send-and-watch example in headless Chromium', () => {
     }
   });
 
+  it('renews its token before expiry: with 5 s tokens, the status still arrives after the first token expired', async () => {
+    // A Herald of its own whose delivery report comes 9 s after the send, and a backend minting 5 s tokens.
+    const slowDir = await mkdtemp(path.join(tmpdir(), 'herald-example-slow-'));
+    const created = await runCli(['keys', 'create', '--name', 'example-backend', '--role', 'SENDER', '--account', 'shop'], { DATA_DIR: slowDir });
+    expect(created.code, created.output).toBe(0);
+    const key = created.stdout.trim().split('\n').at(-1)!;
+    const port = await closedPort();
+    const slow = spawnHerald(['server'], { DATA_DIR: slowDir, PORT: '0', SIMULATOR_DELAY_MS: '9000', DISPATCH_POLL_MS: '50', CORS_ORIGINS: `http://127.0.0.1:${port}` });
+    let backend: Awaited<ReturnType<typeof startExample>> | undefined;
+    const page = await browser!.newPage();
+    try {
+      const [, graphqlUrl] = await slow.waitFor(/listening on (http:\/\/\S+\/graphql)/);
+      backend = await startExample({ heraldUrl: graphqlUrl.replace(/\/graphql$/, ''), heraldKey: key, port, tokenTtlSeconds: 5 });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const renewals: string[] = [];
+      page.on('request', (request) => void (request.url().endsWith('/api/token') && renewals.push(request.url())));
+      await page.goto(backend.url);
+      await page.fill('#send input[name=to]', '+14155550123');
+      await page.fill('#send textarea[name=text]', 'Outlives its first token');
+      const answered = page.waitForResponse((response) => response.url().endsWith('/api/send'));
+      await page.click('#send button[type=submit]');
+      const first = (await (await answered).json()) as { messageId: string; token: string; expiresAt: string };
+      expect(Date.parse(first.expiresAt) - Date.now()).toBeLessThanOrEqual(5_000);
+
+      const status = page.locator('[data-testid=status]');
+      await expect.poll(() => status.getAttribute('data-status'), { timeout: 30_000 }).toBe('DELIVERED');
+      // Delivered after the first token had expired: the page was watching with a renewed one.
+      const message = expectNoErrors(await graphqlCaller(graphqlUrl, key)(`query($id: ID!) { message(id: $id) { deliveredAt } }`, { id: first.messageId })).message;
+      expect(Date.parse(message.deliveredAt)).toBeGreaterThan(Date.parse(first.expiresAt));
+      expect(renewals.length).toBeGreaterThanOrEqual(1);
+      expect(Number(await page.textContent('[data-testid=renewals]'))).toBe(renewals.length);
+      const expired = await graphqlCaller(graphqlUrl, first.token)(`query($id: ID!) { message(id: $id) { status } }`, { id: first.messageId });
+      expect(expired.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const history = (await page.textContent('[data-testid=history]'))!.split(' → ');
+      expect(history[0]).toBe('QUEUED');
+      expect(history).toContain('SENT');
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      await expect.poll(() => page.textContent('[data-testid=connection]'), { timeout: 5_000 }).toBe('done');
+      // No renewal once the status is final.
+      const after = renewals.length;
+      await new Promise((resolve) => setTimeout(resolve, 4_500));
+      expect(renewals.length).toBe(after);
+      // A renewal ticket names its message: another id gets no token.
+      const refused = await fetch(`${backend.url}/api/token`, { method: 'POST', body: JSON.stringify({ messageId: 'another', renewal: 'forged' }) });
+      expect(refused.status).toBe(403);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await backend?.close();
+      slow.child.kill('SIGTERM');
+      await slow.exited;
+      await rm(slowDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it("answers 502 with Herald's reason when its key is refused or Herald is down, and sends nothing", async () => {
     const cases = [
       { heraldUrl: heraldBase, heraldKey: 'hk_aaaaaaaaaa_not-a-real-key', code: 'UNAUTHENTICATED' },
