@@ -7,12 +7,14 @@
 // consistently. Either way the file is written aside and renamed into place once whole.
 // restore: into an empty DATA_DIR only, never beside a running server.
 // On PostgreSQL both print the pg_dump / pg_restore commands and do nothing.
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import type { Config } from '../config/config.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
-import { BackupError, decodeBackup, type BackupManifest } from '../domain/backup-file.js';
+import { BackupError, type BackupManifest } from '../domain/backup-file.js';
 import { DEFAULT_URL, describeFailure, endpoint, UsageError } from './remote.js';
 
 const REFUSED = 1;
@@ -35,22 +37,20 @@ export function backupCommands(config: () => Config): Command[] {
       if (cfg.databaseUrl) return refuse(POSTGRES_BACKUP);
       if (existsSync(file) && !opts.force) return refuse(`${file} exists; pass --force to overwrite it`);
       const started = performance.now();
+      // Written aside and renamed once whole and checked: FILE is never half a backup, and an
+      // older FILE stays whole until the new one is.
+      const partial = `${file}.partial-${process.pid}`;
       try {
-        const { file: bytes, manifest, via } = await takeBackup(cfg.dataDir, opts);
-        // Written aside and renamed: FILE is never half a backup, and an older FILE stays whole
-        // until the new one is.
-        const partial = `${file}.partial-${process.pid}`;
-        try {
-          await writeFile(partial, bytes);
-          await rename(partial, file);
-        } finally {
-          await rm(partial, { force: true });
-        }
+        const { manifest, via } = await takeBackup(cfg.dataDir, partial, opts);
+        await rename(partial, file);
+        const { size } = await stat(file);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        console.log(`backed up ${cfg.dataDir} ${via} to ${file}: ${megabytes(bytes.length)}, schema ${manifest.migrations.at(-1) ?? 'empty'}, in ${seconds} s`);
+        console.log(`backed up ${cfg.dataDir} ${via} to ${file}: ${megabytes(size)}, schema ${manifest.migrations.at(-1) ?? 'empty'}, in ${seconds} s`);
       } catch (error) {
         if (error instanceof BackupError || error instanceof DataDirBusyError || error instanceof UsageError) return refuse(error.message);
         throw error;
+      } finally {
+        await rm(partial, { force: true });
       }
     });
 
@@ -60,16 +60,10 @@ export function backupCommands(config: () => Config): Command[] {
     .action(async (file: string) => {
       const cfg = config();
       if (cfg.databaseUrl) return refuse(POSTGRES_BACKUP);
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(file);
-      } catch (error) {
-        return refuse(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
       const started = performance.now();
       try {
         const { restoreDataDir } = await import('../db/backup.js');
-        const { manifest, counts } = await restoreDataDir(cfg.dataDir, bytes);
+        const { manifest, counts } = await restoreDataDir(cfg.dataDir, file);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(`restored ${file} (taken ${manifest.createdAt} by Herald ${manifest.heraldVersion}) into ${cfg.dataDir} in ${seconds} s`);
         console.log(`  ${counts.messages} messages, ${counts.apiKeys} API keys, ${counts.templates} templates, ${counts.settings} settings`);
@@ -77,6 +71,8 @@ export function backupCommands(config: () => Config): Command[] {
       } catch (error) {
         if (error instanceof BackupError) return refuse(`restore refused (${error.code}): ${error.message}; ${cfg.dataDir} was not changed`);
         if (error instanceof DataDirBusyError) return refuse(`restore refused: ${error.message}`);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return refuse(`cannot read ${file}: ${code}; ${cfg.dataDir} was not changed`);
         throw error;
       }
     });
@@ -84,12 +80,12 @@ export function backupCommands(config: () => Config): Command[] {
   return [backup, restore];
 }
 
-type Taken = { file: Buffer; manifest: BackupManifest; via: string };
+type Taken = { manifest: BackupManifest; via: string };
 
-async function takeBackup(dataDir: string, opts: { url: string; key?: string }): Promise<Taken> {
+async function takeBackup(dataDir: string, target: string, opts: { url: string; key?: string }): Promise<Taken> {
   const { backupDataDir } = await import('../db/backup.js');
   try {
-    return { ...(await backupDataDir(dataDir)), via: 'directly (no server was running on it)' };
+    return { manifest: await backupDataDir(dataDir, target), via: 'directly (no server was running on it)' };
   } catch (error) {
     if (!(error instanceof DataDirBusyError)) throw error;
     if (!opts.key) {
@@ -97,30 +93,34 @@ async function takeBackup(dataDir: string, opts: { url: string; key?: string }):
         `${error.message}. To back it up while it runs, give an ADMIN key of that server: --key hk_… (or HERALD_API_KEY), and --url if it does not listen on ${DEFAULT_URL}`,
       );
     }
-    return { ...(await askServer(dataDir, opts.url, opts.key)), via: `through the running server at ${opts.url}` };
+    return { manifest: await askServer(dataDir, target, opts.url, opts.key), via: `through the running server at ${opts.url}` };
   }
 }
 
-/** GET /admin/backup from the server holding DATA_DIR (http/backup-route.ts). */
-async function askServer(dataDir: string, url: string, key: string): Promise<{ file: Buffer; manifest: BackupManifest }> {
-  const target = new URL(endpoint(url));
-  target.pathname = '/admin/backup';
+/** GET /admin/backup from the server holding DATA_DIR (http/backup-route.ts), into `target`. */
+async function askServer(dataDir: string, target: string, url: string, key: string): Promise<BackupManifest> {
+  const address = new URL(endpoint(url));
+  address.pathname = '/admin/backup';
   let response: Response;
   try {
-    response = await fetch(target, { headers: { authorization: `Bearer ${key}` } });
+    response = await fetch(address, { headers: { authorization: `Bearer ${key}` } });
   } catch (error) {
     throw new BackupError('SERVER_UNREACHABLE', `${dataDir} is held by a running server, but it could not be asked for a backup: ${describeFailure(error, url)}; pass its address with --url`);
   }
-  if (!response.ok) {
+  if (!response.ok || !response.body) {
     const body = (await response.json().catch(() => ({}))) as { error?: string; code?: string };
-    throw new BackupError('SERVER_UNREACHABLE', `the server at ${target.origin} refused the backup (HTTP ${response.status}${body.code ? ` ${body.code}` : ''}): ${body.error ?? response.statusText}`);
+    throw new BackupError('SERVER_UNREACHABLE', `the server at ${address.origin} refused the backup (HTTP ${response.status}${body.code ? ` ${body.code}` : ''}): ${body.error ?? response.statusText}`);
   }
-  // Checked before it is written: a connection cut mid-answer must not leave a FILE that looks
-  // like a backup.
-  const file = Buffer.from(await response.arrayBuffer());
-  const decoded = decodeBackup(file);
-  if (decoded instanceof BackupError) throw new BackupError(decoded.code, `the server's answer is not a whole backup: ${decoded.message}`);
-  return { file, manifest: decoded.manifest };
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(target));
+  // Checked before it is renamed into place: a connection cut mid-answer must not leave a FILE
+  // that looks like a backup.
+  const { verifyBackupFile } = await import('../db/backup.js');
+  try {
+    return (await verifyBackupFile(target)).manifest;
+  } catch (error) {
+    if (error instanceof BackupError) throw new BackupError(error.code, `the server's answer is not a whole backup: ${error.message}`);
+    throw error;
+  }
 }
 
 function megabytes(bytes: number): string {

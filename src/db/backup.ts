@@ -1,57 +1,92 @@
 // Backup and restore of the embedded database (PGlite in DATA_DIR/pgdata), as files in the
 // format of domain/backup-file.ts. PostgreSQL deployments use pg_dump / pg_restore instead
-// (cli/backup.ts says so): PostgreSQL's own tools are consistent, incremental-capable and
-// known to every operator, and Herald has nothing to add to them.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+// (cli/backup.ts says so): PostgreSQL's own tools are consistent while it runs and known to
+// every operator, and Herald has nothing to add to them.
+//
+// Files are streamed, never held whole in memory: a backup of 100 000 messages is ~80 MB, and
+// the server that takes one keeps serving.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { projectRoot } from '../config/paths.js';
-import { BackupError, checkSchema, decodeBackup, encodeBackup, type BackupManifest } from '../domain/backup-file.js';
+import { BackupError, checkPayload, checkSchema, decodeHeader, encodeHeader, MAX_HEADER_BYTES, type BackupManifest } from '../domain/backup-file.js';
+import { copyTree, extractInto, packDirectory } from './backup-archive.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { readMigrations } from './migrate.js';
 import { openPGlite, pgliteVersion } from './pglite-template.js';
 
-const gzipAsync = promisify(gzip);
-
 /** Where Herald keeps the embedded cluster inside DATA_DIR (as src/db/database.ts opens it). */
 export const pgdataOf = (dataDir: string) => path.join(dataDir, 'pgdata');
-/** A restore unpacks here (inside DATA_DIR, so the final rename stays on one file system). */
+/** Working copies beside pgdata (same file system: copies are fast, the final rename atomic). */
 const RESTORING_PREFIX = 'pgdata.restoring-';
+const SNAPSHOT_PREFIX = 'pgdata.snapshot-';
+/**
+ * Not copied, as pg_basebackup leaves them out: the running server's pid file would make the
+ * restored cluster look in use; postmaster.opts describes the running process, not the data.
+ */
+const NOT_COPIED = new Set(['postmaster.pid', 'postmaster.opts']);
+
+let snapshots = 0;
 
 /**
- * The backup file of an open embedded database, taken while it serves (the server's own
- * PGlite) or while nothing else has it open (the CLI's).
+ * Writes a backup file of an open embedded database to `target`: the server's own PGlite while
+ * it serves, or the CLI's when no server runs. Returns the manifest written.
  *
- * Consistent: PGlite is one connection, and dumpDataDir holds its query lock while it reads the
- * files, so no statement runs in between and the copy is one moment's state of the files:
- * exactly what PostgreSQL finds after a power cut, committed transactions in the WAL. A restore
- * opens it as PostgreSQL recovers from a crash: every transaction committed before the copy is
- * there, one in flight is not. The CHECKPOINT first makes the data files current, so that
- * recovery replays little. The tarball is read uncompressed under the lock and compressed after
- * it (on libuv's threads): the database waits only for the file reads.
+ * Consistent: PGlite is one connection, and the data directory is copied while PGlite's query
+ * lock is held (`runExclusive`), so no statement runs in between and the copy is the files as
+ * they were at one instant: exactly what PostgreSQL finds after a power cut, every committed
+ * transaction in the WAL. Restoring it, PostgreSQL recovers as after a crash: every transaction
+ * committed before the copy is there, one in flight is not. The CHECKPOINT before makes the data
+ * files current, so recovery has little to replay. The database waits only for the local copy
+ * (an operating-system copy beside pgdata); the tar, gzip and hashing run from that copy after.
  */
-export async function snapshotEmbedded(pglite: PGlite): Promise<{ file: Buffer; manifest: BackupManifest }> {
+export async function writeBackup(pglite: PGlite, target: string): Promise<BackupManifest> {
+  const pgdata = pglite.dataDir;
+  if (!pgdata || pgdata.startsWith('memory://') || !existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    throw new BackupError('UNUSABLE', 'this database is in memory: there is nothing on disk to back up');
+  }
   await pglite.exec('CHECKPOINT');
   const migrations = await appliedMigrations(pglite);
   const postgresVersion = (await pglite.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-  const tarball = await pglite.dumpDataDir('none');
-  const payload = await gzipAsync(new Uint8Array(await tarball.arrayBuffer()), { level: 6 });
-  const manifest = { heraldVersion: heraldVersion(), pgliteVersion: pgliteVersion(), postgresVersion, migrations, createdAt: new Date().toISOString() };
-  const file = encodeBackup(manifest, payload);
-  const decoded = decodeBackup(file);
-  if (decoded instanceof BackupError) throw decoded;
-  return { file, manifest: decoded.manifest };
+  const createdAt = new Date().toISOString();
+  const snapshot = path.join(path.dirname(pgdata), `${SNAPSHOT_PREFIX}${process.pid}-${++snapshots}`);
+  const payloadFile = `${target}.payload-${process.pid}`;
+  try {
+    await pglite.runExclusive(() => copyTree(pgdata, snapshot, NOT_COPIED));
+    const digest = createHash('sha256');
+    let payloadBytes = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        digest.update(chunk);
+        payloadBytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    await pipeline(packDirectory(snapshot), createGzip({ level: 6 }), measure, createWriteStream(payloadFile));
+    await rm(snapshot, { recursive: true, force: true });
+    const manifest = { heraldVersion: heraldVersion(), pgliteVersion: pgliteVersion(), postgresVersion, migrations, createdAt, payloadBytes, payloadSha256: digest.digest('hex') };
+    const header = encodeHeader(manifest);
+    const out = createWriteStream(target);
+    out.write(header);
+    await pipeline(createReadStream(payloadFile), out);
+    return { format: 1, ...manifest };
+  } finally {
+    await rm(snapshot, { recursive: true, force: true });
+    await rm(payloadFile, { force: true });
+  }
 }
 
 /**
  * A backup of DATA_DIR's database when no process holds it: takes DATA_DIR's lock (a
  * DataDirBusyError when a server runs on it: the caller then asks that server), opens the
- * cluster as it is (no migrations: the backup is of what is there) and snapshots it.
+ * cluster as it is (no migrations: the backup is of what is there) and writes it to `target`.
  */
-export async function backupDataDir(dataDir: string): Promise<{ file: Buffer; manifest: BackupManifest }> {
+export async function backupDataDir(dataDir: string, target: string): Promise<BackupManifest> {
   if (!existsSync(path.join(pgdataOf(dataDir), 'PG_VERSION'))) {
     throw new BackupError('NO_DATABASE', `there is no embedded database in ${dataDir} (no pgdata/PG_VERSION): nothing to back up`);
   }
@@ -59,13 +94,37 @@ export async function backupDataDir(dataDir: string): Promise<{ file: Buffer; ma
   try {
     const pglite = await openPGlite(pgdataOf(dataDir));
     try {
-      return await snapshotEmbedded(pglite);
+      return await writeBackup(pglite, target);
     } finally {
       await pglite.close();
     }
   } finally {
     await unlock();
   }
+}
+
+/** Reads a backup file through once: its manifest, after checking its length and SHA-256. */
+export async function verifyBackupFile(file: string): Promise<{ manifest: BackupManifest; payloadOffset: number }> {
+  const handle = await open(file, 'r');
+  let start: Buffer;
+  try {
+    const buffer = Buffer.alloc(MAX_HEADER_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    start = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const header = decodeHeader(start);
+  if (header instanceof BackupError) throw header;
+  const digest = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { start: header.payloadOffset }) as AsyncIterable<Buffer>) {
+    digest.update(chunk);
+    bytes += chunk.length;
+  }
+  const problem = checkPayload(header.manifest, bytes, digest.digest('hex'));
+  if (problem) throw problem;
+  return header;
 }
 
 export interface RestoreSummary {
@@ -81,10 +140,9 @@ export interface RestoreSummary {
  * then renamed to DATA_DIR/pgdata. A failure at any step removes what the restore made.
  * Newer migrations are not applied here: the next start does that, as after any upgrade.
  */
-export async function restoreDataDir(dataDir: string, bytes: Buffer): Promise<RestoreSummary> {
-  const decoded = decodeBackup(bytes);
-  if (decoded instanceof BackupError) throw decoded;
-  const schema = checkSchema(decoded.manifest, readMigrations().map((m) => m.name));
+export async function restoreDataDir(dataDir: string, file: string): Promise<RestoreSummary> {
+  const { manifest, payloadOffset } = await verifyBackupFile(file);
+  const schema = checkSchema(manifest, readMigrations().map((m) => m.name));
   if (schema) throw schema;
 
   const existed = existsSync(dataDir);
@@ -104,10 +162,15 @@ export async function restoreDataDir(dataDir: string, bytes: Buffer): Promise<Re
     // Left by a restore that was killed: we hold the lock, so nobody is writing them.
     for (const entry of entries.filter((e) => e.startsWith(RESTORING_PREFIX))) await rm(path.join(dataDir, entry), { recursive: true, force: true });
 
-    const counts = await unpackAndCheck(partial, decoded.manifest, decoded.payload);
+    try {
+      await extractInto(payloadStream(file, payloadOffset), partial);
+    } catch (error) {
+      throw new BackupError('UNUSABLE', `the backup's database could not be unpacked (${(error as Error).message}); it was not restored`);
+    }
+    const counts = await openAndCheck(partial, manifest);
     await rename(partial, pgdataOf(dataDir));
     restored = true;
-    return { manifest: decoded.manifest, counts };
+    return { manifest, counts };
   } finally {
     if (!restored) await rm(partial, { recursive: true, force: true });
     await unlock();
@@ -116,12 +179,19 @@ export async function restoreDataDir(dataDir: string, bytes: Buffer): Promise<Re
   }
 }
 
-async function unpackAndCheck(target: string, manifest: BackupManifest, payload: Buffer): Promise<RestoreSummary['counts']> {
+function payloadStream(file: string, offset: number): Readable {
+  const out = new PassThrough();
+  pipeline(createReadStream(file, { start: offset }), createGunzip(), out).catch((error: Error) => out.destroy(error));
+  return out;
+}
+
+/** Opens the unpacked cluster (PostgreSQL recovers it) and checks it is the manifest's. */
+async function openAndCheck(dir: string, manifest: BackupManifest): Promise<RestoreSummary['counts']> {
   let pglite: PGlite | undefined;
   try {
-    // PGlite unpacks the tarball into `target` (a new directory) and recovers it on opening.
-    pglite = new PGlite(target, { loadDataDir: new Blob([new Uint8Array(payload)], { type: 'application/x-gzip' }) });
-    await pglite.waitReady;
+    // Without it openPGlite would take the directory for a new database and fill it.
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) throw new BackupError('UNUSABLE', "the backup holds no database (no PG_VERSION); it was not restored");
+    pglite = await openPGlite(dir);
     const migrations = await appliedMigrations(pglite);
     if (migrations.join('\n') !== manifest.migrations.join('\n')) {
       throw new BackupError('UNUSABLE', "the backup's database does not hold the migrations its manifest names; it was not restored");

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 const MAGIC = 'HERALD-BACKUP';
 export const BACKUP_FORMAT = 1;
 /** A manifest is a few kilobytes (one name per migration); more means this is not a backup. */
-const MAX_HEADER_BYTES = 1024 * 1024;
+export const MAX_HEADER_BYTES = 1024 * 1024;
 
 export interface BackupManifest {
   format: number;
@@ -51,52 +51,63 @@ export class BackupError extends Error {
   }
 }
 
-/** The whole file: header, manifest (with the payload's length and digest filled in), payload. */
+/** The header (magic line and manifest) written before a payload of known length and digest. */
+export function encodeHeader(manifest: Omit<BackupManifest, 'format'>): Buffer {
+  return Buffer.from(`${MAGIC} ${BACKUP_FORMAT}\n${JSON.stringify({ format: BACKUP_FORMAT, ...manifest })}\n`, 'utf8');
+}
+
+/** The whole file for a payload in memory: header, then payload. */
 export function encodeBackup(manifest: Omit<BackupManifest, 'format' | 'payloadBytes' | 'payloadSha256'>, payload: Buffer): Buffer {
-  const full: BackupManifest = {
-    format: BACKUP_FORMAT,
-    ...manifest,
-    payloadBytes: payload.length,
-    payloadSha256: createHash('sha256').update(payload).digest('hex'),
-  };
-  const header = Buffer.from(`${MAGIC} ${BACKUP_FORMAT}\n${JSON.stringify(full)}\n`, 'utf8');
+  const header = encodeHeader({ ...manifest, payloadBytes: payload.length, payloadSha256: createHash('sha256').update(payload).digest('hex') });
   return Buffer.concat([header, payload]);
 }
 
-/** The manifest and payload of a file, or why it is not a whole, intact backup. */
-export function decodeBackup(file: Buffer): { manifest: BackupManifest; payload: Buffer } | BackupError {
-  const magicEnd = file.indexOf(0x0a);
+/**
+ * The manifest from the start of a file (`start`: its first bytes, at least the header; the
+ * file's first MAX_HEADER_BYTES do), and where the payload begins.
+ */
+export function decodeHeader(start: Buffer): { manifest: BackupManifest; payloadOffset: number } | BackupError {
+  const magicEnd = start.indexOf(0x0a);
   if (magicEnd < 0) {
     // A cut inside the first line still reads as the start of one.
-    const start = file.subarray(0, 64).toString('latin1');
-    return start.length > 0 && `${MAGIC} ${BACKUP_FORMAT}`.startsWith(start)
+    const text = start.subarray(0, 64).toString('latin1');
+    return text.length > 0 && `${MAGIC} ${BACKUP_FORMAT}`.startsWith(text)
       ? new BackupError('TRUNCATED', 'the file ends inside its header: it was cut short')
       : new BackupError('NOT_A_BACKUP', `not a Herald backup (it does not start with "${MAGIC}")`);
   }
-  const magic = /^HERALD-BACKUP (\d+)$/.exec(file.subarray(0, magicEnd).toString('latin1'));
+  const magic = /^HERALD-BACKUP (\d+)$/.exec(start.subarray(0, magicEnd).toString('latin1'));
   if (!magic) return new BackupError('NOT_A_BACKUP', `not a Herald backup (it does not start with "${MAGIC}")`);
   if (Number(magic[1]) !== BACKUP_FORMAT) {
     return new BackupError('UNSUPPORTED_FORMAT', `backup format ${magic[1]} is not one this Herald reads (it reads format ${BACKUP_FORMAT}); use the Herald that made it, or a newer one`);
   }
-  const manifestEnd = file.indexOf(0x0a, magicEnd + 1);
+  const manifestEnd = start.indexOf(0x0a, magicEnd + 1);
   if (manifestEnd < 0) {
-    return file.length - magicEnd > MAX_HEADER_BYTES
-      ? new BackupError('CORRUPTED', 'the backup\'s manifest is unreadable')
+    return start.length >= MAX_HEADER_BYTES
+      ? new BackupError('CORRUPTED', "the backup's manifest is unreadable")
       : new BackupError('TRUNCATED', 'the file ends inside its manifest: it was cut short');
   }
-  const manifest = parseManifest(file.subarray(magicEnd + 1, manifestEnd).toString('utf8'));
+  const manifest = parseManifest(start.subarray(magicEnd + 1, manifestEnd).toString('utf8'));
   if (!manifest) return new BackupError('CORRUPTED', "the backup's manifest is unreadable");
-  const payload = file.subarray(manifestEnd + 1);
-  if (payload.length < manifest.payloadBytes) {
-    return new BackupError('TRUNCATED', `the file was cut short: its database is ${manifest.payloadBytes} bytes, ${payload.length} are there`);
+  return { manifest, payloadOffset: manifestEnd + 1 };
+}
+
+/** Whether the payload found (its length and SHA-256, hex) is the one the manifest describes. */
+export function checkPayload(manifest: BackupManifest, bytes: number, sha256: string): BackupError | undefined {
+  if (bytes < manifest.payloadBytes) {
+    return new BackupError('TRUNCATED', `the file was cut short: its database is ${manifest.payloadBytes} bytes, ${bytes} are there`);
   }
-  if (payload.length > manifest.payloadBytes) {
-    return new BackupError('CORRUPTED', `the file has ${payload.length - manifest.payloadBytes} bytes more than its manifest says`);
-  }
-  if (createHash('sha256').update(payload).digest('hex') !== manifest.payloadSha256) {
-    return new BackupError('CORRUPTED', "the file is damaged: its database does not match the manifest's SHA-256");
-  }
-  return { manifest, payload };
+  if (bytes > manifest.payloadBytes) return new BackupError('CORRUPTED', `the file has ${bytes - manifest.payloadBytes} bytes more than its manifest says`);
+  if (sha256 !== manifest.payloadSha256) return new BackupError('CORRUPTED', "the file is damaged: its database does not match the manifest's SHA-256");
+  return undefined;
+}
+
+/** The manifest and payload of a file in memory, or why it is not a whole, intact backup. */
+export function decodeBackup(file: Buffer): { manifest: BackupManifest; payload: Buffer } | BackupError {
+  const header = decodeHeader(file.subarray(0, MAX_HEADER_BYTES));
+  if (header instanceof BackupError) return header;
+  const payload = file.subarray(header.payloadOffset);
+  const problem = checkPayload(header.manifest, payload.length, createHash('sha256').update(payload).digest('hex'));
+  return problem ?? { manifest: header.manifest, payload };
 }
 
 function parseManifest(text: string): BackupManifest | undefined {

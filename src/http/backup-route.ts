@@ -5,9 +5,14 @@
 // PGlite consistently (src/db/backup.ts) without stopping. ADMIN API keys only: a backup holds
 // every message, key hash and per-install secret. Access tokens are refused whatever their
 // scope: they are for applications, not for carrying the whole database away.
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
-import { snapshotEmbedded } from '../db/backup.js';
+import { writeBackup } from '../db/backup.js';
+import { BackupError } from '../domain/backup-file.js';
 import type { Logger } from '../logging/logger.js';
 import { authenticate, presentsAccessToken, type AuthDeps } from './auth.js';
 
@@ -34,16 +39,32 @@ export async function serveBackup(req: IncomingMessage, res: ServerResponse, dep
     return refuse(res, 409, 'POSTGRES', 'this Herald runs on PostgreSQL (DATABASE_URL): back it up with pg_dump (see docs/operations.md)');
   }
   const started = performance.now();
-  const { file, manifest } = await snapshotEmbedded(deps.pglite);
-  deps.logger.info({ bytes: file.length, ms: Math.round(performance.now() - started), migrations: manifest.migrations.length }, 'backup taken');
-  res.writeHead(200, {
-    'content-type': 'application/octet-stream',
-    'content-length': String(file.length),
-    'content-disposition': `attachment; filename="herald-${manifest.createdAt.replace(/[:.]/g, '-')}.backup"`,
-    'cache-control': 'no-store',
-  });
-  res.end(file);
+  // Written to a file beside the database first (the manifest in front needs the payload's
+  // length and digest), then sent from it with its length, and removed.
+  const file = path.join(path.dirname(deps.pglite.dataDir ?? '.'), `backup-download-${process.pid}-${++downloads}`);
+  try {
+    let manifest;
+    try {
+      manifest = await writeBackup(deps.pglite, file);
+    } catch (error) {
+      if (error instanceof BackupError) return refuse(res, 409, error.code, error.message);
+      throw error;
+    }
+    const { size } = await stat(file);
+    deps.logger.info({ bytes: size, ms: Math.round(performance.now() - started), migrations: manifest.migrations.length }, 'backup taken');
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(size),
+      'content-disposition': `attachment; filename="herald-${manifest.createdAt.replace(/[:.]/g, '-')}.backup"`,
+      'cache-control': 'no-store',
+    });
+    await pipeline(createReadStream(file), res);
+  } finally {
+    await rm(file, { force: true });
+  }
 }
+
+let downloads = 0;
 
 function refuse(res: ServerResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
