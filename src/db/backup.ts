@@ -54,7 +54,15 @@ export async function writeBackup(pglite: PGlite, target: string): Promise<Backu
   const migrations = await appliedMigrations(pglite);
   const postgresVersion = (await pglite.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
   const createdAt = new Date().toISOString();
-  const snapshot = path.join(path.dirname(pgdata), `${SNAPSHOT_PREFIX}${process.pid}-${++snapshots}`);
+  const dataDir = path.dirname(pgdata);
+  // Left by a backup that was killed: whoever writes here holds DATA_DIR's lock, which is this
+  // process, so copies of other processes are abandoned.
+  for (const entry of readdirSync(dataDir)) {
+    if ((entry.startsWith(SNAPSHOT_PREFIX) || entry.startsWith('backup-download-')) && !entry.includes(`-${process.pid}-`)) {
+      await rm(path.join(dataDir, entry), { recursive: true, force: true });
+    }
+  }
+  const snapshot = path.join(dataDir, `${SNAPSHOT_PREFIX}${process.pid}-${++snapshots}`);
   const payloadFile = `${target}.payload-${process.pid}`;
   try {
     await pglite.runExclusive(() => copyTree(pgdata, snapshot, NOT_COPIED));
