@@ -87,6 +87,7 @@ export async function startHerald(options: HeraldOptions): Promise<RunningHerald
       scrapeAll: clusterMetrics?.scrape,
       webhooks: { store: runtime.store, providers: () => runtime.providers, publish: runtime.publishChanges, logger, publicUrl: () => publicUrl, inbound: runtime.inbound },
       cors,
+      backup: { auth: { store: runtime.store, tokenAudience: accessTokenAudience(config.publicUrl) }, pglite: database.pglite, logger },
     }),
   );
   const openSockets = trackSockets(server);

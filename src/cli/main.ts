@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
 import { MigrationError } from '../db/migrate.js';
+import { backupCommands } from './backup.js';
 import { bulkCommand } from './bulk.js';
 import { withDatabase } from './database.js';
 import { keysCommand } from './keys.js';
@@ -19,6 +20,7 @@ export function buildCli(config: () => Config): Command {
   program.addCommand(keysCommand(config));
   program.addCommand(pricesCommand(config));
   program.addCommand(workerCommand(config));
+  for (const command of backupCommands(config)) program.addCommand(command);
   program
     .command('simulator-secret')
     .description("print the simulator's webhook signing secret (shared by every instance on one database)")

@@ -25,7 +25,7 @@ import { projectRoot as root } from '../config/paths.js';
 const CACHE_DIR = path.join(root, 'node_modules', '.cache', 'herald');
 const PGLITE_DIR = path.join(root, 'node_modules', '@electric-sql', 'pglite');
 
-function pgliteVersion(): string {
+export function pgliteVersion(): string {
   return (JSON.parse(readFileSync(path.join(PGLITE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 }
 

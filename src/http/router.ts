@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { handleWebhook, isWebhookPath, type WebhookDeps } from '../provider-callbacks/router.js';
 import { checkBodySize, sendPayloadTooLarge } from '../security/body-limit.js';
 import { corsHeaders, type CorsPolicy } from '../security/cors.js';
+import { BACKUP_PATH, serveBackup, type BackupRouteDeps } from './backup-route.js';
 import { isDashboardPath, serveDashboard } from './dashboard.js';
 import type { HeraldYoga } from './yoga.js';
 
@@ -26,6 +27,8 @@ export interface RouterDeps {
   webhooks: WebhookDeps;
   /** Cross-origin grants for /graphql (CORS_ORIGINS). */
   cors: CorsPolicy;
+  /** GET /admin/backup (http/backup-route.ts). */
+  backup: BackupRouteDeps;
 }
 
 /** Paths polled by probes and scrapers: not logged per request. */
@@ -69,6 +72,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
       return void (await deps.yoga.handle(req, res));
     }
     if (path === '/metrics') return await serveMetrics(req, res, deps.metricsRegistry, config.metricsToken, deps.scrapeAll);
+    if (path === BACKUP_PATH) return await serveBackup(req, res, deps.backup);
     if (isWebhookPath(path)) return await handleWebhook(req, res, path, deps.webhooks);
     if (isDashboardPath(path)) return await serveDashboard(req, res, path);
     sendJson(res, 404, { error: 'not found' });
