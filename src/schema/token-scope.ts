@@ -153,6 +153,11 @@ function* rootFields(selectionSet: SelectionSetNode, fragments: Map<string, Frag
   }
 }
 
+/** Whether a field selects nothing but `id` (and `__typename`) below it. */
+function onlyIds(node: FieldNode): boolean {
+  return (node.selectionSet?.selections ?? []).every((s) => s.kind === Kind.FIELD && (s.name.value === 'id' || s.name.value === '__typename'));
+}
+
 /** The first field below the root that a token may not select, as its refusal. */
 function closedSelection(schema: GraphQLSchema, document: DocumentNode): GraphQLError | undefined {
   const typeInfo = new TypeInfo(schema);
@@ -169,6 +174,9 @@ function closedSelection(schema: GraphQLSchema, document: DocumentNode): GraphQL
         const coordinate = `${parent.name}.${name}`;
         const open = (OPEN_TYPES.has(parent.name) || isErrorType(parent)) && !CLOSED_FIELDS.has(coordinate);
         if (open) return;
+        // The id of the message a reply answers says nothing of it (the SDK's reply fragment asks
+        // for it); anything more of that message stays closed.
+        if (coordinate === 'InboundMessage.inReplyTo' && onlyIds(node)) return false;
         refusal = forbidden(`an access token cannot select ${coordinate}`);
         return BREAK;
       },

@@ -285,13 +285,19 @@ describe('a token scoped to a batch or to inbound messages', () => {
     expect(events.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 
-  it('lists inbound messages with the inbound scope but not the message each replies to', async () => {
+  it('lists inbound messages with the inbound scope but not the message each replies to (its id only)', async () => {
     const account = await t.seedAccount();
     const inbound = graphqlCaller(t.url, await mint(account, { inbound: true }));
     expect(expectNoErrors(await inbound(`{ inboundMessages(first: 5) { edges { node { id from body } } } }`)).inboundMessages.edges).toEqual([]);
-    expect((await inbound(`{ inboundMessages(first: 5) { edges { node { inReplyTo { body } } } } }`)).errors?.[0]?.message).toBe(
-      'an access token cannot select InboundMessage.inReplyTo',
-    );
+    for (const selection of ['inReplyTo { body }', 'inReplyTo { id to }', 'inReplyTo { ... on Message { body } }']) {
+      expect((await inbound(`{ inboundMessages(first: 5) { edges { node { ${selection} } } } }`)).errors?.[0]?.message, selection).toBe(
+        'an access token cannot select InboundMessage.inReplyTo',
+      );
+    }
+    // The id alone (the SDK's reply fragment asks for it) says nothing of the message.
+    expect(expectNoErrors(await inbound(`{ inboundMessages(first: 5) { edges { node { id inReplyTo { id __typename } } } } }`)).inboundMessages.edges).toEqual([]);
+    const sdk = new SMSClient({ url: t.url, token: await mint(account, { inbound: true }) });
+    expect((await sdk.inboundMessages()).items).toEqual([]);
     const messagesOnly = graphqlCaller(t.url, await mint(account, { messages: [await sendBody(account)] }));
     expect((await messagesOnly(`{ inboundMessages(first: 5) { edges { node { id } } } }`)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
