@@ -116,5 +116,18 @@ export function buildProbes(a: TenantA, globalIds: string[]): Probe[] {
   for (const code of ['000000', '123456', '111111']) m('checkVerification', `mutation($to: String!, $c: String!) { checkVerification(input: { to: $to, code: $c }) { ${ERR} } }`, { to: phones.verified, c: code });
   m('simulateInboundMessage', `mutation($f: String!, $t: String!) { simulateInboundMessage(from: $f, to: $t, body: "STOP") { ${ERR} } }`, { f: phones.recipient, t: phones.sender });
   m('removeSensitiveWordRule', `mutation($w: String!) { removeSensitiveWordRule(kind: BLOCK, word: $w) { ${ERR} } }`, { w: secret });
+  for (const p of [phones.recipient, phones.optedOut, phones.verified]) m('eraseRecipientData', `mutation($p: String!) { eraseRecipientData(phone: $p) { ${ERR} ... on EraseRecipientDataSuccess { data { phone messages replies verifications optOutKept } } } }`, { p });
+  // A's audit log, by A's key, A's subjects and A's numbers (and with no filter at all).
+  const AUDIT = 'at keyId keyName action subjectType subjectId before after';
+  const auditFilters: Record<string, unknown>[] = [
+    {},
+    ...anyId(['apiKey']).map((keyId) => ({ keyId })),
+    ...Object.values(ids).map(rawId).map((subjectId) => ({ subjectId })),
+    ...[phones.optedOut, phones.recipient].map((phone) => ({ phone })),
+  ];
+  for (const filter of auditFilters) {
+    probes.push({ covers: ['Query.auditLog'], query: `query($f: AuditLogFilter) { auditLog(first: 100, filter: $f) { edges { node { ${AUDIT} } } } }`, variables: { f: filter } });
+    probes.push({ covers: ['Query.exportAuditLog'], query: `query($f: AuditLogFilter) { exportAuditLog(filter: $f) }`, variables: { f: filter } });
+  }
   return probes;
 }

@@ -106,7 +106,7 @@ export const scenario: ChaosScenario = {
 
       // The detector's own control: the same probes with A's key must find A's data.
       let seenByA = 0;
-      for (const probe of probes.filter((p) => p.covers[0] === 'Query.message' || p.covers[0] === 'Query.templates')) {
+      for (const probe of probes.filter((p) => ['Query.message', 'Query.templates', 'Query.auditLog', 'Query.exportAuditLog'].includes(p.covers[0]!))) {
         const answer = await graphql(herald.url, keys.aAdmin, probe.query, probe.variables);
         seenByA += leaksIn(answer.json?.data, markers, '').length;
       }

@@ -46,6 +46,8 @@ export const AUDIT_ACTIONS = {
   'webhookDelivery.retry': 'webhookDelivery',
   'simulator.inbound': 'inboundMessage',
   'retention.set': 'retentionPolicy',
+  /** A backup of the embedded database taken through GET /admin/backup (http/backup-route.ts). */
+  'backup.download': 'backup',
   /** The erasure of a recipient's data (the subject is the masked number). */
   'recipient.erase': 'recipient',
 } as const;

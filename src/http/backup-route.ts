@@ -14,6 +14,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { writeBackup } from '../db/backup.js';
 import { BackupError } from '../domain/backup-file.js';
 import type { Logger } from '../logging/logger.js';
+import { recordAudit } from '../services/audit.js';
 import { authenticate, presentsAccessToken, type AuthDeps } from './auth.js';
 
 export const BACKUP_PATH = '/admin/backup';
@@ -29,8 +30,11 @@ export async function serveBackup(req: IncomingMessage, res: ServerResponse, dep
   if (req.method !== 'GET') return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'use GET');
   if (presentsAccessToken(req.headers.authorization)) return refuse(res, 403, 'FORBIDDEN', 'a backup needs an ADMIN API key, not an access token');
   let role: string;
+  let who: { accountId: string; keyId: string | null };
   try {
-    role = (await authenticate(deps.auth, req.headers.authorization)).role;
+    const auth = await authenticate(deps.auth, req.headers.authorization);
+    role = auth.role;
+    who = { accountId: auth.accountId, keyId: auth.keyId };
   } catch (error) {
     return refuse(res, 401, 'UNAUTHENTICATED', error instanceof Error ? error.message : 'unauthenticated');
   }
@@ -51,6 +55,9 @@ export async function serveBackup(req: IncomingMessage, res: ServerResponse, dep
       throw error;
     }
     const { size } = await stat(file);
+    // Everything the install holds leaves with it: who took it is in the audit log (after the
+    // snapshot, so not in the file itself).
+    await recordAudit(deps.auth.store.prisma, who, { action: 'backup.download', subjectId: manifest.createdAt, after: { bytes: size, migrations: manifest.migrations.length } });
     deps.logger.info({ bytes: size, ms: Math.round(performance.now() - started), migrations: manifest.migrations.length }, 'backup taken');
     res.writeHead(200, {
       'content-type': 'application/octet-stream',

@@ -90,6 +90,10 @@ describe('GET /admin/backup', () => {
     const decoded = decodeBackup(bytes);
     if (decoded instanceof BackupError) throw decoded;
     expect(decoded.manifest.migrations).toEqual(readMigrations().map((m) => m.name));
+    // Who took it is in the audit log.
+    const audit = expectNoErrors(await graphqlCaller(graphqlUrl, adminKey)(`{ auditLog(first: 5, filter: { action: "backup.download" }) { edges { node { action keyId after } } } }`)).auditLog.edges;
+    expect(audit).toHaveLength(1);
+    expect(audit[0].node.after).toMatchObject({ bytes: bytes.length });
     // Nothing of the download is left beside the database (removed once sent).
     await waitFor(() => readdirSync(path.join(workDir, 'data')).length === 2, { what: 'the download removed' });
     expect(readdirSync(path.join(workDir, 'data')).sort()).toEqual(['herald.lock', 'pgdata']);

@@ -48,12 +48,18 @@ describe('access token input', () => {
 describe('access token claims', () => {
   const scope = { messages: ['m'], batch: null, inbound: false, send: null };
 
+  const jti = '0b9e3c1e-5d2a-4f6b-9a51-2c7d8e9f0a1b';
+
   it('read as the principal and its parent key', () => {
-    expect(readTokenClaims({ sub: 'key', jti: 'tok', exp: 1000, acct: 'acct', scope })).toEqual({
+    expect(readTokenClaims({ sub: 'key', jti, exp: 1000, acct: 'acct', scope })).toEqual({
       parentKeyId: 'key',
       accountId: 'acct',
-      principal: { tokenId: 'tok', expiresAt: new Date(1_000_000), scope },
+      principal: { tokenId: jti, expiresAt: new Date(1_000_000), scope },
     });
+  });
+
+  it('refuse an id that is not a uuid (a sent message records it in a uuid column)', () => {
+    expect(readTokenClaims({ sub: 'key', jti: 'tok', exp: 1000, acct: 'acct', scope })).toBeUndefined();
   });
 
   it('refuse a payload missing its account, scope or id', () => {

@@ -53,8 +53,10 @@ const NOT_ADMINISTRATIVE: Record<string, string> = {
   createAccessToken: "a short-lived credential of the calling key (the console's sign-in), changing nothing",
 };
 
-/** Actions no mutation records yet, with why they exist. */
-const RESERVED: Partial<Record<AuditAction, string>> = {};
+/** Actions no mutation records, with where they are recorded. */
+const RESERVED: Partial<Record<AuditAction, string>> = {
+  'backup.download': 'GET /admin/backup (src/http/backup-route.ts), not a mutation',
+};
 
 type Scopes = { admin?: boolean; operator?: boolean };
 const mutations = Object.values(buildSchema().getMutationType()!.getFields());
