@@ -543,7 +543,8 @@ describe('the console in headless Chromium', () => {
     // Delete (after confirming; Cancel first keeps it).
     await row.locator('button[data-action=delete]').click();
     // The question takes the button's place and the keyboard's focus lands on Cancel.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    // (Preact runs the effect that moves it after the paint: wait for it, as a person would.)
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 5_000 }).toBe('Cancel');
     await page.keyboard.press('Enter');
     expect(await row.locator('button[data-action=delete]').count()).toBe(1);
     await row.locator('button[data-action=delete]').click();
