@@ -107,14 +107,14 @@ export interface AuditRow {
 
 export const AUDIT_CSV_HEADER = ['seq', 'at', 'account_id', 'key_id', 'key_name', 'action', 'subject_type', 'subject_id', 'before', 'after', 'request_id'] as const;
 
-/** Entries as CSV (RFC 4180, header first); before/after as JSON text. */
+/** Entries as CSV (RFC 4180, header first); before/after as JSON text; safe to open in a spreadsheet. */
 export function formatAuditCsv(rows: readonly AuditRow[]): string {
   const json = (v: unknown) => (v === null || v === undefined ? '' : JSON.stringify(v));
   return (
     csvLine([...AUDIT_CSV_HEADER]) +
     rows
       .map((r) =>
-        csvLine([r.seq.toString(), r.at.toISOString(), r.accountId, r.keyId ?? '', r.keyName ?? '', r.action, r.subjectType, r.subjectId ?? '', json(r.before), json(r.after), r.requestId ?? '']),
+        csvLine([r.seq.toString(), r.at.toISOString(), r.accountId, r.keyId ?? '', r.keyName ?? '', r.action, r.subjectType, r.subjectId ?? '', json(r.before), json(r.after), r.requestId ?? ''], { forSpreadsheets: true }),
       )
       .join('')
   );

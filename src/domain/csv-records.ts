@@ -74,9 +74,20 @@ function describeCsvError(error: CsvError): string {
   }
 }
 
-/** One CSV line (with its line end): fields quoted only when they need it (RFC 4180). */
-export function csvLine(fields: readonly (string | number)[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
+/**
+ * One CSV line (with its line end): fields quoted only when they need it (RFC 4180).
+ * `forSpreadsheets` is for reports people open in a spreadsheet rather than files Herald reads
+ * back: a field starting with = + - @ (or a tab or carriage return) would run as a formula there
+ * (CSV injection, OWASP), so it gets a leading ' unless it is only a number (digits, spaces,
+ * dots, dashes, parentheses and the mask's *: `+86 138****8000`), which no spreadsheet can turn
+ * into a call.
+ */
+export function csvLine(fields: readonly (string | number)[], options: { forSpreadsheets?: boolean } = {}): string {
+  return `${fields.map((f) => csvField(options.forSpreadsheets ? spreadsheetSafe(String(f)) : f)).join(',')}\r\n`;
+}
+
+export function spreadsheetSafe(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) && !/^[+-]?[\d\s*().-]*$/.test(text) ? `'${text}` : text;
 }
 
 function csvField(value: string | number): string {

@@ -42,4 +42,14 @@ describe('formatAuditCsv', () => {
         '7,2026-01-01T00:00:00.000Z,a,,herald keys create,apiKey.create,apiKey,k,,"{""name"":""x,y""}",\r\n',
     );
   });
+
+  it('cannot be made to run a formula in a spreadsheet: a key named =HYPERLINK(…) gets a leading quote, a masked number none', () => {
+    const csv = formatAuditCsv([
+      { seq: 8n, at: new Date('2026-01-01T00:00:00Z'), accountId: 'a', keyId: 'k', keyName: '=HYPERLINK("http://evil","x")', action: 'optOut.add', subjectType: 'optOut', subjectId: '+86 138****8000', before: null, after: null, requestId: '@SUM(1)' },
+    ]);
+    const line = csv.split('\r\n')[1]!;
+    expect(line).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    expect(line).toContain(',+86 138****8000,');
+    expect(line.endsWith(",'@SUM(1)")).toBe(true);
+  });
 });

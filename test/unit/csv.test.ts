@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHeader, rowToRecipient, scanCsvFile } from '../../src/cli/csv.js';
-import { CsvFileError, csvLine, readCsvRecords, type CsvRecord } from '../../src/domain/csv-records.js';
+import { CsvFileError, csvLine, readCsvRecords, spreadsheetSafe, type CsvRecord } from '../../src/domain/csv-records.js';
 
 async function records(text: string | string[]): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
@@ -143,5 +143,20 @@ describe('scanCsvFile', () => {
     await expect(scanCsvFile(path.join(dir, 'noheader.csv'))).rejects.toThrow(CsvFileError);
     await writeFile(path.join(dir, 'quote.csv'), 'phone\n"+1\n');
     await expect(scanCsvFile(path.join(dir, 'quote.csv'))).rejects.toThrow(/never closed/);
+  });
+});
+
+describe('spreadsheetSafe', () => {
+  it('puts a quote before what a spreadsheet would run as a formula', () => {
+    for (const cell of ['=1+1', '=cmd|" /C calc"!A0', '+HYPERLINK("x")', '-2+A1', '@SUM(A1)', '\t=1']) expect(spreadsheetSafe(cell)).toBe(`'${cell}`);
+  });
+
+  it('leaves numbers (signed, spaced, masked) and other text alone', () => {
+    for (const cell of ['+8613800138000', '+86 138****8000', '-1.5', '(0)20 7946 0000', 'a=b', 'plain', '']) expect(spreadsheetSafe(cell)).toBe(cell);
+  });
+
+  it('is applied by csvLine only when asked', () => {
+    expect(csvLine(['=1+1'])).toBe('=1+1\r\n');
+    expect(csvLine(['=1+1'], { forSpreadsheets: true })).toBe("'=1+1\r\n");
   });
 });
