@@ -5,18 +5,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { AuditRow } from '../domain/audit.js';
 import type { Db } from './db-client.js';
 
-export interface NewAuditEntry {
-  accountId: string;
-  keyId: string | null;
-  keyName: string | null;
-  action: string;
-  subjectType: string;
-  subjectId: string | null;
-  before: unknown;
-  after: unknown;
-  phoneHash: string | null;
-  requestId: string | null;
-}
+/** An entry to append: a row as read, less what the database assigns, plus the number's keyed hash. */
+export type NewAuditEntry = Omit<AuditRow, 'seq' | 'at'> & { phoneHash: string | null };
 
 /** Appends one entry on `db` (pass the transaction of the change it describes). */
 export async function appendAuditEntry(db: Db, entry: NewAuditEntry): Promise<void> {
