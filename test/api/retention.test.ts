@@ -136,6 +136,27 @@ describe('a retention pass', () => {
     expect(again.done).toEqual({ bodies: 0, records: 0, verifications: 0, 'webhook-logs': 0 });
   });
 
+  it('goes on from where its last batch stopped: rows with the same time across batches, then a shorter period', async () => {
+    const account = await t.seedAccount();
+    const prisma = t.database.prisma;
+    const make = (daysAgo: number, i: number) =>
+      prisma.message.create({
+        data: { accountId: account.accountId, to: `+1415556${String(1000 + daysAgo * 10 + i)}`, body: `b ${daysAgo}/${i}`, status: 'DELIVERED', segments: 1, encoding: 'GSM7', createdAt: at(daysAgo), updatedAt: at(daysAgo) } as never,
+      });
+    // Five messages created at the same instant: batches of two end inside the tie.
+    for (let i = 0; i < 5; i++) await make(50, i);
+    await make(20, 0);
+    await prisma.retentionPolicy.create({ data: { accountId: account.accountId, bodyDays: 30, recordDays: 400, verificationDays: 30, webhookLogDays: 30 } });
+    const store = createRetentionStore(prisma);
+    expect((await runRetentionPass(store, new Date(), 2)).done.bodies).toBe(5);
+    const bodies = async () => (await prisma.message.findMany({ where: { accountId: account.accountId }, orderBy: { createdAt: 'asc' } })).map((m) => m.body);
+    expect(await bodies()).toEqual(['', '', '', '', '', 'b 20/0']);
+    // A shorter period reaches rows newer than where the scan stopped.
+    await prisma.retentionPolicy.update({ where: { accountId: account.accountId }, data: { bodyDays: 10, verificationDays: 10, webhookLogDays: 10 } });
+    expect((await runRetentionPass(store, new Date(), 2)).done.bodies).toBe(1);
+    expect(await bodies()).toEqual(['', '', '', '', '', '']);
+  });
+
   it('leaves other accounts and accounts keeping data for ever alone', async () => {
     const keeper = await t.seedAccount();
     await seedOld(keeper);
