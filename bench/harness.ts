@@ -61,8 +61,13 @@ export function formatTable(rows: BenchRow[]): string {
     r.target,
     r.met === null ? 'n/a' : r.met ? 'yes' : 'NO',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return alignColumns(header, lines);
+}
+
+/** A plain-text table: each column as wide as its widest cell, a rule under the header. */
+export function alignColumns(header: string[], lines: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
 }
 

@@ -11,24 +11,32 @@ const SEND_QUERY = 'mutation($input: SendMessageInput!) { sendMessage(input: $in
 export const benchMessageBody = (i: number) => `Your code is ${String(100_000 + (((i % 900_000) + 900_000) % 900_000))}. Bench message ${i}.`;
 
 /** One sendMessage over keep-alive HTTP to `graphqlUrl`; the new message's id, or why not. */
-export function sendMessage(agent: http.Agent, graphqlUrl: string, key: string, body: string): Promise<{ id: string } | { error: string }> {
-  const payload = JSON.stringify({ query: SEND_QUERY, variables: { input: { to: '+14155550100', body } } });
+export async function sendMessage(agent: http.Agent, graphqlUrl: string, key: string, body: string): Promise<{ id: string } | { error: string }> {
+  const answer = await postJson(agent, graphqlUrl, { authorization: `Bearer ${key}` }, JSON.stringify({ query: SEND_QUERY, variables: { input: { to: '+14155550100', body } } }));
+  if ('error' in answer) return answer;
+  const result = (answer.json as { data?: { sendMessage?: { __typename: string; data?: { id: string }; message?: string } } } | undefined)?.data?.sendMessage;
+  if (result?.data?.id) return { id: result.data.id };
+  return { error: result ? `${result.__typename}: ${result.message ?? ''}` : `HTTP ${answer.status}: ${answer.text.slice(0, 200)}` };
+}
+
+/** A JSON POST over keep-alive HTTP: the status, the raw text and its parse (undefined when not JSON), or the network error. */
+export function postJson(agent: http.Agent, url: string, headers: Record<string, string>, payload: string): Promise<{ status: number; text: string; json: unknown } | { error: string }> {
   return new Promise((resolve) => {
     const request = http.request(
-      graphqlUrl,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${key}` } },
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString();
+          let json: unknown;
           try {
-            const result = (JSON.parse(text) as { data?: { sendMessage?: { __typename: string; data?: { id: string }; message?: string } } }).data?.sendMessage;
-            if (result?.data?.id) return resolve({ id: result.data.id });
-            resolve({ error: result ? `${result.__typename}: ${result.message ?? ''}` : `HTTP ${response.statusCode}: ${text.slice(0, 200)}` });
+            json = JSON.parse(text);
           } catch {
-            resolve({ error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` });
+            json = undefined;
           }
+          resolve({ status: response.statusCode ?? 0, text, json });
         });
         response.on('error', (error) => resolve({ error: error.message }));
       },

@@ -17,13 +17,13 @@
 // (quick: 60 s), sending stops and the rate is what was delivered over the budget.
 // Profile Herald during the run: BENCH_E2E_CPU_PROF=<dir> (node --cpu-prof into that directory).
 import http from 'node:http';
-import { Redis } from 'ioredis';
 import { percentile, ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
 import { prepareServerDatabase } from '../lib/accounts.js';
 import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type LoadTarget, type OpenLoopResult } from '../lib/e2e-load.js';
 import { subscribeDelivered } from '../lib/graphql-client.js';
 import { adminQuery, databaseName, openSqlCounter, waitForNoSessions, type SqlCounter } from '../lib/postgres-usage.js';
 import { startHeraldProcess, type ServerProcess } from '../lib/processes.js';
+import { pingRedis, withRedisDb } from '../lib/redis.js';
 import { startUsage, type Usage } from '../lib/usage.js';
 
 const NAME = 'end-to-end';
@@ -342,25 +342,4 @@ function instanceRows(runs: [ClosedRun, ClosedRun] | string): BenchRow[] {
     row('PostgreSQL CPU ms/msg, instances=2', 'less', (run) => perMessage(run).postgres),
     row(`SQL ${one?.sql.counter.unit ?? 'transactions'}/msg, instances=2`, 'less', (run) => perMessage(run).sql),
   ];
-}
-
-/** `redisUrl` on database `db` unless it names one. */
-function withRedisDb(redisUrl: string, db: number): string {
-  const url = new URL(redisUrl);
-  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${db}`;
-  return url.toString();
-}
-
-async function pingRedis(redisUrl: string): Promise<string | null> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    redis.disconnect();
-  }
 }

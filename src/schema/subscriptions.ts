@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
-import { isFinal, statusRank, type MessageStatus } from '../domain/status-machine.js';
 import type { Message as MessageRow } from '../generated/prisma/client.js';
 import type { InboundReceived, StatusChange } from '../pubsub/pubsub.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
+import { followMessage, type Transition } from './follow-message.js';
 import { decodeId } from './global-id.js';
 import { InboundMessage } from './inbound.js';
 import { Message, MessageStatusEnum } from './messages.js';
@@ -16,12 +16,6 @@ const MessageEventFilter = builder.inputType('MessageEventFilter', {
     batchId: t.id({ required: false }),
   }),
 });
-
-/** A status change as a subscriber sees it: the message, at the status of that change. */
-interface Transition {
-  id: string;
-  status: MessageStatus;
-}
 
 // Each payload is loaded with the subscriber's own selection, then shows the status of the
 // transition being reported even if the message has moved on since. Loads asked for in the same
@@ -42,7 +36,7 @@ builder.subscriptionFields((t) => ({
       "Yields the message's current state first, then each transition in order; completes after a final status. " +
       "Another account's message id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => followMessage(ctx, String(args.id)),
+    subscribe: (_root, args, ctx) => followMessage(ctx, ctx.auth.accountId, String(args.id)),
     resolve: (query, transition: Transition, _args, ctx) => loadTransition(ctx, query)(transition).then(orThrowGone),
   }),
   messageEvents: t.prismaField({
@@ -122,54 +116,4 @@ async function* withMessages(ctx: Context, source: AsyncIterable<StatusChange>):
 function scalarsOnly(query: { include?: object; select?: Record<string, unknown> }): boolean {
   if (query.include && Object.keys(query.include).length > 0) return false;
   return !query.select || Object.values(query.select).every((v) => v === true);
-}
-
-/**
- * The current state, then every transition, read from the message's event log whenever a
- * change is announced. Reading the log (not the announcements) means nothing is lost or
- * reordered if an announcement is missed or arrives out of order, e.g. while a Redis
- * subscription is still being set up.
- */
-async function* followMessage(ctx: Context, rawId: string): AsyncGenerator<Transition> {
-  const id = decodeId(rawId, 'Message', null);
-  // Listen before reading the current state, so a change in between is not missed. Only this
-  // message's changes are delivered here (not every change of the account).
-  const changes = ctx.pubsub.subscribeMessageStatus(ctx.auth.accountId, id ?? rawId)[Symbol.asyncIterator]();
-  let nextChange = changes.next();
-  try {
-    const message = id && (await ctx.prisma.message.findFirst({ where: { id, accountId: ctx.auth.accountId }, select: { id: true, status: true } }));
-    if (!message) throw new GraphQLError('message not found', { extensions: { code: 'NOT_FOUND' } });
-    let lastEventId = (await ctx.prisma.messageEvent.aggregate({ where: { messageId: message.id }, _max: { id: true } }))._max.id ?? 0n;
-    let current = message.status as MessageStatus;
-    yield { id: message.id, status: current };
-
-    // Catch up once shortly after subscribing, in case the subscription started late.
-    let catchUp: ReturnType<typeof setTimeout> | undefined;
-    const catchUpDue = new Promise<'catch-up'>((resolve) => (catchUp = setTimeout(() => resolve('catch-up'), 250)));
-    let caughtUp = false;
-    try {
-      while (!isFinal(current)) {
-        const signal = await (caughtUp ? nextChange : Promise.race([nextChange, catchUpDue]));
-        if (signal === 'catch-up') caughtUp = true;
-        else {
-          if (signal.done) return;
-          nextChange = changes.next();
-          if (signal.value.id !== message.id) continue;
-        }
-        const events = await ctx.store.subscriptionReads.readLog(message.id, lastEventId);
-        for (const event of events) {
-          lastEventId = event.id;
-          if (statusRank(event.status) > statusRank(current)) {
-            current = event.status;
-            yield { id: message.id, status: current };
-            if (isFinal(current)) return;
-          }
-        }
-      }
-    } finally {
-      clearTimeout(catchUp);
-    }
-  } finally {
-    await changes.return?.();
-  }
 }

@@ -410,7 +410,9 @@ describe('a token that sends', () => {
       const before = t.queries.length;
       const result = expectNoErrors(await graphqlCaller(t.url, bearer)(SEND_TEMPLATE, { input: { to: '+14155550123', templateId, variables: { code: '1' } } })).sendMessage;
       expect(result.__typename).toBe('SendMessageSuccess');
-      return t.queries.slice(before);
+      // Watches left open by earlier tests re-read their message's event log now and then
+      // (src/schema/follow-message.ts): those reads land at random moments, so they are not counted.
+      return t.queries.slice(before).filter((sql) => !(/^\s*SELECT/i.test(sql) && sql.includes('"MessageEvent"')));
     };
     // Each caller once before counting: key and template reads are cached after a first use.
     await queriesOf(account.senderKey);
