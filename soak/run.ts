@@ -13,8 +13,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareDatabase, type PreparedDatabase } from '../bench/lib/accounts.js';
-import { closedLoop } from '../bench/lib/e2e-load.js';
-import { subscribeDelivered } from '../bench/lib/graphql-client.js';
 import { startHeraldProcess, type ServerProcess } from '../bench/lib/processes.js';
 import { pingRedis, withRedisDb } from '../bench/lib/redis.js';
 import { DEFAULT_POSTGRES_ADMIN_URL } from '../bench/support.js';
@@ -25,7 +23,7 @@ import { getMessageSealKey, getSimulatorSecret } from '../src/services/secrets.j
 import { createSecretStore } from '../src/store/secrets.js';
 import { eventLoopDelay, heraldProcesses, rssMbOf } from './probes.js';
 import { formatMinutes, MinuteLog, rssSlopes, thirds } from './stats.js';
-import { Traffic } from './traffic.js';
+import { Traffic, type TrafficTarget } from './traffic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REDIS_DB = 6;
@@ -96,35 +94,13 @@ try {
 }
 process.exit(exitCode);
 
-/** The maximum end-to-end rate (send → DELIVERED seen) of single sends from 50 senders, msg/s. */
-async function calibrate(baseUrl: string): Promise<number> {
-  say(`measuring the maximum: 50 senders for ${calibrateSeconds} s`);
-  const subscriber = subscribeDelivered(`${baseUrl}/graphql`, db.key);
-  try {
-    const result = await closedLoop(
-      { agent, graphqlUrls: [`${baseUrl}/graphql`], key: db.key, subscriber, log: say },
-      { count: Number.MAX_SAFE_INTEGER, senders: 50, budgetMs: calibrateSeconds * 1000, progressEveryMs: 10_000 },
-    );
-    if (result.sendErrors) throw new Error(`calibration: ${result.sendErrors} sends failed (${result.firstSendError})`);
-    say(`maximum ${result.rate.toFixed(0)} msg/s (${result.delivered}/${result.accepted} seen DELIVERED in ${result.seconds.toFixed(0)} s)`);
-    return result.rate;
-  } finally {
-    await subscriber.dispose();
-    await new Promise((r) => setTimeout(r, 10_000)); // the calibration's last reports
-  }
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function soak(baseUrl: string, primaryPid: number, rate: number): Promise<number> {
-  const startedAt = performance.now();
-  const log = new MinuteLog(startedAt);
-  const errorKinds = new Map<string, { count: number; first: string }>();
-  const noteError = (at: number, kind: string, detail: string) => {
-    log.at(at).errors++;
-    const seen = errorKinds.get(kind);
-    if (seen) seen.count++;
-    else errorKinds.set(kind, { count: 1, first: detail });
-  };
-  const traffic = new Traffic({
+/** What the traffic needs of this run: where, with which key and secrets; its minutes and its errors. */
+function trafficTarget(baseUrl: string, log: MinuteLog, error: TrafficTarget['error']): TrafficTarget {
+  return {
     baseUrl,
     key: db.key,
     agent,
@@ -137,8 +113,52 @@ async function soak(baseUrl: string, primaryPid: number, rate: number): Promise<
       const sealed = row?.message?.sealedBody;
       return sealed ? /\d{4,10}/.exec(openSealed(sealKey, sealed))?.[0] : undefined;
     },
-    error: noteError,
-  });
+    error,
+  };
+}
+
+/**
+ * The most this Herald does of the soak's own mix, in messages (and replies) per second seen by
+ * the subscriber: 50 clients in a closed loop for --calibrate-seconds, then up to 30 s for the
+ * last reports, the rate being what was seen over the time until the last one was.
+ */
+async function calibrate(baseUrl: string): Promise<number> {
+  say(`measuring the maximum of this mix: 50 clients in a closed loop for ${calibrateSeconds} s`);
+  const log = new MinuteLog(performance.now());
+  let errors = 0;
+  let firstError: string | undefined;
+  const traffic = new Traffic(
+    trafficTarget(baseUrl, log, (_at, kind, detail) => {
+      errors++;
+      firstError ??= `${kind}: ${detail}`;
+    }),
+  );
+  traffic.follow();
+  await sleep(2_000);
+  const started = performance.now();
+  await traffic.closedLoop(50, calibrateSeconds * 1000);
+  const stoppedAt = performance.now();
+  while ((traffic.pending.size || traffic.repliesPending.size) && performance.now() < stoppedAt + 30_000) await sleep(200);
+  await traffic.close();
+  if (errors) throw new Error(`calibration: ${errors} errors (first: ${firstError})`);
+  const seen = log.minutes.reduce((sum, m) => sum + m.delivered.length + m.repliesSeen, 0);
+  const seconds = (Math.max(traffic.lastSeenAt, stoppedAt) - started) / 1000;
+  say(`maximum ${(seen / seconds).toFixed(0)} msg/s (${seen} messages and replies seen in ${seconds.toFixed(0)} s; ${traffic.pending.size + traffic.repliesPending.size} not seen within 30 s of the end)`);
+  await sleep(5_000); // the last reports, before the soak's first minute
+  return seen / seconds;
+}
+
+async function soak(baseUrl: string, primaryPid: number, rate: number): Promise<number> {
+  const startedAt = performance.now();
+  const log = new MinuteLog(startedAt);
+  const errorKinds = new Map<string, { count: number; first: string }>();
+  const noteError = (at: number, kind: string, detail: string) => {
+    log.at(at).errors++;
+    const seen = errorKinds.get(kind);
+    if (seen) seen.count++;
+    else errorKinds.set(kind, { count: 1, first: detail });
+  };
+  const traffic = new Traffic(trafficTarget(baseUrl, log, noteError));
   traffic.follow();
   await new Promise((r) => setTimeout(r, 2_000));
   const driverLoop = monitorEventLoopDelay({ resolution: 10 });

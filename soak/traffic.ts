@@ -63,6 +63,9 @@ export class Traffic {
   private readonly oldWatchClients: Client[] = [];
   private readonly watches = new Set<Promise<void>>();
   private readonly runId = Date.now().toString(36);
+  private static codesSent = 0;
+  /** When the subscriber last saw a DELIVERED or a reply of this traffic (performance.now()). */
+  lastSeenAt = 0;
 
   constructor(private readonly target: TrafficTarget) {
     this.events = wsClient(target.baseUrl, target.key);
@@ -81,6 +84,7 @@ export class Traffic {
       const sent = this.pending.get(id);
       if (!sent) return void this.early.set(id, now);
       this.pending.delete(id);
+      this.lastSeenAt = now;
       log.byIndex(sent.minute).delivered.push(now - sent.at);
     }).done.then(onEnd('messageEvents'), onError('messageEvents'));
     subscribe(this.events, 'subscription { inboundMessageReceived { body } }', {}, (data) => {
@@ -88,6 +92,7 @@ export class Traffic {
       const minute = this.repliesPending.get(n);
       if (minute === undefined) return void this.earlyReplies.add(n);
       this.repliesPending.delete(n);
+      this.lastSeenAt = performance.now();
       log.byIndex(minute).repliesSeen++;
     }).done.then(onEnd('inboundMessageReceived'), onError('inboundMessageReceived'));
   }
@@ -99,6 +104,29 @@ export class Traffic {
     while (this.done.bulk < due(MIX.bulk, BULK_SIZE)) this.launch(now, () => this.bulk(this.done.bulk++, now));
     while (this.done.otp < due(MIX.otp)) this.launch(now, () => this.otp(this.done.otp++, now));
     while (this.done.reply < due(MIX.reply)) this.launch(now, () => this.reply(this.done.reply++, now));
+  }
+
+  /**
+   * The same mix in a closed loop: `workers` concurrent clients, each starting its next operation
+   * once the last is answered, for `durationMs`: the most this Herald does of this traffic.
+   * Operations come in the order the open loop would offer them (ops(), below).
+   */
+  async closedLoop(workers: number, durationMs: number): Promise<void> {
+    const started = performance.now();
+    const order = mixOrder(200);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (performance.now() - started < durationMs) {
+          const kind = order[next++ % order.length]!;
+          const at = performance.now();
+          this.inFlight++;
+          await this[kind](this.done[kind]++, at)
+            .catch((error: unknown) => this.target.error(at, 'driver', errorText(error)))
+            .finally(() => this.inFlight--);
+        }
+      }),
+    );
   }
 
   /** New watches go over a new connection each minute; the last minute's closes once its watches have ended. */
@@ -160,8 +188,9 @@ export class Traffic {
     if (root.rejected.length) this.target.error(at, 'sendMessages', `${root.rejected.length} recipients rejected (${root.rejected[0].code})`);
   }
 
-  private async otp(i: number, at: number): Promise<void> {
-    const to = recipient(i * 7 + 3);
+  private async otp(_i: number, at: number): Promise<void> {
+    // Numbered across every Traffic of the process: the calibration's codes went to the first ones.
+    const to = recipient(Traffic.codesSent++ * 7 + 3);
     const minute = this.target.log.at(at);
     const started = await this.graphql(START, { input: { to } });
     if (started.problem) return this.target.error(at, 'startVerification', started.problem);
@@ -219,6 +248,22 @@ export class Traffic {
       });
     this.watches.add(watched);
   }
+}
+
+/** The operations that `messages` messages of the mix take, in the order the open loop offers them. */
+export function mixOrder(messages: number): (keyof typeof MIX)[] {
+  const order: (keyof typeof MIX)[] = [];
+  const done = { single: 0, bulk: 0, otp: 0, reply: 0 };
+  for (let k = 1; k <= messages; k++) {
+    for (const kind of Object.keys(MIX) as (keyof typeof MIX)[]) {
+      const per = kind === 'bulk' ? BULK_SIZE : 1;
+      while (done[kind] < Math.floor((MIX[kind] * k) / per)) {
+        order.push(kind);
+        done[kind]++;
+      }
+    }
+  }
+  return order;
 }
 
 function errorText(error: unknown): string {

@@ -75,3 +75,17 @@ describe('formatMinutes', () => {
     expect(second).toMatch(/^2\s+118\s.*\s81\s+—\s+1\s+0$/);
   });
 });
+
+describe('mixOrder', () => {
+  it('interleaves the operations in the shares of the mix, bulk counting its recipients', async () => {
+    const { BULK_SIZE, MIX, mixOrder } = await import('../../soak/traffic.js');
+    const order = mixOrder(200);
+    const count = (kind: string) => order.filter((k) => k === kind).length;
+    expect(count('single')).toBe(200 * MIX.single);
+    expect(count('bulk')).toBe((200 * MIX.bulk) / BULK_SIZE);
+    expect(count('otp')).toBe(200 * MIX.otp);
+    expect(count('reply')).toBe(200 * MIX.reply);
+    // Spread out, not in runs: the first ten operations already hold singles, a code and a reply.
+    expect(new Set(order.slice(0, 12))).toEqual(new Set(['single', 'otp', 'reply']));
+  });
+});
