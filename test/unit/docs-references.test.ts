@@ -16,11 +16,11 @@ function filesUnder(dir: string, keep: RegExp): string[] {
 }
 
 const docs = ['README.md', ...filesUnder('docs', /\.md$/)];
-const code = ['src', 'test', 'bench', 'chaos', 'scripts', 'dashboard/src'].flatMap((dir) => filesUnder(dir, /\.(ts|mjs)$/));
+const code = ['src', 'test', 'bench', 'chaos', 'soak', 'scripts', 'dashboard/src'].flatMap((dir) => filesUnder(dir, /\.(ts|mjs)$/));
 
 /** Repository paths written in a text: `src/...`, `docs/...`, `test/...` and the like. */
 function repoPathsIn(text: string): string[] {
-  return [...text.matchAll(/(?<![\w./@-])((?:src|docs|test|bench|chaos|scripts|prisma|dashboard)\/[\w./-]*\w)/g)].map((m) => m[1]!);
+  return [...text.matchAll(/(?<![\w./@-])((?:src|docs|test|bench|chaos|soak|scripts|prisma|dashboard)\/[\w./-]*\w)/g)].map((m) => m[1]!);
 }
 
 describe('references between files', () => {
@@ -32,7 +32,7 @@ describe('references between files', () => {
   it('every repository path in README and docs/ exists', () => {
     const missing = docs.flatMap((file) =>
       repoPathsIn(readFileSync(path.join(root, file), 'utf8'))
-        .filter((ref) => !ref.includes('*') && !ref.startsWith('bench/results') && !ref.startsWith('chaos/results') && !existsSync(path.join(root, ref)))
+        .filter((ref) => !ref.includes('*') && !ref.startsWith('bench/results') && !ref.startsWith('chaos/results') && !ref.startsWith('soak/results') && !existsSync(path.join(root, ref)))
         .map((ref) => `${file}: ${ref}`),
     );
     expect(missing).toEqual([]);
