@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { createApiKey } from '../../src/services/api-keys.js';
 import { percentile, ratioOf, type BenchOptions, type BenchRow, type Scenario } from '../harness.js';
 import { STEPS, type PublisherReply, type Subscriber, type WorkerCommand, type WorkerReply } from '../fanout/protocol.js';
 import { heraldBundle } from '../lib/processes.js';
 import { cpuSecondsOf } from '../lib/proc-cpu.js';
+import { pingRedis } from '../lib/redis.js';
 import { NO_LIMITS, openBenchDatabase, type BenchDatabase } from '../support.js';
 
 const NAME = 'fanout';
@@ -67,7 +67,7 @@ export const scenario: Scenario = {
         note,
       }));
 
-    const redisProblem = await checkRedis(options.redisUrl);
+    const redisProblem = await pingRedis(options.redisUrl);
     if (redisProblem) return skipped(`skipped: Redis unreachable at ${options.redisUrl} (${redisProblem})`);
     let bench: BenchDatabase;
     try {
@@ -171,20 +171,6 @@ function rowsOf(herald: PhaseResult, baseline: PhaseResult, run: { subscriberCou
       note: `VmRSS of the server process; Herald ${herald.rssAfterConnectMb?.toFixed(0) ?? '?'} MB once all subscribers were live`,
     },
   ];
-}
-
-async function checkRedis(url: string): Promise<string | undefined> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Accounts (limits lifted: 100 subscriptions per key arrive within a second), one key each, and the followed messages. */

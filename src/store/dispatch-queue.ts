@@ -69,32 +69,43 @@ export interface DispatchQueueStore {
 export function createDispatchQueueStore(prisma: PrismaClient): DispatchQueueStore {
   return {
     async promoteDue(at, limit) {
-      const rows = await prisma.$queryRaw<MovedRow[]>`
-        UPDATE "Message" SET status = 'QUEUED', "updatedAt" = ${at}
-        WHERE id IN (SELECT id FROM "Message" WHERE status = 'SCHEDULED' AND "dueAt" <= ${at}
-                     ORDER BY "dueAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING id::text, "accountId"::text, "batchId"::text`;
-      if (rows.length > 0) await insertEvents(prisma, rows.map((r) => r.id), 'QUEUED', at);
-      return rows;
+      // The status change and its event in one statement, so in one transaction: the event log
+      // (which watchers read) and the outgoing-webhook outbox (which relays events) never miss it.
+      return prisma.$queryRaw<MovedRow[]>`
+        WITH moved AS (
+          UPDATE "Message" SET status = 'QUEUED', "updatedAt" = ${at}
+          WHERE id IN (SELECT id FROM "Message" WHERE status = 'SCHEDULED' AND "dueAt" <= ${at}
+                       ORDER BY "dueAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING id, "accountId", "batchId"
+        ), logged AS (
+          INSERT INTO "MessageEvent" ("messageId", status, source, applied, at)
+          SELECT id, 'QUEUED'::"MessageStatus", 'DISPATCHER', true, ${at} FROM moved
+        )
+        SELECT id::text, "accountId"::text, "batchId"::text FROM moved`;
     },
 
     async claimDue(at, leaseUntil, owner, limit) {
-      const rows = await prisma.$queryRaw<ClaimedRow[]>`
+      // The claim and the SENDING events of the newly queued in one statement (one transaction).
+      return prisma.$queryRaw<ClaimedRow[]>`
         WITH due AS (
           SELECT id, status AS previous FROM "Message"
           WHERE (status = 'QUEUED' AND "dueAt" <= ${at}) OR (status = 'SENDING' AND "leaseUntil" <= ${at})
           ORDER BY "dueAt" LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+          UPDATE "Message" m
+          SET status = 'SENDING', "leaseUntil" = ${leaseUntil}, "leaseOwner" = ${owner}, attempts = m.attempts + 1, "updatedAt" = ${at}
+          FROM due WHERE m.id = due.id
+          RETURNING m.id AS uuid, m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
+                    m.encoding::text AS encoding, m."sealedBody", m."sealedVariables", m.attempts, m.provider, m."templateId"::text, m.variables,
+                    m.category::text, m."createdAt", due.previous::text AS previous
+        ), logged AS (
+          INSERT INTO "MessageEvent" ("messageId", status, source, applied, at)
+          SELECT uuid, 'SENDING'::"MessageStatus", 'DISPATCHER', true, ${at} FROM claimed WHERE previous = 'QUEUED'
         )
-        UPDATE "Message" m
-        SET status = 'SENDING', "leaseUntil" = ${leaseUntil}, "leaseOwner" = ${owner}, attempts = m.attempts + 1, "updatedAt" = ${at}
-        FROM due WHERE m.id = due.id
-        RETURNING m.id::text, m."accountId"::text, m."batchId"::text, m."to", m."from", m.body, m.segments,
-                  m.encoding::text AS encoding, m."sealedBody", m."sealedVariables", m.attempts, m.provider, m."templateId"::text, m.variables,
-                  m.category::text, m."createdAt", due.previous::text AS previous`;
-      const fresh = rows.filter((m) => m.previous === 'QUEUED');
-      if (fresh.length > 0) await insertEvents(prisma, fresh.map((m) => m.id), 'SENDING', at);
-      return rows;
+        SELECT id, "accountId", "batchId", "to", "from", body, segments, encoding, "sealedBody", "sealedVariables", attempts, provider,
+               "templateId", variables, category, "createdAt", previous
+        FROM claimed`;
     },
 
     async templatesOf(ids) {
@@ -109,17 +120,6 @@ export function createDispatchQueueStore(prisma: PrismaClient): DispatchQueueSto
       return new Map(rows.flatMap((r) => (r.provider ? [[r.value, r.provider] as const] : [])));
     },
   };
-}
-
-/**
- * The dispatcher's events for moved messages, one statement. Raw, as the claim above is: this
- * runs on every dispatch round, where the ORM's query planning was a visible share of the
- * dispatching process's CPU (docs/benchmarks.md).
- */
-async function insertEvents(prisma: PrismaClient, ids: string[], status: 'QUEUED' | 'SENDING', at: Date): Promise<void> {
-  await prisma.$executeRaw`
-    INSERT INTO "MessageEvent" ("messageId", status, source, applied, at)
-    SELECT id, ${status}::"MessageStatus", 'DISPATCHER', true, ${at} FROM unnest(${ids}::uuid[]) AS id`;
 }
 
 // Written by setTemplateProviderMapping, which validates each mapping; a mapping that does not

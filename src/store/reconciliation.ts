@@ -39,18 +39,21 @@ export function createReconciliationStore(prisma: PrismaClient, quality?: Qualit
     },
 
     async expireSentBefore(deadline, at, limit, errorMessage, rawStatus) {
+      // The expiry and its event in one statement, so in one transaction: the outgoing-webhook
+      // outbox relays events, and an expiry whose event a crash had lost would never be told.
       const rows = await prisma.$queryRaw<(MovedRow & { to: string; provider: string | null })[]>`
-        UPDATE "Message" SET status = 'EXPIRED', "statusSynthetic" = true, "errorCode" = 'EXPIRED',
-          "errorMessage" = ${errorMessage}, "updatedAt" = ${at}
-        WHERE id IN (SELECT id FROM "Message" WHERE status = 'SENT' AND "sentAt" <= ${deadline}
-                     ORDER BY "sentAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING id::text, "accountId"::text, "batchId"::text, "to", provider`;
+        WITH moved AS (
+          UPDATE "Message" SET status = 'EXPIRED', "statusSynthetic" = true, "errorCode" = 'EXPIRED',
+            "errorMessage" = ${errorMessage}, "updatedAt" = ${at}
+          WHERE id IN (SELECT id FROM "Message" WHERE status = 'SENT' AND "sentAt" <= ${deadline}
+                       ORDER BY "sentAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING id, "accountId", "batchId", "to", provider
+        ), logged AS (
+          INSERT INTO "MessageEvent" ("messageId", status, source, "rawStatus", "errorCode", applied, at)
+          SELECT id, 'EXPIRED'::"MessageStatus", 'DISPATCHER', ${rawStatus}, 'EXPIRED', true, ${at} FROM moved
+        )
+        SELECT id::text, "accountId"::text, "batchId"::text, "to", provider FROM moved`;
       for (const row of rows) if (row.provider) quality?.recordDelivery(row.provider, row.to, 'missing');
-      if (rows.length > 0) {
-        await prisma.messageEvent.createMany({
-          data: rows.map((r) => ({ messageId: r.id, status: 'EXPIRED' as const, source: 'DISPATCHER', rawStatus, errorCode: 'EXPIRED', at })),
-        });
-      }
       // Only what MovedRow says: the rows are published as status changes.
       return rows.map(({ id, accountId, batchId }) => ({ id, accountId, batchId }));
     },

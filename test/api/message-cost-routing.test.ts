@@ -46,10 +46,14 @@ async function sentAndCosted(caller: GraphQLCaller, to: string, body = 'cost tes
 }
 
 /** What every instance's flush would have written: `delivered` and `failed` outcomes this minute. */
+// Seeded figures replace each other in one minute's row. That minute is fixed once: a test that
+// crossed a minute boundary between two seeds summed both rows (99/100 and 80/100 read as 89.5 %).
+const SEEDED_MINUTE = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+
 async function seedQuality(provider: string, country: string, delivered: number, failed: number) {
   await t.database.prisma.$executeRaw`
     INSERT INTO "ProviderQualityMinute" (provider, country, minute, submitted, delivered, failed)
-    VALUES (${provider}, ${country}, date_trunc('minute', now()), ${delivered + failed}, ${delivered}, ${failed})
+    VALUES (${provider}, ${country}, ${SEEDED_MINUTE}, ${delivered + failed}, ${delivered}, ${failed})
     ON CONFLICT (provider, country, minute) DO UPDATE SET submitted = EXCLUDED.submitted, delivered = EXCLUDED.delivered, failed = EXCLUDED.failed`;
   // The figures are read again after at most the read cache's time (qualityFlushMs above).
   await new Promise((resolve) => setTimeout(resolve, 300));
