@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } f
 import WebSocket from 'ws';
 import { expectNoErrors, graphqlCaller } from '../support/herald.js';
 import { runCli, spawnHerald, type HeraldProcess } from '../support/process.js';
-import { createFreshDatabase, REDIS_URL, requireRedis } from '../support/services.js';
+import { createFreshDatabase, REDIS_URL, requireRedis, waitUntil } from '../support/services.js';
 import { openSubscribedSocket } from '../support/ws.js';
 
 const processes: HeraldProcess[] = [];
@@ -29,11 +29,9 @@ async function startServer(env: Record<string, string>): Promise<string> {
 // unseen up to the cache's time limit (10 s), longer than this allows.
 async function seenWithin(what: string, seen: () => Promise<boolean>, withinMs = 2_000): Promise<void> {
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    if (await seen()) return void console.log(`${what}: seen after ${Date.now() - started} ms, on attempt ${attempt}`);
-    if (Date.now() - started > withinMs) throw new Error(`${what}: not seen within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let attempts = 0;
+  await waitUntil(async () => (attempts++, seen()), { timeoutMs: withinMs, intervalMs: 10, describe: () => `${what}: not seen` });
+  console.log(`${what}: seen after ${Date.now() - started} ms, on attempt ${attempts}`);
 }
 
 
