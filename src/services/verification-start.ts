@@ -151,29 +151,23 @@ async function reserve(
   return store.prisma.$transaction(async (tx) => {
     await store.verificationLocks.lockNumberAndRange(tx, accountId, to, prefix);
 
-    const recent = await tx.verification.findMany({
-      where: { accountId, to, createdAt: { gt: new Date(now.getTime() - NUMBER_WINDOW.perSeconds * 1000) } },
-      orderBy: { createdAt: 'desc' },
-      take: NUMBER_WINDOW.max,
-      select: { createdAt: true },
+    const recent = await store.verificationLocks.recentStarts(tx, accountId, {
+      to,
+      numberSince: new Date(now.getTime() - NUMBER_WINDOW.perSeconds * 1000),
+      numberMax: NUMBER_WINDOW.max,
+      prefix,
+      // The range is full when it already holds `max` codes in the window: wait for the oldest of those to leave.
+      rangeSince: new Date(now.getTime() - velocity.perSeconds * 1000),
+      rangeMax: velocity.max,
     });
-    const numberWait = numberWaitSeconds(recent.map((r) => r.createdAt), now);
+    const numberWait = numberWaitSeconds(recent.numberSentAt, now);
     if (numberWait > 0) {
       return new RateLimitedError(
         numberWait,
         `at most one code per minute and ${NUMBER_WINDOW.max} per ${NUMBER_WINDOW.perSeconds / 60} minutes to one number; retry after ${numberWait} s`,
       );
     }
-
-    // The range is full when it already holds `max` codes in the window: wait for the oldest of those to leave.
-    const [nth] = await tx.verification.findMany({
-      where: { accountId, to: { startsWith: prefix }, createdAt: { gt: new Date(now.getTime() - velocity.perSeconds * 1000) } },
-      orderBy: { createdAt: 'desc' },
-      skip: velocity.max - 1,
-      take: 1,
-      select: { createdAt: true },
-    });
-    const rangeWait = windowWaitSeconds(nth?.createdAt, velocity.perSeconds, now);
+    const rangeWait = windowWaitSeconds(recent.rangeNth, velocity.perSeconds, now);
     if (rangeWait > 0) {
       return new VerificationBlockedError(
         'PREFIX_VELOCITY',

@@ -1,10 +1,27 @@
 // The locks that order concurrent verifications: starts to one number or range, and checks of
-// one verification. The rows themselves are plain Prisma reads and writes in the services.
+// one verification, and what a start reads under them. Starts to one range wait for each other,
+// so what they do while holding its lock is kept to two statements (the locks, then both
+// windows' reads): each statement is a round trip through a process that is busy serving
+// other requests, and a range's starts per second are bounded by that time.
 import type { Tx } from './db-client.js';
 
 /** One row of lockLatest's statement. */
 interface LockedVerificationRow {
   id: string;
+}
+
+/** What a start counts: earlier codes to the number, and the range's `rangeMax`-th latest. */
+export interface RecentStarts {
+  /** Latest first, at most `numberMax`, created after `numberSince`. */
+  numberSentAt: Date[];
+  /** The range's `rangeMax`-th latest code created after `rangeSince`, if it holds that many. */
+  rangeNth: Date | undefined;
+}
+
+interface RecentStartsRow {
+  // Dates or ISO strings, as the driver hands timestamps inside an array.
+  numberSentAt: (Date | string)[] | null;
+  rangeNth: Date | string | null;
 }
 
 export interface VerificationLocks {
@@ -19,6 +36,16 @@ export interface VerificationLocks {
    * starts never wait on each other in a cycle.
    */
   lockNumberAndRange(tx: Tx, accountId: string, to: string, prefix: string): Promise<void>;
+  /**
+   * Reads, in one statement, the codes a start counts (after lockNumberAndRange, in a statement
+   * of its own, so that its snapshot sees the row of the start that held the locks before).
+   * `prefix` is `+` and digits, so it holds no LIKE wildcard.
+   */
+  recentStarts(
+    tx: Tx,
+    accountId: string,
+    window: { to: string; numberSince: Date; numberMax: number; prefix: string; rangeSince: Date; rangeMax: number },
+  ): Promise<RecentStarts>;
 }
 
 export function createVerificationLocks(): VerificationLocks {
@@ -33,8 +60,25 @@ export function createVerificationLocks(): VerificationLocks {
       return locked?.id;
     },
     async lockNumberAndRange(tx, accountId, to, prefix) {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:to:${accountId}:${to}`}, 0))`;
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:prefix:${accountId}:${prefix}`}, 0))`;
+      // A select list is computed left to right: the number's lock, then the range's.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`herald:verification:to:${accountId}:${to}`}, 0)),
+        pg_advisory_xact_lock(hashtextextended(${`herald:verification:prefix:${accountId}:${prefix}`}, 0))`;
+    },
+    async recentStarts(tx, accountId, { to, numberSince, numberMax, prefix, rangeSince, rangeMax }) {
+      // The number's by ("accountId", "to", "createdAt"); the range's by ("accountId", "createdAt"),
+      // newest first within its window, so neither grows with the account's history.
+      const [row] = await tx.$queryRaw<RecentStartsRow[]>`
+        SELECT
+          ARRAY(SELECT "createdAt" FROM "Verification"
+                WHERE "accountId" = ${accountId}::uuid AND "to" = ${to} AND "createdAt" > ${numberSince}
+                ORDER BY "createdAt" DESC LIMIT ${numberMax}) AS "numberSentAt",
+          (SELECT "createdAt" FROM "Verification"
+           WHERE "accountId" = ${accountId}::uuid AND "to" LIKE ${`${prefix}%`} AND "createdAt" > ${rangeSince}
+           ORDER BY "createdAt" DESC OFFSET ${rangeMax - 1} LIMIT 1) AS "rangeNth"`;
+      return {
+        numberSentAt: (row?.numberSentAt ?? []).map((at) => new Date(at)),
+        rangeNth: row?.rangeNth == null ? undefined : new Date(row.rangeNth),
+      };
     },
   };
 }

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Verification_accountId_createdAt_idx" ON "Verification"("accountId", "createdAt" DESC);
