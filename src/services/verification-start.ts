@@ -148,7 +148,8 @@ async function reserve(
   row: { id: string; codeHash: Uint8Array<ArrayBuffer>; codeLength: number; expiresAt: Date },
 ): Promise<RateLimitedError | VerificationBlockedError | undefined> {
   const prefix = numberPrefix(to, velocity.prefixDigits);
-  return store.prisma.$transaction(async (tx) => {
+  // This process's starts to the range queue before taking a connection (store/verification-locks.ts).
+  return store.verificationLocks.inRangeOrder(accountId, prefix, () => store.prisma.$transaction(async (tx) => {
     await store.verificationLocks.lockNumberAndRange(tx, accountId, to, prefix);
 
     const recent = await store.verificationLocks.recentStarts(tx, accountId, {
@@ -180,7 +181,7 @@ async function reserve(
       data: { ...row, accountId, to, status: 'PENDING', maxAttempts: MAX_CHECK_ATTEMPTS, createdAt: now },
     });
     return undefined;
-  });
+  }));
 }
 
 /**

@@ -3,6 +3,7 @@
 // so what they do while holding its lock is kept to two statements (the locks, then both
 // windows' reads): each statement is a round trip through a process that is busy serving
 // other requests, and a range's starts per second are bounded by that time.
+import { oneAtATime } from '../concurrency/one-at-a-time.js';
 import type { Tx } from './db-client.js';
 
 /** One row of lockLatest's statement. */
@@ -25,6 +26,11 @@ interface RecentStartsRow {
 }
 
 export interface VerificationLocks {
+  /**
+   * Runs `work` (a start's transaction) after this process's earlier starts to the range: they
+   * queue here without a connection, and only one per process waits on the range's lock.
+   */
+  inRangeOrder<T>(accountId: string, prefix: string, work: () => Promise<T>): Promise<T>;
   /**
    * Locks the account's latest verification to `to` (any status) until `tx` ends and returns
    * its id: a second check of it waits, then sees the first's attempt or approval.
@@ -49,7 +55,9 @@ export interface VerificationLocks {
 }
 
 export function createVerificationLocks(): VerificationLocks {
+  const rangeQueue = oneAtATime();
   return {
+    inRangeOrder: (accountId, prefix, work) => rangeQueue(`${accountId}:${prefix}`, work),
     async lockLatest(tx, accountId, to) {
       const [locked] = await tx.$queryRaw<LockedVerificationRow[]>`
         SELECT "id"::text AS "id" FROM "Verification"
